@@ -1,0 +1,138 @@
+package schema
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+)
+
+// Options control how a runbook is decoded.
+type Options struct {
+	// Vars are --var name=value assignments, applied last, in order.
+	Vars []string
+	// VarFiles are --var-file paths (HCL or JSON), applied before Vars, in
+	// order. Relative paths are taken from the working directory.
+	VarFiles []string
+	// LookupEnv reads the environment for env() and CUTOVER_VAR_<name>;
+	// nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+	// NoFileAccess turns off file, fileexists, templatefile and friends, for
+	// sandboxed runs and fuzzing.
+	NoFileAccess bool
+	// CheckSchedule validates a window's cron schedule; nil skips the check.
+	// The caller injects it so that this package needs no cron library.
+	CheckSchedule func(string) error
+}
+
+func (o *Options) lookupEnv(name string) (string, bool) {
+	if o.LookupEnv != nil {
+		return o.LookupEnv(name)
+	}
+	return os.LookupEnv(name)
+}
+
+// FileExt is the extension of runbook files.
+const FileExt = ".hcl"
+
+// LoadDir decodes every *.hcl file in dir (not its subdirectories).
+func LoadDir(dir string, opts Options) (*Runbook, hcl.Diagnostics) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read runbook directory",
+			Detail:   err.Error(),
+		}}
+	}
+	sources := map[string][]byte{}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), FileExt) || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		name := filepath.Join(dir, e.Name())
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return nil, hcl.Diagnostics{{
+				Severity: hcl.DiagError,
+				Summary:  "Cannot read runbook file",
+				Detail:   err.Error(),
+			}}
+		}
+		sources[name] = b
+	}
+	if len(sources) == 0 {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "No runbook files",
+			Detail:   fmt.Sprintf("The directory %s holds no *%s files.", dir, FileExt),
+		}}
+	}
+	return LoadSources(dir, sources, opts)
+}
+
+// LoadSources decodes a runbook from in-memory sources keyed by file name;
+// dir is the base for relative file access.
+func LoadSources(dir string, sources map[string][]byte, opts Options) (*Runbook, hcl.Diagnostics) {
+	names := make([]string, 0, len(sources))
+	for n := range sources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+
+	p := hclparse.NewParser()
+	var diags hcl.Diagnostics
+	var files []*hcl.File
+	h := sha256.New()
+	for _, n := range names {
+		fmt.Fprintf(h, "%s\x00%d\x00", filepath.Base(n), len(sources[n]))
+		h.Write(sources[n])
+		f, d := p.ParseHCL(sources[n], n)
+		diags = append(diags, d...)
+		if f != nil {
+			files = append(files, f)
+		}
+	}
+	rb := &Runbook{
+		Dir:   dir,
+		Name:  filepath.Base(dir),
+		Hash:  hex.EncodeToString(h.Sum(nil)),
+		Files: p.Files(),
+	}
+	if diags.HasErrors() {
+		return rb, diags
+	}
+	d := &decoder{opts: &opts, rb: rb, dir: dir}
+	d.decode(files)
+	return rb, dedupe(d.diags)
+}
+
+// dedupe drops repeated diagnostics: an error in a vm with for_each is found
+// once per instance but reported once.
+func dedupe(diags hcl.Diagnostics) hcl.Diagnostics {
+	type key struct {
+		sev             hcl.DiagnosticSeverity
+		summary, detail string
+		rng             hcl.Range
+	}
+	seen := map[key]bool{}
+	out := diags[:0:0]
+	for _, d := range diags {
+		k := key{sev: d.Severity, summary: d.Summary, detail: d.Detail}
+		if d.Subject != nil {
+			k.rng = *d.Subject
+		}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, d)
+	}
+	return out
+}

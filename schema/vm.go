@@ -1,0 +1,242 @@
+package schema
+
+import (
+	"fmt"
+	"math/big"
+	"sort"
+	"strconv"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+var vmSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "for_each"}, {Name: "count"}, {Name: "depends_on"}, {Name: "stage"}, {Name: "window"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "source"}, {Type: "target"}, {Type: "replication"}, {Type: "rehearsal"},
+	},
+}
+
+// instance is one expansion of a vm block, before its body is decoded.
+type instance struct {
+	address string
+	key     string
+	each    cty.Value // each object, or count object, or NilVal
+	eachVar string    // "each" or "count"
+}
+
+func (d *decoder) decodeVMs() {
+	for _, b := range d.blocks["vm"] {
+		content, diags := b.Body.Content(vmSchema)
+		d.add(diags)
+		if diags.HasErrors() {
+			continue
+		}
+		for _, inst := range d.expand(b, content) {
+			ctx := d.ctx
+			if inst.eachVar != "" {
+				ctx = d.ctx.NewChild()
+				ctx.Variables = map[string]cty.Value{inst.eachVar: inst.each}
+			}
+			vm := d.decodeVM(b, content, inst, ctx)
+			d.rb.VMs = append(d.rb.VMs, vm)
+		}
+	}
+	d.checkTargetNames()
+}
+
+// expand evaluates for_each or count and returns the block's instances.
+func (d *decoder) expand(b *hcl.Block, content *hcl.BodyContent) []instance {
+	name := b.Labels[0]
+	forEach, hasForEach := content.Attributes["for_each"]
+	count, hasCount := content.Attributes["count"]
+	switch {
+	case hasForEach && hasCount:
+		r := count.NameRange
+		d.errorf(&r, "Conflicting attributes", "A vm block may use for_each or count, not both.")
+		return nil
+	case hasForEach:
+		return d.expandForEach(name, forEach)
+	case hasCount:
+		return d.expandCount(name, count)
+	}
+	return []instance{{address: "vm." + name}}
+}
+
+func (d *decoder) expandForEach(name string, at *hcl.Attribute) []instance {
+	v, diags := at.Expr.Value(d.ctx)
+	d.add(diags)
+	if diags.HasErrors() {
+		return nil
+	}
+	r := at.Expr.Range()
+	if v.IsMarked() {
+		d.errorf(&r, "Sensitive for_each", "The for_each value is sensitive; its keys would become part of VM addresses shown in every plan.")
+		return nil
+	}
+	if v.IsNull() || !v.IsWhollyKnown() {
+		d.errorf(&r, "Invalid for_each argument", "The for_each value must be known and not null.")
+		return nil
+	}
+	ty := v.Type()
+	var keys []string
+	vals := map[string]cty.Value{}
+	switch {
+	case ty.IsMapType() || ty.IsObjectType():
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			keys = append(keys, k.AsString())
+			vals[k.AsString()] = e
+		}
+	case ty.IsSetType() && ty.ElementType() == cty.String:
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			if e.IsNull() {
+				d.errorf(&r, "Invalid for_each argument", "The for_each set must not hold null.")
+				return nil
+			}
+			e, _ = e.Unmark()
+			keys = append(keys, e.AsString())
+			vals[e.AsString()] = e
+		}
+	case ty.IsListType() || ty.IsTupleType() || ty.IsSetType():
+		d.errorf(&r, "Invalid for_each argument",
+			"for_each needs a map or a set of strings; this is a %s. For CSV rows use a map keyed by a column, such as { for r in local.rows : r.name => r }, or toset() for a list of names.",
+			ty.FriendlyName())
+		return nil
+	default:
+		d.errorf(&r, "Invalid for_each argument",
+			"for_each needs a map or a set of strings; this is a %s.", ty.FriendlyName())
+		return nil
+	}
+	sort.Strings(keys)
+	out := make([]instance, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, instance{
+			address: fmt.Sprintf("vm.%s[%q]", name, k),
+			key:     k,
+			each:    cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(k), "value": vals[k]}),
+			eachVar: "each",
+		})
+	}
+	return out
+}
+
+func (d *decoder) expandCount(name string, at *hcl.Attribute) []instance {
+	v, diags := at.Expr.Value(d.ctx)
+	d.add(diags)
+	if diags.HasErrors() {
+		return nil
+	}
+	v, _ = v.Unmark()
+	r := at.Expr.Range()
+	if v.IsNull() || !v.IsKnown() || v.Type() != cty.Number {
+		d.errorf(&r, "Invalid count argument", "count must be a whole number.")
+		return nil
+	}
+	bf := v.AsBigFloat()
+	n, acc := bf.Int64()
+	if acc != big.Exact || n < 0 || n > 100000 {
+		d.errorf(&r, "Invalid count argument", "count must be a whole number between 0 and 100000.")
+		return nil
+	}
+	out := make([]instance, 0, n)
+	for i := int64(0); i < n; i++ {
+		out = append(out, instance{
+			address: fmt.Sprintf("vm.%s[%d]", name, i),
+			key:     strconv.FormatInt(i, 10),
+			each:    cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(i)}),
+			eachVar: "count",
+		})
+	}
+	return out
+}
+
+func (d *decoder) decodeVM(b *hcl.Block, content *hcl.BodyContent, inst instance, ctx *hcl.EvalContext) *VM {
+	vm := &VM{Address: inst.address, Block: b.Labels[0], Key: inst.key, Stage: StageReplicating, DeclRange: b.DefRange}
+	a := newAttrs(ctx, content.Attributes, "", &vm.Sensitive)
+	var stage string
+	a.enum("stage", &stage, stageNames()...)
+	if stage != "" {
+		vm.Stage = Stage(stage)
+	}
+	d.ref(a, "window", "window", &vm.Window)
+	d.add(a.diags)
+	if at, ok := content.Attributes["depends_on"]; ok {
+		d.dependsOn[vm] = d.decodeDependsOn(at)
+	}
+
+	nested := map[string]*hcl.Block{}
+	for _, nb := range content.Blocks {
+		if prev, ok := nested[nb.Type]; ok {
+			d.errorf(&nb.DefRange, "Duplicate "+nb.Type+" block",
+				"A vm may have one %s block; another was declared at %s.", nb.Type, prev.DefRange)
+			continue
+		}
+		nested[nb.Type] = nb
+	}
+
+	defaultName := inst.key
+	if defaultName == "" || inst.eachVar == "count" {
+		defaultName = b.Labels[0]
+		if inst.eachVar == "count" {
+			defaultName = fmt.Sprintf("%s-%s", b.Labels[0], inst.key)
+		}
+	}
+	d.decodeSource(nested["source"], ctx, vm, defaultName)
+	d.decodeTarget(nested["target"], ctx, vm)
+	d.decodeReplication(nested["replication"], ctx, vm)
+	d.decodeRehearsal(nested["rehearsal"], ctx, vm)
+	d.applyDefaults(vm)
+	d.checkVM(vm, b)
+	return vm
+}
+
+func stageNames() []string {
+	out := make([]string, len(Stages))
+	for i, s := range Stages {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// checkVM validates what needs the whole vm, defaults merged.
+func (d *decoder) checkVM(vm *VM, b *hcl.Block) {
+	rng := b.DefRange
+	if vm.Target.Azure == "" {
+		if len(d.blocks["azure"]) == 0 {
+			d.errorf(&rng, "No azure declared", "%s needs a target vault, but the runbook declares no azure block.", vm.Address)
+		} else {
+			d.errorf(&rng, "Missing target azure",
+				"%s must say which azure block it replicates through: the runbook declares several (set azure = azure.NAME in its target block or in defaults).%s",
+				vm.Address, d.declaredList("azure"))
+		}
+	}
+	if vm.Target.ResourceGroup == "" {
+		d.errorf(&rng, "Missing target resource group",
+			"%s has no target resource_group; set it in its target block or in defaults.", vm.Address)
+	}
+	if vm.Replication.Policy == "" {
+		d.errorf(&rng, "Missing replication policy",
+			"%s has no replication policy; set it in its replication block or in defaults.", vm.Address)
+	}
+	if vm.Stage != StageReplicating && (vm.Target.Network == "" || vm.Target.Subnet == "") {
+		d.errorf(&rng, "Missing target network",
+			"%s asks for stage %q, which fails over into a network: set target network and subnet (here or in defaults).", vm.Address, vm.Stage)
+	}
+	if (vm.Stage == StageMigrated || vm.Stage == StageCompleted) && vm.Window == "" {
+		d.diags = append(d.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  "Disruptive stage without a window",
+			Detail: fmt.Sprintf("%s asks for stage %q, which shuts the source down and fails over, but names no window: those steps may run whenever apply runs.",
+				vm.Address, vm.Stage),
+			Subject: &rng,
+		})
+	}
+	if vm.Target.Zone != "" && vm.Target.AvailabilitySet != "" && !d.reported[vm.Address+".zone"] {
+		d.errorf(&rng, "Zone and availability set",
+			"%s sets both zone %q and availability_set; an Azure VM can be in a zone or an availability set, not both.", vm.Address, vm.Target.Zone)
+	}
+}

@@ -1,0 +1,334 @@
+package vcentersim
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// extensions adds the vSphere methods vcsim lacks. VM methods are served by
+// a per-call wrapper around the registered *simulator.VirtualMachine, chosen
+// by the registry's Handler hook: the registry itself keeps the original
+// objects, because simulator internals type-assert them.
+type extensions struct {
+	mu   sync.Mutex
+	busy map[types.ManagedObjectReference]string // VM -> running extension task
+}
+
+func newExtensions() *extensions {
+	return &extensions{busy: map[types.ManagedObjectReference]string{}}
+}
+
+// guestCustomizationManagerRef is where the simulated
+// VirtualMachineGuestCustomizationManager lives; ServiceContent points to it.
+var guestCustomizationManagerRef = types.ManagedObjectReference{
+	Type: "VirtualMachineGuestCustomizationManager", Value: "GuestCustomizationManager",
+}
+
+func (e *extensions) install(ctx *simulator.Context) {
+	ctx.Map.Handler = func(_ *simulator.Context, m *simulator.Method) (mo.Reference, types.BaseMethodFault) {
+		if m.This.Type != "VirtualMachine" {
+			return nil, nil
+		}
+		switch m.Name {
+		case "MigrateVM_Task", "MakePrimaryVM_Task":
+			if vm, ok := ctx.Map.Get(m.This).(*simulator.VirtualMachine); ok {
+				return &extendedVM{VirtualMachine: vm, ext: e}, nil
+			}
+		}
+		return nil, nil
+	}
+	ctx.Map.Put(&guestCustomizationManager{
+		Self: guestCustomizationManagerRef, ext: e,
+	})
+	si := ctx.Map.Get(vim25.ServiceInstance).(*simulator.ServiceInstance)
+	ref := guestCustomizationManagerRef
+	si.Content.GuestCustomizationManager = &ref
+}
+
+// claim marks vm busy with op, or reports the fault a real vCenter gives a
+// second concurrent operation on one VM.
+func (e *extensions) claim(vm types.ManagedObjectReference, op string) types.BaseMethodFault {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, busy := e.busy[vm]; busy {
+		return &types.TaskInProgress{}
+	}
+	e.busy[vm] = op
+	return nil
+}
+
+func (e *extensions) release(vm types.ManagedObjectReference) {
+	e.mu.Lock()
+	delete(e.busy, vm)
+	e.mu.Unlock()
+}
+
+type extendedVM struct {
+	*simulator.VirtualMachine
+	ext *extensions
+}
+
+// MigrateVMTask implements the deprecated MigrateVM_Task with the checks and
+// faults of its reference page.
+func (vm *extendedVM) MigrateVMTask(ctx *simulator.Context, req *types.MigrateVM_Task) soap.HasFault {
+	self := vm.VirtualMachine
+	task := simulator.CreateTask(self, "migrateVm", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
+		if self.Config != nil && self.Config.Template {
+			return nil, &types.NotSupported{}
+		}
+		if req.State != "" && req.State != self.Runtime.PowerState {
+			return nil, &types.InvalidPowerState{RequestedState: req.State, ExistingState: self.Runtime.PowerState}
+		}
+		pool := self.ResourcePool
+		if req.Pool != nil {
+			pool = req.Pool
+		}
+		p, ok := ctx.Map.Get(*pool).(mo.Entity)
+		if !ok {
+			return nil, &types.InvalidArgument{InvalidProperty: "pool"}
+		}
+		owner := poolOwner(p)
+		host := req.Host
+		if host == nil {
+			if self.Runtime.Host != nil && hostParent(ctx, *self.Runtime.Host) == owner {
+				host = self.Runtime.Host
+			} else if !drsEnabled(ctx, owner) {
+				return nil, &types.InvalidArgument{InvalidProperty: "host"}
+			} else if host = firstHost(ctx, owner); host == nil {
+				return nil, &types.NoActiveHostInCluster{}
+			}
+		}
+		h, ok := ctx.Map.Get(*host).(*simulator.HostSystem)
+		if !ok {
+			return nil, &types.InvalidArgument{InvalidProperty: "host"}
+		}
+		if h.Parent == nil || *h.Parent != owner {
+			return nil, &types.InvalidArgument{InvalidProperty: "host"}
+		}
+		if h.Runtime.InMaintenanceMode {
+			return nil, &types.InvalidState{}
+		}
+		ctx.Update(self, []types.PropertyChange{
+			{Name: "resourcePool", Val: *pool},
+			{Name: "runtime.host", Val: *host},
+			{Name: "summary.runtime.host", Val: *host},
+		})
+		return nil, nil
+	})
+	return &methods.MigrateVM_TaskBody{Res: &types.MigrateVM_TaskResponse{Returnval: task.Run(ctx)}}
+}
+
+func poolOwner(p mo.Entity) types.ManagedObjectReference {
+	switch x := p.(type) {
+	case *simulator.ResourcePool:
+		return x.Owner
+	}
+	return types.ManagedObjectReference{}
+}
+
+func hostParent(ctx *simulator.Context, ref types.ManagedObjectReference) types.ManagedObjectReference {
+	if h, ok := ctx.Map.Get(ref).(*simulator.HostSystem); ok && h.Parent != nil {
+		return *h.Parent
+	}
+	return types.ManagedObjectReference{}
+}
+
+func drsEnabled(ctx *simulator.Context, owner types.ManagedObjectReference) bool {
+	c, ok := ctx.Map.Get(owner).(*simulator.ClusterComputeResource)
+	if !ok {
+		return false
+	}
+	cfg, ok := c.ConfigurationEx.(*types.ClusterConfigInfoEx)
+	return ok && cfg.DrsConfig.Enabled != nil && *cfg.DrsConfig.Enabled
+}
+
+func firstHost(ctx *simulator.Context, owner types.ManagedObjectReference) *types.ManagedObjectReference {
+	c, ok := ctx.Map.Get(owner).(*simulator.ClusterComputeResource)
+	if !ok {
+		return nil
+	}
+	for _, ref := range c.Host {
+		if h, ok := ctx.Map.Get(ref).(*simulator.HostSystem); ok && !h.Runtime.InMaintenanceMode {
+			return &ref
+		}
+	}
+	return nil
+}
+
+// MakePrimaryVMTask implements MakePrimaryVM_Task: invoked on the primary of
+// a fault-tolerant pair, it makes req.Vm (a secondary) the primary.
+func (vm *extendedVM) MakePrimaryVMTask(ctx *simulator.Context, req *types.MakePrimaryVM_Task) soap.HasFault {
+	self := vm.VirtualMachine
+	body := &methods.MakePrimaryVM_TaskBody{}
+	if fault := vm.ext.claim(self.Self, "makePrimary"); fault != nil {
+		body.Fault_ = simulator.Fault("", fault)
+		return body
+	}
+	task := simulator.CreateTask(self, "makePrimaryVm", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
+		defer vm.ext.release(self.Self)
+		if self.Config == nil {
+			return nil, &types.InvalidState{}
+		}
+		switch ft := self.Config.FtInfo.(type) {
+		case nil:
+			return nil, &types.VmFaultToleranceIssue{}
+		case *types.FaultToleranceSecondaryConfigInfo:
+			return nil, &types.InvalidOperationOnSecondaryVm{InstanceUuid: self.Config.InstanceUuid}
+		case *types.FaultTolerancePrimaryConfigInfo:
+			found := false
+			for _, s := range ft.Secondaries {
+				found = found || s == req.Vm
+			}
+			if !found {
+				return nil, &types.InvalidArgument{InvalidProperty: "vm"}
+			}
+		}
+		if self.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn {
+			return nil, &types.InvalidPowerState{
+				RequestedState: types.VirtualMachinePowerStatePoweredOn, ExistingState: self.Runtime.PowerState,
+			}
+		}
+		if h, ok := ctx.Map.Get(*self.Runtime.Host).(*simulator.HostSystem); ok && h.Runtime.InMaintenanceMode {
+			return nil, &types.InvalidState{}
+		}
+		sec, ok := ctx.Map.Get(req.Vm).(*simulator.VirtualMachine)
+		if !ok {
+			return nil, &types.InvalidArgument{InvalidProperty: "vm"}
+		}
+		ctx.WithLock(sec, func() { setFTRoles(ctx, sec, self) })
+		return nil, nil
+	})
+	body.Res = &types.MakePrimaryVM_TaskResponse{Returnval: task.Run(ctx)}
+	return body
+}
+
+// setFTRoles records primary and secondary the way vCenter reports an FT
+// pair: role 1 with the secondaries listed on the primary, role 2 with the
+// primary named on the secondary, and a running FT state on both.
+func setFTRoles(ctx *simulator.Context, primary, secondary *simulator.VirtualMachine) {
+	uuids := []string{primary.Config.InstanceUuid, secondary.Config.InstanceUuid}
+	paths := []string{primary.Config.Files.VmPathName, secondary.Config.Files.VmPathName}
+	ctx.Update(primary, []types.PropertyChange{
+		{Name: "config.ftInfo", Val: &types.FaultTolerancePrimaryConfigInfo{
+			FaultToleranceConfigInfo: types.FaultToleranceConfigInfo{Role: 1, InstanceUuids: uuids, ConfigPaths: paths},
+			Secondaries:              []types.ManagedObjectReference{secondary.Self},
+		}},
+		{Name: "runtime.faultToleranceState", Val: types.VirtualMachineFaultToleranceStateRunning},
+	})
+	ctx.Update(secondary, []types.PropertyChange{
+		{Name: "config.ftInfo", Val: &types.FaultToleranceSecondaryConfigInfo{
+			FaultToleranceConfigInfo: types.FaultToleranceConfigInfo{Role: 2, InstanceUuids: uuids, ConfigPaths: paths},
+			PrimaryVM:                primary.Self,
+		}},
+		{Name: "runtime.faultToleranceState", Val: types.VirtualMachineFaultToleranceStateRunning},
+	})
+}
+
+// guestCustomizationManager is the VirtualMachineGuestCustomizationManager
+// that vcsim's vpx model lacks.
+type guestCustomizationManager struct {
+	Self types.ManagedObjectReference
+	ext  *extensions
+}
+
+func (m *guestCustomizationManager) Reference() types.ManagedObjectReference { return m.Self }
+
+// CustomizeGuestTask customizes a running guest: the VM must be powered on
+// with tools running, and only one customization runs per VM at a time.
+func (m *guestCustomizationManager) CustomizeGuestTask(ctx *simulator.Context, req *types.CustomizeGuest_Task) soap.HasFault {
+	body := &methods.CustomizeGuest_TaskBody{}
+	vm, ok := ctx.Map.Get(req.Vm).(*simulator.VirtualMachine)
+	if !ok {
+		body.Fault_ = simulator.Fault("", &types.ManagedObjectNotFound{Obj: req.Vm})
+		return body
+	}
+	if fault := m.ext.claim(vm.Self, "customizeGuest"); fault != nil {
+		body.Fault_ = simulator.Fault("", fault)
+		return body
+	}
+	task := simulator.CreateTask(vm, "customizeGuest", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
+		defer m.ext.release(vm.Self)
+		if vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn {
+			return nil, &types.InvalidPowerState{
+				RequestedState: types.VirtualMachinePowerStatePoweredOn, ExistingState: vm.Runtime.PowerState,
+			}
+		}
+		if vm.Guest == nil || vm.Guest.ToolsRunningStatus != string(types.VirtualMachineToolsRunningStatusGuestToolsRunning) {
+			return nil, &types.InvalidState{}
+		}
+		return nil, applyGuestCustomization(ctx, vm, &req.Spec)
+	})
+	body.Res = &types.CustomizeGuest_TaskResponse{Returnval: task.Run(ctx)}
+	return body
+}
+
+// applyGuestCustomization writes what a guest reports after customization:
+// host name, per-NIC addresses and DNS, and the customization status.
+func applyGuestCustomization(ctx *simulator.Context, vm *simulator.VirtualMachine, spec *types.CustomizationSpec) types.BaseMethodFault {
+	nets := append([]types.GuestNicInfo(nil), vm.Guest.Net...)
+	if len(spec.NicSettingMap) > len(nets) {
+		return &types.NicSettingMismatch{
+			NumberOfNicsInSpec: int32(len(spec.NicSettingMap)), NumberOfNicsInVM: int32(len(nets)),
+		}
+	}
+	var hostname, domain string
+	switch id := spec.Identity.(type) {
+	case *types.CustomizationLinuxPrep:
+		hostname, domain = fixedName(id.HostName), id.Domain
+	case *types.CustomizationSysprep:
+		hostname = fixedName(id.UserData.ComputerName)
+		domain = id.Identification.JoinDomain
+	default:
+		return &types.CustomizationFault{}
+	}
+	if hostname == "" {
+		return &types.CustomizationFault{}
+	}
+	if domain != "" {
+		hostname += "." + domain
+	}
+	address := ""
+	for i, s := range spec.NicSettingMap {
+		nic := &nets[i]
+		dns := types.NetDnsConfigInfo{HostName: hostname, IpAddress: spec.GlobalIPSettings.DnsServerList}
+		if len(s.Adapter.DnsServerList) > 0 {
+			dns.IpAddress = s.Adapter.DnsServerList
+		}
+		nic.DnsConfig = &dns
+		if ip, ok := s.Adapter.Ip.(*types.CustomizationFixedIp); ok {
+			nic.IpAddress = []string{ip.IpAddress}
+			if address == "" {
+				address = ip.IpAddress
+			}
+		}
+	}
+	changes := []types.PropertyChange{
+		{Name: "guest.hostName", Val: hostname},
+		{Name: "summary.guest.hostName", Val: hostname},
+		{Name: "guest.net", Val: nets},
+		{Name: "guest.customizationInfo", Val: &types.GuestInfoCustomizationInfo{
+			CustomizationStatus: string(types.GuestInfoCustomizationStatusTOOLSDEPLOYPKG_SUCCEEDED),
+		}},
+	}
+	if address != "" {
+		changes = append(changes,
+			types.PropertyChange{Name: "guest.ipAddress", Val: address},
+			types.PropertyChange{Name: "summary.guest.ipAddress", Val: address})
+	}
+	ctx.Update(vm, changes)
+	return nil
+}
+
+func fixedName(n types.BaseCustomizationName) string {
+	if f, ok := n.(*types.CustomizationFixedName); ok {
+		return strings.TrimSpace(f.Name)
+	}
+	return ""
+}

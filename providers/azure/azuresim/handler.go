@@ -1,0 +1,198 @@
+package azuresim
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// statusRecorder keeps the status for the request log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// apiError is ARM's error body: {"error":{"code","message"}}.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func errorf(status int, code, format string, args ...any) *apiError {
+	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ServeHTTP implements the ARM surface described in the package comment.
+func (s *Sim) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	rec := &statusRecorder{ResponseWriter: rw}
+	start := time.Now()
+	defer func() {
+		s.logMu.Lock()
+		s.requests = append(s.requests, Request{Time: start, Method: r.Method, Path: r.URL.Path, Status: rec.status})
+		s.logMu.Unlock()
+	}()
+	if err := s.serve(rec, r); err != nil {
+		writeError(rec, err)
+	}
+}
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("x-ms-failure-cause", "service")
+	w.WriteHeader(e.Status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": e.Code, "message": e.Message}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) *apiError {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return errorf(http.StatusInternalServerError, "InternalServerError", "encoding response: %v", err)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+	return nil
+}
+
+// reqCtx carries what a handler needs about one request.
+type reqCtx struct {
+	w    http.ResponseWriter
+	r    *http.Request
+	now  time.Time
+	base string // scheme://host of this endpoint, for nextLink and LRO URLs
+}
+
+func (s *Sim) serve(w http.ResponseWriter, r *http.Request) *apiError {
+	auth := r.Header.Get("Authorization")
+	if !strings.HasPrefix(auth, "Bearer ") || strings.TrimSpace(strings.TrimPrefix(auth, "Bearer ")) == "" {
+		return errorf(http.StatusUnauthorized, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing or is not a bearer token.")
+	}
+	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(segs) < 6 || !strings.EqualFold(segs[0], "subscriptions") || !strings.EqualFold(segs[2], "resourceGroups") || !strings.EqualFold(segs[4], "providers") {
+		return errorf(http.StatusNotFound, "InvalidResourceType", "The resource path '%s' is not served here.", r.URL.Path)
+	}
+	ns := segs[5]
+	want := SiteRecoveryAPIVersion
+	switch {
+	case strings.EqualFold(ns, "Microsoft.RecoveryServices"):
+	case strings.EqualFold(ns, "Microsoft.OffAzure"):
+		want = OffAzureAPIVersion
+	default:
+		return errorf(http.StatusNotFound, "NoRegisteredProviderFound", "No registered resource provider found for namespace '%s'.", ns)
+	}
+	if got := r.URL.Query().Get("api-version"); got != want {
+		return errorf(http.StatusBadRequest, "InvalidApiVersionParameter", "The api-version '%s' is invalid. The supported versions are '%s'.", got, want)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.syncLocked(); err != nil {
+		return errorf(http.StatusInternalServerError, "InternalServerError", "simulator state: %v", err)
+	}
+	c := &reqCtx{w: w, r: r, now: s.opts.Now(), base: "https://" + r.Host}
+	write := r.Method != http.MethodGet && r.Method != http.MethodHead
+	if write && s.throttled(c.now) {
+		ra := s.throttle.RetryAfter
+		if ra <= 0 {
+			ra = time.Second
+		}
+		setRetryAfter(w.Header(), ra)
+		return errorf(http.StatusTooManyRequests, "SubscriptionRequestsThrottled", "Number of write requests for subscription '%s' exceeded the limit. Please try again after '%d' seconds.", segs[1], int(math.Ceil(ra.Seconds())))
+	}
+	if !strings.EqualFold(segs[1], s.w.Seed.SubscriptionID) {
+		return errorf(http.StatusNotFound, "SubscriptionNotFound", "The subscription '%s' could not be found.", segs[1])
+	}
+	if !strings.EqualFold(segs[3], s.w.Seed.ResourceGroup) {
+		return errorf(http.StatusNotFound, "ResourceGroupNotFound", "Resource group '%s' could not be found.", segs[3])
+	}
+	changed := s.w.advance(c.now, s.opts.TimeScale)
+	var err *apiError
+	if want == OffAzureAPIVersion {
+		err = s.serveOffAzure(c, segs[6:])
+	} else {
+		err = s.serveRecoveryServices(c, segs[6:])
+	}
+	if changed || (write && err == nil) {
+		if perr := s.persistLocked(); perr != nil && err == nil {
+			return errorf(http.StatusInternalServerError, "InternalServerError", "simulator state: %v", perr)
+		}
+	}
+	return err
+}
+
+// setRetryAfter writes Retry-After in whole seconds and, for sub-second
+// delays, retry-after-ms as well.
+func setRetryAfter(h http.Header, d time.Duration) {
+	h.Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
+	if d%time.Second != 0 {
+		h.Set("retry-after-ms", strconv.FormatInt(d.Milliseconds(), 10))
+	}
+}
+
+// page cuts a list according to $skipToken and the page size and returns
+// the nextLink for the rest ("" on the last page).
+func (s *Sim) page(c *reqCtx, total int) (from, to int, next string) {
+	if tok := c.r.URL.Query().Get("$skipToken"); tok != "" {
+		from, _ = strconv.Atoi(tok)
+	}
+	from = max(0, min(from, total))
+	to = min(total, from+s.opts.PageSize)
+	if to < total {
+		q := url.Values{}
+		q.Set("api-version", c.r.URL.Query().Get("api-version"))
+		q.Set("$skipToken", strconv.Itoa(to))
+		next = c.base + c.r.URL.Path + "?" + q.Encode()
+	}
+	return from, to, next
+}
+
+type listPage struct {
+	Value    []any   `json:"value"`
+	NextLink *string `json:"nextLink"`
+}
+
+func (s *Sim) writePage(c *reqCtx, all []any) *apiError {
+	from, to, next := s.page(c, len(all))
+	p := listPage{Value: all[from:to]}
+	if p.Value == nil {
+		p.Value = []any{}
+	}
+	if next != "" {
+		p.NextLink = &next
+	}
+	return writeJSON(c.w, http.StatusOK, p)
+}
+
+func methodNotAllowed(c *reqCtx) *apiError {
+	return errorf(http.StatusMethodNotAllowed, "MethodNotAllowed", "The method '%s' is not supported for '%s'.", c.r.Method, c.r.URL.Path)
+}
+
+func decodeBody(r *http.Request, v any) *apiError {
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(v); err != nil {
+		return errorf(http.StatusBadRequest, "InvalidRequestContent", "The request content was invalid and could not be deserialized: %v", err)
+	}
+	return nil
+}

@@ -1,0 +1,339 @@
+package azuresim
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// API versions the simulator serves; any other is refused with 400 as ARM does.
+const (
+	SiteRecoveryAPIVersion = "2025-01-01"
+	OffAzureAPIVersion     = "2023-06-06"
+)
+
+// Options tune the simulated service.
+type Options struct {
+	// TimeScale multiplies every job and replication duration; 1 gives
+	// seconds-long jobs for demos, 0.001 gives millisecond jobs for tests.
+	// Zero means 1.
+	TimeScale float64
+	// PageSize is the number of entries per list page (nextLink beyond).
+	// Zero means 100.
+	PageSize int
+	// PollAfter is the Retry-After advertised on long-running operations.
+	// Whole seconds go in Retry-After; anything finer is also sent as
+	// retry-after-ms, which azcore prefers. Zero means 1 s.
+	PollAfter time.Duration
+	// StateFile, when set, holds the world as JSON: it is loaded when it
+	// exists (the seed is then ignored), reloaded when another process
+	// changed it and rewritten after every change.
+	StateFile string
+	// Now replaces the clock (tests of time-dependent states).
+	Now func() time.Time
+}
+
+// Fault makes the simulator fail an operation. Operation is one of create,
+// update, testFailover, testFailoverCleanup, unplannedFailover,
+// failoverCancel, failoverCommit, remove, purge, get, list, machines,
+// runasaccounts (case-insensitive; empty matches any). VM matches the item
+// name, the target VM name or the machine display name (empty: any VM).
+// With Async the request is accepted and the job fails later; otherwise the
+// request itself fails with Status. Times is how many requests it hits (0:
+// every one).
+type Fault struct {
+	Operation string
+	VM        string
+	Status    int
+	Code      string
+	Message   string
+	Async     bool
+	Times     int
+}
+
+// Request is one entry of the request log. It never holds headers or bodies,
+// so no token can leak through it.
+type Request struct {
+	Time   time.Time
+	Method string
+	Path   string
+	Status int
+}
+
+// Throttle limits writes (PUT, PATCH, POST, DELETE) per second; beyond the
+// limit the simulator answers 429 with Retry-After, like ARM's token bucket.
+type Throttle struct {
+	WritesPerSecond int
+	RetryAfter      time.Duration
+}
+
+// Sim is the simulated ARM endpoint. It is an http.Handler; serve it over TLS.
+type Sim struct {
+	mu       sync.Mutex
+	opts     Options
+	w        *world
+	stateMod time.Time
+
+	logMu    sync.Mutex
+	requests []Request
+
+	faults   []*Fault
+	throttle Throttle
+	forced   int
+	writes   []time.Time
+}
+
+var _ http.Handler = (*Sim)(nil)
+
+// New builds a simulator from a seed. With Options.StateFile pointing to an
+// existing file, the stored world wins over the seed.
+func New(seed Seed, opts Options) (*Sim, error) {
+	if opts.TimeScale == 0 {
+		opts.TimeScale = 1
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = 100
+	}
+	if opts.PollAfter <= 0 {
+		opts.PollAfter = time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Sim{opts: opts}
+	if opts.StateFile != "" {
+		w, mod, err := loadWorld(opts.StateFile)
+		switch {
+		case err == nil:
+			s.w, s.stateMod = w, mod
+			return s, nil
+		case !errors.Is(err, os.ErrNotExist):
+			return nil, err
+		}
+	}
+	if err := validateSeed(seed); err != nil {
+		return nil, err
+	}
+	s.w = newWorld(seed)
+	if err := s.w.seedItems(opts.Now()); err != nil {
+		return nil, err
+	}
+	if opts.StateFile != "" {
+		mod, err := s.w.save(opts.StateFile)
+		if err != nil {
+			return nil, err
+		}
+		s.stateMod = mod
+	}
+	return s, nil
+}
+
+func validateSeed(s Seed) error {
+	var missing []string
+	for name, v := range map[string]string{"subscriptionId": s.SubscriptionID, "resourceGroup": s.ResourceGroup,
+		"vault": s.Vault, "fabric": s.Fabric, "appliance": s.Appliance, "processServerId": s.ProcessServerID, "site": s.Site} {
+		if v == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("azuresim: seed lacks %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// Seed returns the inventory the world was built from.
+func (s *Sim) Seed() Seed {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Seed
+}
+
+// InjectFault adds a fault rule.
+func (s *Sim) InjectFault(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := f
+	s.faults = append(s.faults, &c)
+}
+
+// ClearFaults removes every fault rule.
+func (s *Sim) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+// SetThrottle replaces the write throttle; a zero Throttle turns it off.
+func (s *Sim) SetThrottle(t Throttle) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.throttle = t
+	s.writes = nil
+}
+
+// ThrottleNext makes the next n writes fail with 429 and the given
+// Retry-After, whatever the rate: deterministic throttling for tests.
+func (s *Sim) ThrottleNext(n int, retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forced = n
+	s.throttle.RetryAfter = retryAfter
+}
+
+// MarkUnhealthy sets a critical replication health error on the item
+// replicating vm (item, target or display name); failovers then fail with
+// ReplicationNotHealthy. An empty message clears it.
+func (s *Sim) MarkUnhealthy(vm, message string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.syncLocked(); err != nil {
+		return err
+	}
+	for _, it := range s.w.Items {
+		if s.matchVM(it, vm) {
+			it.Unhealthy = message
+			it.Revision++
+			return s.persistLocked()
+		}
+	}
+	return fmt.Errorf("azuresim: no protected item for %q", vm)
+}
+
+// Requests returns a copy of the request log.
+func (s *Sim) Requests() []Request {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// ResetRequests empties the request log.
+func (s *Sim) ResetRequests() {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	s.requests = nil
+}
+
+// ProtectionState reports the current state of the item replicating vm, for
+// tests that check the world independently of the client.
+func (s *Sim) ProtectionState(vm string) (state, testFailover string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.syncLocked(); err != nil {
+		return "", "", false
+	}
+	s.w.advance(s.opts.Now(), s.opts.TimeScale)
+	for _, it := range s.w.Items {
+		if s.matchVM(it, vm) {
+			return it.State, it.TestFailoverState, true
+		}
+	}
+	return "", "", false
+}
+
+func (s *Sim) matchVM(it *item, vm string) bool {
+	if vm == "" {
+		return true
+	}
+	if strings.EqualFold(it.Name, vm) || strings.EqualFold(it.TargetVMName, vm) {
+		return true
+	}
+	if m := s.w.machine(it.Machine); m != nil && strings.EqualFold(m.DisplayName, vm) {
+		return true
+	}
+	return false
+}
+
+// fault returns the first rule matching the operation and the item (or one
+// of the names, for requests that have no item yet) and consumes one use.
+func (s *Sim) fault(operation string, it *item, names ...string) *Fault {
+	for i, f := range s.faults {
+		if f.Operation != "" && !strings.EqualFold(f.Operation, operation) {
+			continue
+		}
+		if f.VM != "" && !s.faultVM(f.VM, it, names) {
+			continue
+		}
+		c := *f
+		if f.Times > 0 {
+			f.Times--
+			if f.Times == 0 {
+				s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
+			}
+		}
+		return &c
+	}
+	return nil
+}
+
+func (s *Sim) faultVM(vm string, it *item, names []string) bool {
+	if it != nil && s.matchVM(it, vm) {
+		return true
+	}
+	for _, n := range names {
+		if n != "" && strings.EqualFold(n, vm) {
+			return true
+		}
+	}
+	return false
+}
+
+// throttled reports whether a write must be refused now.
+func (s *Sim) throttled(now time.Time) bool {
+	if s.forced > 0 {
+		s.forced--
+		return true
+	}
+	if s.throttle.WritesPerSecond <= 0 {
+		return false
+	}
+	cut := now.Add(-time.Second)
+	kept := s.writes[:0]
+	for _, t := range s.writes {
+		if t.After(cut) {
+			kept = append(kept, t)
+		}
+	}
+	s.writes = kept
+	if len(s.writes) >= s.throttle.WritesPerSecond {
+		return true
+	}
+	s.writes = append(s.writes, now)
+	return false
+}
+
+// syncLocked reloads the world when another process changed the state file.
+func (s *Sim) syncLocked() error {
+	if s.opts.StateFile == "" {
+		return nil
+	}
+	st, err := os.Stat(s.opts.StateFile)
+	if err != nil {
+		return err
+	}
+	if st.ModTime().Equal(s.stateMod) {
+		return nil
+	}
+	w, mod, err := loadWorld(s.opts.StateFile)
+	if err != nil {
+		return err
+	}
+	s.w, s.stateMod = w, mod
+	return nil
+}
+
+func (s *Sim) persistLocked() error {
+	if s.opts.StateFile == "" {
+		return nil
+	}
+	mod, err := s.w.save(s.opts.StateFile)
+	if err != nil {
+		return err
+	}
+	s.stateMod = mod
+	return nil
+}

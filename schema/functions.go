@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
@@ -98,6 +99,11 @@ func Functions(baseDir string, opts FunctionOptions) map[string]function.Functio
 		"yamlencode":      ctyyaml.YAMLEncodeFunc,
 		"zipmap":          stdlib.ZipmapFunc,
 		"env":             envFunc(lookup),
+		"startswith":      stringPredicate("startswith", strings.HasPrefix),
+		"endswith":        stringPredicate("endswith", strings.HasSuffix),
+		"strcontains":     stringPredicate("strcontains", strings.Contains),
+		"try":             tryfunc.TryFunc,
+		"can":             tryfunc.CanFunc,
 	}
 	files := &fileAccess{base: baseDir, disabled: opts.NoFileAccess}
 	fns["file"] = files.fileFunc()
@@ -246,4 +252,17 @@ func convertString(v cty.Value) (cty.Value, error) {
 		return v, nil
 	}
 	return cty.NilVal, fmt.Errorf("the template produced a %s, not a string", v.Type().FriendlyName())
+}
+
+// stringPredicate makes startswith, endswith and strcontains, which
+// Terraform users expect beside the go-cty standard library.
+func stringPredicate(name string, fn func(s, part string) bool) function.Function {
+	return function.New(&function.Spec{
+		Description: name + " tests a string against another.",
+		Params:      []function.Parameter{{Name: "str", Type: cty.String}, {Name: "part", Type: cty.String}},
+		Type:        function.StaticReturnType(cty.Bool),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			return cty.BoolVal(fn(args[0].AsString(), args[1].AsString())), nil
+		},
+	})
 }

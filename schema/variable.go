@@ -188,7 +188,6 @@ func (d *decoder) loadVarFile(path string, byName map[string]*variableDecl) {
 	if diags.HasErrors() {
 		return
 	}
-	d.rb.Files[path] = f
 	attrs, diags := f.Body.JustAttributes()
 	d.add(diags)
 	for _, name := range sortedKeys(attrs) {

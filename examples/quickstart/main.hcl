@@ -65,7 +65,7 @@ vm "db01" {
   stage  = "migrated"
   window = window.sat-night
   source {
-    shutdown              = "guest"
+    shutdown                = "guest"
     snapshot_before_cutover = true
   }
   target {

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+// A command that is part of the design but not built yet. It says so and
+// fails, rather than printing anything that could be mistaken for a result.
+type notBuiltCommand struct {
+	use, short string
+}
+
+var notBuilt = []notBuiltCommand{
+	{"plan [DIR]", "Diff a runbook against live vCenter and Azure state and save a plan"},
+	{"apply [PLAN|DIR]", "Apply a saved plan with checkpoints, resume and maintenance windows"},
+	{"show PLAN", "Render a saved plan as text, Markdown, JSON, DOT or mermaid"},
+	{"status [DIR]", "Show the live stage of every runbook VM"},
+	{"rollback [DIR]", "Build the inverse plan of what was applied"},
+	{"force-unlock LOCK_ID", "Release a state lock left by an interrupted apply"},
+	{"sim", "Serve the simulated vCenter and Azure world"},
+}
+
+func newNotBuiltCommand(s notBuiltCommand) *cobra.Command {
+	return &cobra.Command{
+		Use:                s.use,
+		Short:              s.short + " (not built yet)",
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintf(cmd.ErrOrStderr(), "cutover %s is not built yet in this version; nothing was done.\n", cmd.Name())
+			return exitCodeError{exitError}
+		},
+	}
+}

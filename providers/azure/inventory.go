@@ -1,0 +1,67 @@
+package azure
+
+import (
+	"context"
+)
+
+// ListProtectedItems reads every protected item of the resolved container,
+// page by page: the request count grows with the number of pages, never
+// with the number of VMs.
+func (c *Client) ListProtectedItems(ctx context.Context) ([]ProtectedItem, error) {
+	tg, err := c.resolved(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []ProtectedItem
+	pager := c.items.NewListByReplicationProtectionContainersPager(c.vault.ResourceGroup, c.vault.Name, tg.FabricName, tg.ContainerName, nil)
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, classify("", "list protected items", err)
+		}
+		for _, m := range page.Value {
+			if m != nil {
+				out = append(out, protectedItemFrom(m))
+			}
+		}
+	}
+	return out, nil
+}
+
+// ListMachines reads every discovered machine of the resolved VMware site,
+// page by page.
+func (c *Client) ListMachines(ctx context.Context) ([]Machine, error) {
+	tg, err := c.resolved(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Machine
+	pager := c.off.NewMachinesPager(tg.SiteID)
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, classify("", "list discovered machines", err)
+		}
+		for i := range page.Value {
+			if !page.Value[i].Properties.IsDeleted {
+				out = append(out, machineFrom(&page.Value[i]))
+			}
+		}
+	}
+	return out, nil
+}
+
+// GetProtectedItem reads one item by name; a missing item is an *Error of
+// KindNotFound.
+func (c *Client) GetProtectedItem(ctx context.Context, name string) (*ProtectedItem, error) {
+	tg, err := c.resolved(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.items.Get(ctx, c.vault.ResourceGroup, c.vault.Name, tg.FabricName, tg.ContainerName, name, nil)
+	if err != nil {
+		return nil, classify(name, "get protected item", err)
+	}
+	it := protectedItemFrom(&resp.ReplicationProtectedItem)
+	return &it, nil
+}

@@ -1,0 +1,344 @@
+package azure
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	asr "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/recoveryservices/armrecoveryservicessiterecovery/v2"
+)
+
+// ProtectedItem is one replicated VM as the planner sees it: the provider's
+// own struct, so that SDK model changes stop here.
+type ProtectedItem struct {
+	ID        string
+	Name      string
+	Container string
+	// VM is the item's friendly name (the target VM name at enable time).
+	VM        string
+	MachineID string
+
+	ProtectionState              string
+	ProtectionStateDescription   string
+	AllowedOperations            []string
+	TestFailoverState            string
+	TestFailoverStateDescription string
+	ReplicationHealth            string
+	FailoverHealth               string
+	HealthErrors                 []HealthError
+
+	// InitialReplicationPercent and ResyncPercent are nil when the service
+	// reports no progress.
+	InitialReplicationPercent *int
+	ResyncState               string
+	ResyncRequired            bool
+	ResyncPercent             *int
+	LastRPOSeconds            *int64
+	LastRPOCalculated         time.Time
+	LastRecoveryPointID       string
+	LastRecoveryPointTime     time.Time
+	LastTestFailover          time.Time
+	LastFailover              time.Time
+
+	// CurrentScenario and CurrentJobID name the running ASR job ("" when
+	// none runs).
+	CurrentScenario string
+	CurrentJobID    string
+	ScenarioStart   time.Time
+
+	PolicyID        string
+	PolicyName      string
+	ProcessServerID string
+	RunAsAccountID  string
+
+	Target TargetSettings
+
+	// ETag fingerprints the plan-relevant fields (the service returns no
+	// etag for protected items): equal ETags mean a plan built on one read
+	// is still valid against the other.
+	ETag string
+}
+
+// HealthError is one entry of healthErrors.
+type HealthError struct {
+	Code              string
+	Level             string
+	Category          string
+	Message           string
+	PossibleCauses    string
+	RecommendedAction string
+}
+
+// TargetSettings are the Azure-side settings of a replicated VM.
+type TargetSettings struct {
+	VMName                          string            `json:"vmName"`
+	VMSize                          string            `json:"vmSize"`
+	ResourceGroupID                 string            `json:"resourceGroupId"`
+	NetworkID                       string            `json:"networkId"`
+	Subnet                          string            `json:"subnet"`
+	TestNetworkID                   string            `json:"testNetworkId"`
+	TestSubnet                      string            `json:"testSubnet"`
+	AvailabilityZone                string            `json:"availabilityZone"`
+	AvailabilitySetID               string            `json:"availabilitySetId"`
+	ProximityPlacementGroupID       string            `json:"proximityPlacementGroupId"`
+	BootDiagnosticsStorageAccountID string            `json:"bootDiagnosticsStorageAccountId"`
+	LicenseType                     string            `json:"licenseType"`
+	SQLServerLicenseType            string            `json:"sqlServerLicenseType"`
+	LinuxLicenseType                string            `json:"linuxLicenseType"`
+	SecurityType                    string            `json:"securityType"`
+	Tags                            map[string]string `json:"tags"`
+	NICs                            []NIC             `json:"nics"`
+	Disks                           []Disk            `json:"disks"`
+}
+
+// NIC is a replicated network adapter and its target settings.
+type NIC struct {
+	ID           string `json:"id"`
+	Primary      bool   `json:"primary"`
+	Selected     bool   `json:"selected"`
+	SourceIP     string `json:"sourceIp"`
+	TargetSubnet string `json:"targetSubnet"`
+	TargetIP     string `json:"targetIp"`
+	TestSubnet   string `json:"testSubnet"`
+	TestIP       string `json:"testIp"`
+}
+
+// Disk is a replicated disk.
+type Disk struct {
+	ID                  string `json:"id"`
+	Type                string `json:"type"`
+	LogStorageAccountID string `json:"logStorageAccountId"`
+	DiskEncryptionSetID string `json:"diskEncryptionSetId"`
+	SizeBytes           int64  `json:"sizeBytes"`
+	IsOS                bool   `json:"isOS"`
+}
+
+// Allows reports whether op is in the item's allowedOperations.
+func (p *ProtectedItem) Allows(op string) bool {
+	for _, a := range p.AllowedOperations {
+		if strings.EqualFold(a, op) {
+			return true
+		}
+	}
+	return false
+}
+
+func s(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func t(p *time.Time) time.Time {
+	if p == nil {
+		return time.Time{}
+	}
+	return p.UTC()
+}
+
+func b(p *string) bool { return p != nil && strings.EqualFold(*p, "true") }
+
+func pct(p *int32) *int {
+	if p == nil {
+		return nil
+	}
+	v := int(*p)
+	return &v
+}
+
+func enumStr[T ~string](p *T) string {
+	if p == nil {
+		return ""
+	}
+	return string(*p)
+}
+
+// protectedItemFrom converts the SDK model; it never fails, missing fields
+// stay empty.
+func protectedItemFrom(m *asr.ReplicationProtectedItem) ProtectedItem {
+	out := ProtectedItem{ID: s(m.ID), Name: s(m.Name)}
+	if id := s(m.ID); id != "" {
+		if i := strings.Index(strings.ToLower(id), "/replicationprotectioncontainers/"); i >= 0 {
+			rest := id[i+len("/replicationProtectionContainers/"):]
+			out.Container, _, _ = strings.Cut(rest, "/")
+		}
+	}
+	p := m.Properties
+	if p == nil {
+		out.ETag = fingerprint(&out)
+		return out
+	}
+	out.VM = s(p.FriendlyName)
+	out.ProtectionState = s(p.ProtectionState)
+	out.ProtectionStateDescription = s(p.ProtectionStateDescription)
+	for _, a := range p.AllowedOperations {
+		out.AllowedOperations = append(out.AllowedOperations, s(a))
+	}
+	out.TestFailoverState = s(p.TestFailoverState)
+	out.TestFailoverStateDescription = s(p.TestFailoverStateDescription)
+	out.ReplicationHealth = s(p.ReplicationHealth)
+	out.FailoverHealth = s(p.FailoverHealth)
+	for _, h := range p.HealthErrors {
+		if h == nil {
+			continue
+		}
+		out.HealthErrors = append(out.HealthErrors, HealthError{
+			Code: s(h.ErrorCode), Level: s(h.ErrorLevel), Category: s(h.ErrorCategory), Message: s(h.ErrorMessage),
+			PossibleCauses: s(h.PossibleCauses), RecommendedAction: s(h.RecommendedAction),
+		})
+	}
+	out.PolicyID, out.PolicyName = s(p.PolicyID), s(p.PolicyFriendlyName)
+	out.LastTestFailover, out.LastFailover = t(p.LastSuccessfulTestFailoverTime), t(p.LastSuccessfulFailoverTime)
+	if cs := p.CurrentScenario; cs != nil && s(cs.ScenarioName) != "" && !strings.EqualFold(s(cs.ScenarioName), "None") {
+		out.CurrentScenario, out.CurrentJobID, out.ScenarioStart = s(cs.ScenarioName), s(cs.JobID), t(cs.StartTime)
+	}
+	if d, ok := p.ProviderSpecificDetails.(*asr.InMageRcmReplicationDetails); ok && d != nil {
+		fillInMageRcm(&out, d)
+	}
+	out.ETag = fingerprint(&out)
+	return out
+}
+
+func fillInMageRcm(out *ProtectedItem, d *asr.InMageRcmReplicationDetails) {
+	out.MachineID = s(d.FabricDiscoveryMachineID)
+	out.ProcessServerID, out.RunAsAccountID = s(d.ProcessServerID), s(d.RunAsAccountID)
+	out.InitialReplicationPercent = pct(d.InitialReplicationProgressPercentage)
+	out.ResyncPercent = pct(d.ResyncProgressPercentage)
+	out.ResyncState, out.ResyncRequired = enumStr(d.ResyncState), b(d.ResyncRequired)
+	out.LastRPOSeconds = d.LastRpoInSeconds
+	out.LastRPOCalculated = t(d.LastRpoCalculatedTime)
+	out.LastRecoveryPointID, out.LastRecoveryPointTime = s(d.LastRecoveryPointID), t(d.LastRecoveryPointReceived)
+	ts := TargetSettings{
+		VMName: s(d.TargetVMName), VMSize: s(d.TargetVMSize), ResourceGroupID: s(d.TargetResourceGroupID),
+		NetworkID: s(d.TargetNetworkID), TestNetworkID: s(d.TestNetworkID), AvailabilityZone: s(d.TargetAvailabilityZone),
+		AvailabilitySetID: s(d.TargetAvailabilitySetID), ProximityPlacementGroupID: s(d.TargetProximityPlacementGroupID),
+		BootDiagnosticsStorageAccountID: s(d.TargetBootDiagnosticsStorageAccountID), LicenseType: s(d.LicenseType),
+		SQLServerLicenseType: s(d.SQLServerLicenseType), LinuxLicenseType: enumStr(d.LinuxLicenseType),
+	}
+	if sp := d.TargetVMSecurityProfile; sp != nil {
+		ts.SecurityType = enumStr(sp.TargetVMSecurityType)
+	}
+	for _, tag := range d.TargetVMTags {
+		if tag == nil {
+			continue
+		}
+		if ts.Tags == nil {
+			ts.Tags = map[string]string{}
+		}
+		ts.Tags[s(tag.TagName)] = s(tag.TagValue)
+	}
+	for _, n := range d.VMNics {
+		if n == nil {
+			continue
+		}
+		nic := NIC{
+			ID: s(n.NicID), Primary: b(n.IsPrimaryNic), Selected: b(n.IsSelectedForFailover), SourceIP: s(n.SourceIPAddress),
+			TargetSubnet: s(n.TargetSubnetName), TargetIP: s(n.TargetIPAddress), TestSubnet: s(n.TestSubnetName), TestIP: s(n.TestIPAddress),
+		}
+		ts.NICs = append(ts.NICs, nic)
+		if nic.Primary {
+			ts.Subnet, ts.TestSubnet = nic.TargetSubnet, nic.TestSubnet
+		}
+	}
+	for _, dk := range d.ProtectedDisks {
+		if dk == nil {
+			continue
+		}
+		var size int64
+		if dk.CapacityInBytes != nil {
+			size = *dk.CapacityInBytes
+		}
+		ts.Disks = append(ts.Disks, Disk{
+			ID: s(dk.DiskID), Type: enumStr(dk.DiskType), LogStorageAccountID: s(dk.LogStorageAccountID),
+			DiskEncryptionSetID: s(dk.DiskEncryptionSetID), SizeBytes: size, IsOS: b(dk.IsOSDisk),
+		})
+	}
+	out.Target = ts
+}
+
+// fingerprint hashes what a plan depends on: lifecycle state, gate, health
+// level, policy and every target setting. Volatile telemetry (RPO, recovery
+// points, progress percentages) is left out so that a plan does not go
+// stale merely because replication is running.
+func fingerprint(p *ProtectedItem) string {
+	allowed := slices.Clone(p.AllowedOperations)
+	slices.Sort(allowed)
+	v := struct {
+		ID, Machine, State, TFO, Health, Policy, Scenario string
+		Allowed                                           []string
+		Target                                            TargetSettings
+	}{strings.ToLower(p.ID), strings.ToLower(p.MachineID), p.ProtectionState, p.TestFailoverState, p.ReplicationHealth, strings.ToLower(p.PolicyID), p.CurrentScenario, allowed, p.Target}
+	buf, _ := json.Marshal(v)
+	sum := sha256.Sum256(buf)
+	return "sha256:" + hex.EncodeToString(sum[:16])
+}
+
+// Machine is a VMware VM discovered by the appliance.
+type Machine struct {
+	ID           string
+	Name         string
+	DisplayName  string
+	InstanceUUID string
+	OSType       string
+	OSName       string
+	Firmware     string
+	Cores        int
+	MemoryMB     int
+	PowerState   string
+	Disks        []MachineDisk
+	NICs         []MachineNIC
+}
+
+// MachineDisk is a discovered disk; ID is what enable replication expects
+// in disksToInclude.
+type MachineDisk struct {
+	ID        string
+	Name      string
+	SizeBytes int64
+	Lun       int
+}
+
+// MachineNIC is a discovered network adapter.
+type MachineNIC struct {
+	ID      string
+	MAC     string
+	IPs     []string
+	Network string
+}
+
+func machineFrom(m *OffAzureMachine) Machine {
+	p := &m.Properties
+	out := Machine{
+		ID: m.ID, Name: m.Name, DisplayName: p.DisplayName, InstanceUUID: p.InstanceUUID,
+		OSType: p.OperatingSystemDetails.OSType, OSName: p.OperatingSystemDetails.OSName, Firmware: p.Firmware,
+		Cores: p.NumberOfProcessorCore, MemoryMB: int(p.AllocatedMemoryInMB), PowerState: p.PowerStatus,
+	}
+	for _, d := range p.Disks {
+		id := d.UUID
+		if id == "" {
+			id = d.DiskID
+		}
+		name := d.Label
+		if name == "" {
+			name = d.Name
+		}
+		out.Disks = append(out.Disks, MachineDisk{ID: id, Name: name, SizeBytes: d.MaxSizeInBytes, Lun: d.Lun})
+	}
+	for _, n := range p.NetworkAdapters {
+		out.NICs = append(out.NICs, MachineNIC{ID: n.NicID, MAC: n.MacAddress, IPs: n.IPAddressList, Network: n.NetworkName})
+	}
+	return out
+}
+
+// RunAsAccount is a credential the appliance uses to push the mobility agent.
+type RunAsAccount struct {
+	ID             string
+	Name           string
+	DisplayName    string
+	CredentialType string
+	Appliance      string
+}

@@ -66,7 +66,8 @@ func (a *attrs) value(name string, ty cty.Type) (cty.Value, bool) {
 		return cty.NilVal, false
 	}
 	if !v.IsWhollyKnown() {
-		a.errorf(name, "Unknown value", "The value of %q cannot be known while the runbook is read.", name)
+		// Only a variable or local that already failed is unknown here;
+		// its own diagnostic says why.
 		return cty.NilVal, false
 	}
 	cv, err := convert.Convert(v, ty)

@@ -37,13 +37,15 @@ func (d *decoder) decodeVCenters() {
 			if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 				return "is not an http(s) URL with a host, such as https://vc01.example.com/sdk."
 			}
-			if u.User != nil {
-				if _, hasPass := u.User.Password(); hasPass {
-					return "embeds a password; use the password attribute with env() instead."
-				}
-			}
 			return ""
 		})
+		if u, err := url.Parse(vc.URL); err == nil && u.User != nil {
+			if _, hasPass := u.User.Password(); hasPass {
+				// The value is not repeated: it holds a password.
+				a.errorf("url", "Invalid vCenter URL",
+					"The URL embeds a password; use the password attribute with env() or a sensitive variable instead.")
+			}
+		}
 		a.check("thumbprint", vc.Thumbprint, "Invalid thumbprint", func(s string) string {
 			if !thumbprintPattern.MatchString(s) {
 				return "is not a SHA-1 or SHA-256 thumbprint in the form AA:BB:...; govc about.cert -thumbprint prints it."
@@ -132,7 +134,7 @@ func (d *decoder) decodeAzures() {
 			if !strings.EqualFold(id.Type, "Microsoft.RecoveryServices/vaults") {
 				return "is not a Recovery Services vault: expected /subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.RecoveryServices/vaults/{name}, got a " + id.Type + "."
 			}
-			if az.SubscriptionID != "" && !strings.EqualFold(id.Subscription, az.SubscriptionID) {
+			if guidPattern.MatchString(az.SubscriptionID) && !strings.EqualFold(id.Subscription, az.SubscriptionID) {
 				return "lives in subscription " + id.Subscription + ", not in subscription_id " + az.SubscriptionID + "."
 			}
 			return ""

@@ -37,7 +37,16 @@ func (d *decoder) evalLocals() cty.Value {
 	}
 
 	vals := map[string]cty.Value{}
+	inCycle := map[string]bool{}
+	for _, c := range cycles {
+		for _, name := range c {
+			inCycle[name] = true
+		}
+	}
 	for _, name := range order {
+		if inCycle[name] {
+			continue
+		}
 		at := d.locals[name]
 		ctx := d.ctx.NewChild()
 		ctx.Variables = map[string]cty.Value{"local": objectOrEmpty(vals)}

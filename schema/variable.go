@@ -65,6 +65,8 @@ func (d *decoder) decodeVariables() {
 					r := at.Expr.Range()
 					d.errorf(&r, "Invalid default value for variable",
 						"This default value is not compatible with the variable's type constraint: %s.", err)
+					// Reported; an unknown value keeps later uses quiet.
+					v.Value, v.Source = cty.UnknownVal(v.Type), "default"
 				} else {
 					v.Default = cv
 					v.Value, v.Source = cv, "default"
@@ -112,7 +114,9 @@ func (d *decoder) decodeVariables() {
 			v.Value = cty.UnknownVal(v.Type)
 			continue
 		}
-		d.runValidations(decl)
+		if v.Value.IsWhollyKnown() {
+			d.runValidations(decl)
+		}
 	}
 }
 
@@ -129,23 +133,19 @@ func redactAssignment(kv string) string {
 }
 
 // assignRaw sets a variable from a string given on the command line or in
-// the environment. For primitive types the string is the value; otherwise it
-// is parsed as an HCL expression, as Terraform does.
+// the environment. For primitive and untyped variables the string is the
+// value; for collections it is parsed as an HCL expression, as Terraform does.
 func (d *decoder) assignRaw(v *Variable, raw, source string, rng *hcl.Range) {
 	var val cty.Value
-	if v.Type.IsPrimitiveType() {
+	if v.Type.IsPrimitiveType() || v.Type == cty.DynamicPseudoType {
 		val = cty.StringVal(raw)
 	} else {
 		expr, diags := hclsyntax.ParseExpression([]byte(raw), source, hcl.Pos{Line: 1, Column: 1})
 		if diags.HasErrors() {
-			if v.Type == cty.DynamicPseudoType {
-				val = cty.StringVal(raw)
-			} else {
-				d.errorf(rng, "Invalid value for variable",
-					"The value given for %q (from %s) is not a valid expression for type %s.",
-					v.Name, source, v.Type.FriendlyName())
-				return
-			}
+			d.errorf(rng, "Invalid value for variable",
+				"The value given for %q (from %s) is not a valid expression for type %s.",
+				v.Name, source, v.Type.FriendlyName())
+			return
 		} else {
 			var ediags hcl.Diagnostics
 			val, ediags = expr.Value(nil)
@@ -239,6 +239,9 @@ func (d *decoder) runValidations(decl *variableDecl) {
 			continue
 		}
 		res, _ = res.Unmark()
+		if !res.IsKnown() {
+			continue
+		}
 		if res.IsNull() || !res.Type().Equals(cty.Bool) {
 			r := cond.Expr.Range()
 			d.errorf(&r, "Invalid validation result", "The condition must return true or false.")

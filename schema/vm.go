@@ -76,8 +76,11 @@ func (d *decoder) expandForEach(name string, at *hcl.Attribute) []instance {
 		d.errorf(&r, "Sensitive for_each", "The for_each value is sensitive; its keys would become part of VM addresses shown in every plan.")
 		return nil
 	}
-	if v.IsNull() || !v.IsWhollyKnown() {
-		d.errorf(&r, "Invalid for_each argument", "The for_each value must be known and not null.")
+	if !v.IsWhollyKnown() {
+		return nil // a failed variable or local, reported where it failed
+	}
+	if v.IsNull() {
+		d.errorf(&r, "Invalid for_each argument", "The for_each value must not be null.")
 		return nil
 	}
 	ty := v.Type()
@@ -132,7 +135,10 @@ func (d *decoder) expandCount(name string, at *hcl.Attribute) []instance {
 	}
 	v, _ = v.Unmark()
 	r := at.Expr.Range()
-	if v.IsNull() || !v.IsKnown() || v.Type() != cty.Number {
+	if !v.IsKnown() {
+		return nil
+	}
+	if v.IsNull() || v.Type() != cty.Number {
 		d.errorf(&r, "Invalid count argument", "count must be a whole number.")
 		return nil
 	}

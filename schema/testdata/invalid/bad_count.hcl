@@ -1,0 +1,3 @@
+vm "x" {
+  count = -1 # ERROR: Invalid count argument
+}

@@ -1,0 +1,3 @@
+vm "x" {
+  stage = each.value # ERROR: Unknown variable
+}

@@ -1,0 +1,5 @@
+vm "x" {
+  target {
+    license_type = "Windows" # ERROR: Invalid value for license_type
+  }
+}

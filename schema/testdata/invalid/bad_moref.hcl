@@ -1,0 +1,5 @@
+vm "x" {
+  source {
+    moref = "vm/42" # ERROR: Invalid moref
+  }
+}

@@ -1,0 +1,5 @@
+# NOBASE
+window "w" {
+  schedule = "every saturday" # ERROR: Invalid schedule
+  duration = "6h"
+}

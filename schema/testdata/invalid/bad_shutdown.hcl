@@ -1,0 +1,5 @@
+vm "x" {
+  source {
+    shutdown = "soft" # ERROR: Invalid value for shutdown
+  }
+}

@@ -1,0 +1,5 @@
+vm "x" {
+  target {
+    sql_license_type = "BYOL" # ERROR: Invalid value for sql_license_type
+  }
+}

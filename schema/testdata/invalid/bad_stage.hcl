@@ -1,0 +1,3 @@
+vm "x" {
+  stage = "done" # ERROR: Invalid value for stage
+}

@@ -1,0 +1,3 @@
+vm "a" {
+  depends_on = [vm.a] # ERROR: Self-referential depends_on
+}

@@ -1,0 +1,3 @@
+vm "x" { # WARNING: Disruptive stage without a window
+  stage = "migrated"
+}

@@ -1,0 +1,6 @@
+runbook {
+  name = "a"
+}
+runbook { # ERROR: Duplicate runbook block
+  name = "b"
+}

@@ -1,0 +1,4 @@
+vm "x" {
+}
+vm "x" { # ERROR: Duplicate vm block
+}

@@ -1,0 +1,3 @@
+vm "x" {
+  for_each = "web01" # ERROR: Invalid for_each argument
+}

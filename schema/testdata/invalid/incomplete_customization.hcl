@@ -1,0 +1,8 @@
+vm "x" {
+  rehearsal {
+    resource_pool = "rehearsal"
+    customization { # ERROR: Incomplete customization
+      os = "linux"
+    }
+  }
+}

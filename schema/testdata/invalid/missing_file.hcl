@@ -1,0 +1,3 @@
+locals {
+  rows = csvdecode(file("absent.csv")) # ERROR: Invalid function argument
+}

@@ -1,0 +1,13 @@
+# NOBASE
+vcenter "dc1" {
+  url = "https://vc01.example.com/sdk"
+}
+azure "az" {
+  vault     = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v1"
+  appliance = "a1"
+}
+vm "x" { # ERROR: Missing replication policy
+  target {
+    resource_group = "rg"
+  }
+}

@@ -1,0 +1,3 @@
+variable "wave" { # ERROR: No value for required variable
+  type = number
+}

@@ -1,0 +1,6 @@
+variable "stage" { # ERROR: No value for required variable
+  type = string
+}
+vm "x" {
+  stage = var.stage
+}

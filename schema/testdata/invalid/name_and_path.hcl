@@ -1,0 +1,6 @@
+vm "x" {
+  source {
+    name = "x"
+    path = "/dc1/vm/x" # ERROR: Conflicting attributes
+  }
+}

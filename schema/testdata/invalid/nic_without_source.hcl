@@ -1,0 +1,7 @@
+vm "x" {
+  target {
+    nic { # ERROR: NIC without a source
+      primary = true
+    }
+  }
+}

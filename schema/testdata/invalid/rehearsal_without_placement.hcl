@@ -1,0 +1,5 @@
+vm "x" {
+  rehearsal { # ERROR: Rehearsal without placement
+    name = "x-clone"
+  }
+}

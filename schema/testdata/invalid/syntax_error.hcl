@@ -1,0 +1,3 @@
+vm "x" {
+  stage = = "tested" # ERROR: Invalid expression
+}

@@ -1,0 +1,5 @@
+vm "x" {
+  target {
+    azure = azure.other # ERROR: Reference to undeclared azure
+  }
+}

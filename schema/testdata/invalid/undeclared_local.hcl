@@ -1,0 +1,3 @@
+vm "x" {
+  stage = local.nope # ERROR: Unsupported attribute
+}

@@ -1,0 +1,3 @@
+vm "x" {
+  stage = var.stage # ERROR: Unsupported attribute
+}

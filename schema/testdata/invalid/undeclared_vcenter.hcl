@@ -1,0 +1,5 @@
+vm "x" {
+  source {
+    vcenter = vcenter.dc2 # ERROR: Reference to undeclared vcenter
+  }
+}

@@ -1,0 +1,3 @@
+vm "x" {
+  depends_on = [vm.db] # ERROR: Reference to undeclared vm
+}

@@ -1,0 +1,3 @@
+vm "x" {
+  window = window.weekend # ERROR: Reference to undeclared window
+}

@@ -1,0 +1,3 @@
+vm "x" {
+  stagee = "tested" # ERROR: Unsupported argument
+}

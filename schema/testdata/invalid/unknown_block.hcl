@@ -1,0 +1,2 @@
+vmm "x" { # ERROR: Unsupported block type
+}

@@ -1,0 +1,4 @@
+variable "wave" {
+  type    = number
+  default = "first" # ERROR: Invalid default value for variable
+}

@@ -1,0 +1,5 @@
+vm "x" {
+  source {
+    snapshot_before_cutover = "sometimes" # ERROR: Incorrect attribute value type
+  }
+}

@@ -1,0 +1,99 @@
+package vcenter
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// CloneSpec says what a clone looks like.
+type CloneSpec struct {
+	Name string `json:"name"`
+	// Placement of the clone; empty fields take the source's.
+	Placement Placement `json:"placement"`
+	PowerOn   bool      `json:"powerOn,omitempty"`
+	Template  bool      `json:"template,omitempty"`
+	// CustomizationSpecName names a spec stored in vCenter; Customization
+	// builds one. At most one of them.
+	CustomizationSpecName string         `json:"customizationSpecName,omitempty"`
+	Customization         *Customization `json:"customization,omitempty"`
+}
+
+// Clone clones vm with CloneVM_Task and returns the clone in the Undo, so
+// the inverse destroys it.
+func (c *Client) Clone(ctx context.Context, vm VMRef, cs CloneSpec, w Watch) (Undo, error) {
+	undo := Undo{Op: OpClone, VM: vm}
+	if cs.Name == "" {
+		return undo, &OpError{VM: vm.String(), Op: OpClone, Err: fmt.Errorf("clone needs a name")}
+	}
+	custom, err := c.customizationSpec(ctx, cs.CustomizationSpecName, cs.Customization)
+	if err != nil {
+		return undo, &OpError{VM: vm.String(), Op: OpClone, Err: err, Fault: faultName(err)}
+	}
+	m, err := c.readVM(ctx, vm, OpClone, "name", "parent")
+	if err != nil {
+		return undo, err
+	}
+	if vm.Name == "" {
+		vm.Name = m.Name
+		undo.VM = vm
+	}
+	folder := cs.Placement.Folder
+	if folder == "" && m.Parent != nil {
+		folder = m.Parent.Value
+	}
+	w.before(undo)
+	res, err := c.run(ctx, vm, OpClone, w, func() (types.ManagedObjectReference, error) {
+		r, err := methods.CloneVM_Task(ctx, c.vim, &types.CloneVM_Task{
+			This: vmRef(vm.MoRef), Folder: types.ManagedObjectReference{Type: "Folder", Value: folder}, Name: cs.Name,
+			Spec: types.VirtualMachineCloneSpec{
+				Location: types.VirtualMachineRelocateSpec{
+					Host:      ref("HostSystem", cs.Placement.Host),
+					Pool:      ref("ResourcePool", cs.Placement.Pool),
+					Datastore: ref("Datastore", cs.Placement.Datastore),
+				},
+				PowerOn: cs.PowerOn, Template: cs.Template, Customization: custom,
+			},
+		})
+		if err != nil {
+			return types.ManagedObjectReference{}, err
+		}
+		return r.Returnval, nil
+	})
+	if err != nil {
+		return undo, err
+	}
+	clone, ok := res.(types.ManagedObjectReference)
+	if !ok {
+		return undo, fmt.Errorf("vcenter: clone VM %s: task returned %T, not a VM", vm, res)
+	}
+	undo.Clone = &VMRef{MoRef: clone.Value, Name: cs.Name}
+	return undo, nil
+}
+
+// Destroy deletes vm and its files, powering it off first. A VM that no
+// longer exists counts as destroyed, so a repeated rollback is harmless.
+func (c *Client) Destroy(ctx context.Context, vm VMRef, w Watch) error {
+	m, err := c.readVM(ctx, vm, OpDestroy, "runtime.powerState")
+	if err != nil {
+		if IsFault(err, &types.ManagedObjectNotFound{}) {
+			return nil
+		}
+		return err
+	}
+	if m.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOn {
+		if _, err := c.PowerOff(ctx, vm, Watch{Started: w.Started, Progress: w.Progress}); err != nil {
+			return err
+		}
+	}
+	_, err = c.run(ctx, vm, OpDestroy, w, func() (types.ManagedObjectReference, error) {
+		r, err := methods.Destroy_Task(ctx, c.vim, &types.Destroy_Task{This: vmRef(vm.MoRef)})
+		if err != nil {
+			return types.ManagedObjectReference{}, err
+		}
+		return r.Returnval, nil
+	})
+	return err
+}

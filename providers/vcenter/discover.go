@@ -1,0 +1,333 @@
+package vcenter
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/vmware/govmomi/view"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// vmProperties is the explicit property list of a discovery: everything the
+// planner diffs and nothing else (config.hardware.device is the expensive
+// one, and the only way to see disks and NICs).
+var vmProperties = []string{
+	"name", "parent", "resourcePool", "datastore",
+	"runtime.host", "runtime.powerState", "runtime.faultToleranceState",
+	"config.uuid", "config.instanceUuid", "config.template", "config.changeVersion",
+	"config.guestId", "config.guestFullName", "config.hardware.device", "config.ftInfo",
+	"guest.toolsRunningStatus", "guest.hostName", "guest.ipAddress",
+	"snapshot",
+}
+
+// entityTypes are read with name and parent only, to build paths and
+// resolve placement names.
+var entityTypes = []string{
+	"Folder", "Datacenter", "ClusterComputeResource", "ComputeResource", "HostSystem",
+	"ResourcePool", "VirtualApp", "Datastore", "StoragePod", "Network", "DistributedVirtualPortgroup",
+	"OpaqueNetwork", "DistributedVirtualSwitch", "VmwareDistributedVirtualSwitch",
+}
+
+// discoverPageSize is the page size asked of RetrievePropertiesEx; vCenter
+// may return fewer per page and a token to continue.
+const discoverPageSize = 5000
+
+// Discover reads every VM and placement object in one container view and
+// one paged RetrievePropertiesEx: name and parent for all entities (to build
+// paths), the full vmProperties list for VMs. With Config.Datacenter set,
+// only that datacenter's VMs are returned.
+func (c *Client) Discover(ctx context.Context) (*Inventory, error) {
+	views := view.NewManager(c.vim)
+	kinds := append([]string{"VirtualMachine"}, entityTypes...)
+	cv, err := views.CreateContainerView(ctx, c.vim.ServiceContent.RootFolder, kinds, true)
+	if err != nil {
+		return nil, fmt.Errorf("vcenter %q: discovery: create container view: %w", c.name, err)
+	}
+	defer func() { _ = cv.Destroy(context.WithoutCancel(ctx)) }()
+
+	contents, err := c.retrieveAll(ctx, cv.Reference(), kinds)
+	if err != nil {
+		return nil, fmt.Errorf("vcenter %q: discovery: %w", c.name, err)
+	}
+	return c.buildInventory(contents)
+}
+
+func (c *Client) retrieveAll(ctx context.Context, container mo.Reference, kinds []string) ([]types.ObjectContent, error) {
+	spec := filterSpec(container, kinds)
+	pc := c.vim.ServiceContent.PropertyCollector
+	res, err := methods.RetrievePropertiesEx(ctx, c.vim, &types.RetrievePropertiesEx{
+		This: pc, SpecSet: []types.PropertyFilterSpec{spec},
+		Options: types.RetrieveOptions{MaxObjects: discoverPageSize},
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []types.ObjectContent
+	r := res.Returnval
+	for r != nil {
+		out = append(out, r.Objects...)
+		if r.Token == "" {
+			break
+		}
+		next, err := methods.ContinueRetrievePropertiesEx(ctx, c.vim, &types.ContinueRetrievePropertiesEx{This: pc, Token: r.Token})
+		if err != nil {
+			return nil, err
+		}
+		r = &next.Returnval
+	}
+	return out, nil
+}
+
+func filterSpec(container mo.Reference, kinds []string) types.PropertyFilterSpec {
+	spec := types.PropertyFilterSpec{
+		ObjectSet: []types.ObjectSpec{{
+			Obj:  container.Reference(),
+			Skip: newTrue(),
+			SelectSet: []types.BaseSelectionSpec{&types.TraversalSpec{
+				Type: "ContainerView", Path: "view",
+			}},
+		}},
+	}
+	for _, k := range kinds {
+		ps := types.PropertySpec{Type: k, PathSet: []string{"name", "parent"}}
+		if k == "VirtualMachine" {
+			ps.PathSet = vmProperties
+		}
+		spec.PropSet = append(spec.PropSet, ps)
+	}
+	return spec
+}
+
+func newTrue() *bool { b := true; return &b }
+
+type node struct {
+	kind, name, parent string
+}
+
+func (c *Client) buildInventory(contents []types.ObjectContent) (*Inventory, error) {
+	nodes := make(map[string]node, len(contents))
+	var vms []mo.VirtualMachine
+	for _, oc := range contents {
+		if oc.Obj.Type == "VirtualMachine" {
+			oc.MissingSet = nil // inaccessible VMs keep what could be read
+			v, err := mo.ObjectContentToType(oc)
+			if err != nil {
+				return nil, fmt.Errorf("decode %s: %w", oc.Obj.Value, err)
+			}
+			m := v.(mo.VirtualMachine)
+			vms = append(vms, m)
+			parent := ""
+			if m.Parent != nil {
+				parent = m.Parent.Value
+			}
+			nodes[oc.Obj.Value] = node{kind: "VirtualMachine", name: m.Name, parent: parent}
+			continue
+		}
+		n := node{kind: oc.Obj.Type}
+		for _, p := range oc.PropSet {
+			switch p.Name {
+			case "name":
+				n.name, _ = p.Val.(string)
+			case "parent":
+				if ref, ok := p.Val.(types.ManagedObjectReference); ok {
+					n.parent = ref.Value
+				}
+			}
+		}
+		nodes[oc.Obj.Value] = n
+	}
+
+	paths := make(map[string]string, len(nodes))
+	var pathOf func(ref string, depth int) string
+	pathOf = func(ref string, depth int) string {
+		if p, ok := paths[ref]; ok {
+			return p
+		}
+		n, ok := nodes[ref]
+		if !ok || depth > 64 { // the root folder is not in the view
+			return ""
+		}
+		p := pathOf(n.parent, depth+1) + "/" + n.name
+		paths[ref] = p
+		return p
+	}
+	datacenterOf := func(ref string) string {
+		for i := 0; ref != "" && i < 64; i++ {
+			n := nodes[ref]
+			if n.kind == "Datacenter" {
+				return ref
+			}
+			ref = n.parent
+		}
+		return ""
+	}
+
+	inv := &Inventory{byMoRef: map[string]Entity{}, vmByRef: map[string]*VM{}}
+	var dcFilter string
+	for ref, n := range nodes {
+		e := Entity{MoRef: ref, Type: n.kind, Name: n.name, Path: pathOf(ref, 0)}
+		inv.byMoRef[ref] = e
+		if n.kind == "Datacenter" && c.dcName() != "" && (n.name == c.dcName() || e.Path == c.dcName()) {
+			dcFilter = ref
+		}
+		switch n.kind {
+		case "Datacenter":
+			inv.Datacenters = append(inv.Datacenters, e)
+		case "ClusterComputeResource", "ComputeResource":
+			inv.Clusters = append(inv.Clusters, e)
+		case "HostSystem":
+			inv.Hosts = append(inv.Hosts, e)
+		case "ResourcePool", "VirtualApp":
+			inv.Pools = append(inv.Pools, e)
+		case "Datastore", "StoragePod":
+			inv.Datastores = append(inv.Datastores, e)
+		case "Folder":
+			inv.Folders = append(inv.Folders, e)
+		case "Network", "DistributedVirtualPortgroup", "OpaqueNetwork":
+			inv.Networks = append(inv.Networks, e)
+		}
+	}
+	if c.dcName() != "" && dcFilter == "" {
+		return nil, fmt.Errorf("datacenter %q not found", c.dcName())
+	}
+	for i := range vms {
+		v := vmFromMO(&vms[i])
+		v.Path = pathOf(v.MoRef, 0)
+		v.Datacenter = datacenterOf(v.MoRef)
+		if dcFilter != "" && v.Datacenter != dcFilter {
+			continue
+		}
+		inv.VMs = append(inv.VMs, v)
+		inv.vmByRef[v.MoRef] = v
+	}
+	for _, list := range [][]Entity{inv.Datacenters, inv.Clusters, inv.Hosts, inv.Pools, inv.Datastores, inv.Folders, inv.Networks} {
+		sort.Slice(list, func(i, j int) bool { return list[i].Path < list[j].Path })
+	}
+	sort.Slice(inv.VMs, func(i, j int) bool { return inv.VMs[i].Path < inv.VMs[j].Path })
+	return inv, nil
+}
+
+func vmFromMO(m *mo.VirtualMachine) *VM {
+	v := &VM{
+		Name:       m.Name,
+		MoRef:      m.Self.Value,
+		PowerState: string(m.Runtime.PowerState),
+		FTState:    string(m.Runtime.FaultToleranceState),
+	}
+	if m.Parent != nil {
+		v.Folder = m.Parent.Value
+	}
+	if m.ResourcePool != nil {
+		v.Pool = m.ResourcePool.Value
+	}
+	if m.Runtime.Host != nil {
+		v.Host = m.Runtime.Host.Value
+	}
+	for _, ds := range m.Datastore {
+		v.Datastores = append(v.Datastores, ds.Value)
+	}
+	if m.Guest != nil {
+		v.ToolsStatus = m.Guest.ToolsRunningStatus
+		v.GuestHostName = m.Guest.HostName
+		v.GuestIP = m.Guest.IpAddress
+	}
+	if cfg := m.Config; cfg != nil {
+		v.BIOSUUID = cfg.Uuid
+		v.InstanceUUID = cfg.InstanceUuid
+		v.Template = cfg.Template
+		v.ChangeVersion = cfg.ChangeVersion
+		v.GuestID = cfg.GuestId
+		v.GuestFullName = cfg.GuestFullName
+		if ft := cfg.FtInfo; ft != nil {
+			info := ft.GetFaultToleranceConfigInfo()
+			v.FTRole = info.Role
+			switch x := ft.(type) {
+			case *types.FaultTolerancePrimaryConfigInfo:
+				for _, s := range x.Secondaries {
+					v.FTPartner = append(v.FTPartner, s.Value)
+				}
+			case *types.FaultToleranceSecondaryConfigInfo:
+				v.FTPartner = []string{x.PrimaryVM.Value}
+			}
+		}
+		v.Disks, v.NICs = devices(cfg.Hardware.Device)
+	}
+	if m.Snapshot != nil {
+		v.Snapshots = snapshots(m.Snapshot.RootSnapshotList)
+		if m.Snapshot.CurrentSnapshot != nil {
+			v.CurrentSnapshot = m.Snapshot.CurrentSnapshot.Value
+		}
+	}
+	return v
+}
+
+func snapshots(list []types.VirtualMachineSnapshotTree) []Snapshot {
+	var out []Snapshot
+	for _, s := range list {
+		out = append(out, Snapshot{
+			MoRef: s.Snapshot.Value, Name: s.Name, Created: s.CreateTime,
+			Children: snapshots(s.ChildSnapshotList),
+		})
+	}
+	return out
+}
+
+func devices(list []types.BaseVirtualDevice) ([]Disk, []NIC) {
+	var disks []Disk
+	var nics []NIC
+	for _, d := range list {
+		dev := d.GetVirtualDevice()
+		label := ""
+		if dev.DeviceInfo != nil {
+			label = dev.DeviceInfo.GetDescription().Label
+		}
+		switch x := d.(type) {
+		case *types.VirtualDisk:
+			disk := Disk{Key: dev.Key, Label: label, SizeBytes: x.CapacityInBytes}
+			if disk.SizeBytes == 0 {
+				disk.SizeBytes = x.CapacityInKB * 1024
+			}
+			if fb, ok := x.Backing.(types.BaseVirtualDeviceFileBackingInfo); ok {
+				info := fb.GetVirtualDeviceFileBackingInfo()
+				disk.FileName = info.FileName
+				if info.Datastore != nil {
+					disk.Datastore = info.Datastore.Value
+				}
+			}
+			disk.BackingUUID = diskUUID(x.Backing)
+			disks = append(disks, disk)
+		case types.BaseVirtualEthernetCard:
+			card := x.GetVirtualEthernetCard()
+			nic := NIC{Key: dev.Key, Label: label, MAC: card.MacAddress}
+			switch b := card.Backing.(type) {
+			case *types.VirtualEthernetCardNetworkBackingInfo:
+				if b.Network != nil {
+					nic.Network = b.Network.Value
+				}
+			case *types.VirtualEthernetCardDistributedVirtualPortBackingInfo:
+				nic.Network = b.Port.PortgroupKey
+			case *types.VirtualEthernetCardOpaqueNetworkBackingInfo:
+				nic.Network = b.OpaqueNetworkId
+			}
+			nics = append(nics, nic)
+		}
+	}
+	return disks, nics
+}
+
+func diskUUID(b types.BaseVirtualDeviceBackingInfo) string {
+	switch x := b.(type) {
+	case *types.VirtualDiskFlatVer2BackingInfo:
+		return x.Uuid
+	case *types.VirtualDiskSparseVer2BackingInfo:
+		return x.Uuid
+	case *types.VirtualDiskRawDiskMappingVer1BackingInfo:
+		return x.Uuid
+	case *types.VirtualDiskSeSparseBackingInfo:
+		return x.Uuid
+	}
+	return ""
+}

@@ -1,0 +1,80 @@
+package vcenter
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// Placement is where a VM runs, as morefs. Empty fields mean "leave as is".
+type Placement struct {
+	Host      string `json:"host,omitempty"`
+	Pool      string `json:"pool,omitempty"`
+	Datastore string `json:"datastore,omitempty"`
+	Folder    string `json:"folder,omitempty"`
+}
+
+// Relocate moves vm to the placement given with RelocateVM_Task. Where
+// vCenter refuses relocation as NotSupported, it falls back to the
+// deprecated MigrateVM_Task, which can only change host and pool. It
+// returns the previous placement for the inverse.
+func (c *Client) Relocate(ctx context.Context, vm VMRef, to Placement, w Watch) (Undo, error) {
+	m, err := c.readVM(ctx, vm, OpRelocate, "name", "parent", "resourcePool", "datastore", "runtime.host")
+	if err != nil {
+		return Undo{}, err
+	}
+	if vm.Name == "" {
+		vm.Name = m.Name
+	}
+	before := Placement{}
+	if m.Runtime.Host != nil {
+		before.Host = m.Runtime.Host.Value
+	}
+	if m.ResourcePool != nil {
+		before.Pool = m.ResourcePool.Value
+	}
+	if len(m.Datastore) > 0 {
+		before.Datastore = m.Datastore[0].Value
+	}
+	if m.Parent != nil {
+		before.Folder = m.Parent.Value
+	}
+	undo := Undo{Op: OpRelocate, VM: vm, Placement: &before}
+	w.before(undo)
+
+	spec := types.VirtualMachineRelocateSpec{
+		Host:      ref("HostSystem", to.Host),
+		Pool:      ref("ResourcePool", to.Pool),
+		Datastore: ref("Datastore", to.Datastore),
+		Folder:    ref("Folder", to.Folder),
+	}
+	_, err = c.run(ctx, vm, OpRelocate, w, func() (types.ManagedObjectReference, error) {
+		res, err := methods.RelocateVM_Task(ctx, c.vim, &types.RelocateVM_Task{
+			This: vmRef(vm.MoRef), Spec: spec, Priority: types.VirtualMachineMovePriorityDefaultPriority,
+		})
+		if err != nil {
+			return types.ManagedObjectReference{}, err
+		}
+		return res.Returnval, nil
+	})
+	if err == nil || !IsFault(err, &types.NotSupported{}) {
+		return undo, err
+	}
+	if (to.Datastore != "" && to.Datastore != before.Datastore) || (to.Folder != "" && to.Folder != before.Folder) {
+		return undo, fmt.Errorf("%w; MigrateVM_Task, the fallback, cannot change datastore or folder", err)
+	}
+	c.log.Info("relocate refused as not supported; falling back to MigrateVM_Task", "vm", vm.String())
+	_, err = c.run(ctx, vm, OpMigrate, w, func() (types.ManagedObjectReference, error) {
+		res, err := methods.MigrateVM_Task(ctx, c.vim, &types.MigrateVM_Task{
+			This: vmRef(vm.MoRef), Pool: ref("ResourcePool", to.Pool), Host: ref("HostSystem", to.Host),
+			Priority: types.VirtualMachineMovePriorityDefaultPriority,
+		})
+		if err != nil {
+			return types.ManagedObjectReference{}, err
+		}
+		return res.Returnval, nil
+	})
+	return undo, err
+}

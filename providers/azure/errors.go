@@ -68,7 +68,7 @@ func (e *Error) Error() string {
 	b.WriteString(": ")
 	b.WriteString(e.Message)
 	switch {
-	case e.Code != "" && e.Status != 0:
+	case e.Code != "" && e.Status >= 400:
 		fmt.Fprintf(&b, " (%s, HTTP %d)", e.Code, e.Status)
 	case e.Code != "":
 		fmt.Fprintf(&b, " (%s)", e.Code)

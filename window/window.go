@@ -27,6 +27,8 @@ const (
 	FieldTimezone Field = "timezone"
 )
 
+var _ error = (*Error)(nil)
+
 // Error is a problem with one attribute of a window, so that callers can
 // point at the attribute's source range.
 type Error struct {

@@ -12,8 +12,10 @@ type Style struct {
 	// Label replaces the key as the text shown in the node when non-empty.
 	Label string
 	// Class names a presentation class: a DOT class attribute (used by
-	// SVG output) and a Mermaid class assignment. Callers add the matching
-	// classDef lines or stylesheet; empty means none.
+	// SVG output) and a Mermaid class assignment, where it is reduced to
+	// letters, digits and underscores ("no-return" becomes "no_return").
+	// Callers add the matching classDef lines or stylesheet; empty means
+	// none.
 	Class string
 }
 

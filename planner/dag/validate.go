@@ -7,6 +7,11 @@ import (
 	"strings"
 )
 
+var (
+	_ error = (*CycleError)(nil)
+	_ error = (*UnknownVertexError)(nil)
+)
+
 // CycleError names one cycle. Validate returns one CycleError per strongly
 // connected set of vertices: breaking every cycle it names is not always
 // enough, but every set it names must be broken, and the count stays small

@@ -127,7 +127,8 @@ type completion struct {
 //
 // The calling goroutine schedules; fn runs on its own goroutines and may be
 // called concurrently for independent vertices. Walk returns only after
-// every call it started has returned.
+// every call it started has returned. A panic in fn is not recovered: a
+// half-run step is the caller's to journal, not the graph's to hide.
 func (g *Graph) Walk(ctx context.Context, parallelism int, fn WalkFunc, opts ...WalkOption) WalkResult {
 	var cfg walkConfig
 	for _, o := range opts {

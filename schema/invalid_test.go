@@ -9,9 +9,8 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/robfig/cron/v3"
-
 	"cutover/schema"
+	"cutover/window"
 )
 
 // expectation is a diagnostic a fixture marks on its offending line with
@@ -46,7 +45,7 @@ func testOptions() schema.Options {
 	return schema.Options{
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 		CheckSchedule: func(s string) error {
-			_, err := cron.ParseStandard(s)
+			_, err := window.Parse(s, "1h", "")
 			return err
 		},
 	}

@@ -1,12 +1,13 @@
 package main
 
 import (
+	"errors"
 	"os"
 
-	"github.com/robfig/cron/v3"
 	"github.com/spf13/cobra"
 
 	"cutover/schema"
+	"cutover/window"
 )
 
 // globals are the flags every command accepts.
@@ -35,10 +36,14 @@ func (g *globals) loadOptions() schema.Options {
 	}
 }
 
-// checkSchedule accepts the standard five-field cron syntax and descriptors
-// such as @daily, as maintenance windows are scheduled.
+// checkSchedule checks a window's schedule with the same parser the
+// executor uses to open and close windows.
 func checkSchedule(s string) error {
-	_, err := cron.ParseStandard(s)
+	_, err := window.Parse(s, "1h", "")
+	var we *window.Error
+	if errors.As(err, &we) {
+		return we.Err
+	}
 	return err
 }
 

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/hcl/v2"
 	"cutover/schema"
 	"cutover/window"
+	"github.com/hashicorp/hcl/v2"
 )
 
 // expectation is a diagnostic a fixture marks on its offending line with

@@ -16,6 +16,7 @@ func bigSeed(n int) azuresim.Seed {
 		seed.Items = append(seed.Items, azuresim.ProtectedItem{
 			Name: m.Name, Machine: m.Name, TargetVMName: m.DisplayName + "-az",
 			TargetResourceGroupID: "/subscriptions/x/resourceGroups/target",
+			TargetNetworkID:       "/subscriptions/x/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/prod",
 		})
 	}
 	return seed

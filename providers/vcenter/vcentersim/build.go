@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/simulator"
@@ -24,11 +25,12 @@ const createWorkers = 32
 // builder turns a World into inventory through an in-process client: the
 // same vSphere API a real client uses, without HTTP and XML in between.
 type builder struct {
-	c     *vim25.Client
-	sim   *simulator.Context
-	dir   string
-	dcs   map[string]*dcState
-	specs []CustomizationSpec
+	c   *vim25.Client
+	sim *simulator.Context
+	dir string
+	dcs map[string]*dcState
+	ext *extensions
+	seq atomic.Int64
 }
 
 type dcState struct {
@@ -388,10 +390,16 @@ func (b *builder) machine(ctx context.Context, st *dcState, p placed) error {
 		return fmt.Errorf("VM %q: create: %w", vm.Name, err)
 	}
 	obj := object.NewVirtualMachine(b.c, ref)
+	if vm.NoTools {
+		b.ext.setNoTools(ref)
+	}
+	toPowerOn := []*object.VirtualMachine{obj}
 	if vm.FTSecondary != nil {
-		if err := b.faultTolerant(ctx, st, p, ref); err != nil {
+		sec, err := b.faultTolerant(ctx, st, p, ref)
+		if err != nil {
 			return fmt.Errorf("VM %q: fault tolerance: %w", vm.Name, err)
 		}
+		toPowerOn = append(toPowerOn, object.NewVirtualMachine(b.c, sec))
 	}
 	for _, s := range vm.Snapshots {
 		if _, err := b.wait(obj.CreateSnapshot(ctx, s, "", false, false)); err != nil {
@@ -405,8 +413,10 @@ func (b *builder) machine(ctx context.Context, st *dcState, p placed) error {
 		return nil
 	}
 	if vm.PowerState == string(types.VirtualMachinePowerStatePoweredOn) {
-		if _, err := b.wait(obj.PowerOn(ctx)); err != nil {
-			return fmt.Errorf("VM %q: power on: %w", vm.Name, err)
+		for _, o := range toPowerOn {
+			if _, err := b.wait(o.PowerOn(ctx)); err != nil {
+				return fmt.Errorf("VM %q: power on: %w", vm.Name, err)
+			}
 		}
 	}
 	return nil
@@ -440,8 +450,17 @@ func (b *builder) create(ctx context.Context, st *dcState, p placed, name string
 		if !ok {
 			return types.ManagedObjectReference{}, fmt.Errorf("disk %d: datastore %q not declared", i, dsName)
 		}
-		disk := devices.CreateDisk(scsi.(types.BaseVirtualController), ds,
-			fmt.Sprintf("[%s] %s/%s_%d.vmdk", dsName, name, name, i))
+		// On the VM's own datastore vcsim names the file inside the VM's
+		// directory (renamed on clashes); elsewhere we make a unique one.
+		file := ""
+		if dsName != p.ds {
+			dir := fmt.Sprintf("%s-disks-%d", name, b.seq.Add(1))
+			if err := os.MkdirAll(filepath.Join(b.dir, st.name+"-"+dsName, dir), 0o700); err != nil {
+				return types.ManagedObjectReference{}, err
+			}
+			file = fmt.Sprintf("[%s] %s/%s_%d.vmdk", dsName, dir, name, i)
+		}
+		disk := devices.CreateDisk(scsi.(types.BaseVirtualController), ds, file)
 		disk.CapacityInKB = max(d.SizeGB, 1) * 1024 * 1024
 		devices = append(devices, disk)
 	}
@@ -477,7 +496,7 @@ func (b *builder) create(ctx context.Context, st *dcState, p placed, name string
 
 // faultTolerant creates the secondary of an FT pair and stamps both VMs with
 // the FT roles vCenter reports, since vcsim has no FT of its own.
-func (b *builder) faultTolerant(ctx context.Context, st *dcState, p placed, primary types.ManagedObjectReference) error {
+func (b *builder) faultTolerant(ctx context.Context, st *dcState, p placed, primary types.ManagedObjectReference) (types.ManagedObjectReference, error) {
 	sec := *p.vm.FTSecondary
 	name := sec.Name
 	if name == "" {
@@ -485,7 +504,7 @@ func (b *builder) faultTolerant(ctx context.Context, st *dcState, p placed, prim
 	}
 	host, ok := st.hosts[sec.Host]
 	if !ok {
-		return fmt.Errorf("secondary host %q not declared", sec.Host)
+		return types.ManagedObjectReference{}, fmt.Errorf("secondary host %q not declared", sec.Host)
 	}
 	sp := p
 	sp.host = host
@@ -494,12 +513,14 @@ func (b *builder) faultTolerant(ctx context.Context, st *dcState, p placed, prim
 	}
 	secondary, err := b.create(ctx, st, sp, name)
 	if err != nil {
-		return err
+		return secondary, err
 	}
 	pvm := b.sim.Map.Get(primary).(*simulator.VirtualMachine)
 	svm := b.sim.Map.Get(secondary).(*simulator.VirtualMachine)
-	setFTRoles(b.sim, pvm, svm)
-	return nil
+	b.sim.WithLock(pvm, func() {
+		b.sim.WithLock(svm, func() { setFTRoles(b.sim, pvm, svm) })
+	})
+	return secondary, nil
 }
 
 func hostName(ctx *simulator.Context, h *object.HostSystem) string {

@@ -17,12 +17,66 @@ import (
 // by the registry's Handler hook: the registry itself keeps the original
 // objects, because simulator internals type-assert them.
 type extensions struct {
-	mu   sync.Mutex
-	busy map[types.ManagedObjectReference]string // VM -> running extension task
+	mu      sync.Mutex
+	busy    map[types.ManagedObjectReference]string // VM -> running extension task
+	noTools map[types.ManagedObjectReference]bool
 }
 
 func newExtensions() *extensions {
-	return &extensions{busy: map[types.ManagedObjectReference]string{}}
+	return &extensions{
+		busy:    map[types.ManagedObjectReference]string{},
+		noTools: map[types.ManagedObjectReference]bool{},
+	}
+}
+
+func (e *extensions) setNoTools(vm types.ManagedObjectReference) {
+	e.mu.Lock()
+	e.noTools[vm] = true
+	e.mu.Unlock()
+}
+
+func (e *extensions) hasTools(vm types.ManagedObjectReference) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return !e.noTools[vm]
+}
+
+// toolsWatcher keeps guest.toolsRunningStatus in step with the power state,
+// as a guest with VMware Tools reports it; vcsim reports tools running only
+// for container-backed VMs.
+type toolsWatcher struct {
+	ext *extensions
+}
+
+func (t *toolsWatcher) Reference() types.ManagedObjectReference {
+	return types.ManagedObjectReference{Type: "CutoverToolsWatcher", Value: "tools-watcher"}
+}
+
+func (t *toolsWatcher) PutObject(*simulator.Context, mo.Reference)                    {}
+func (t *toolsWatcher) RemoveObject(*simulator.Context, types.ManagedObjectReference) {}
+
+func (t *toolsWatcher) UpdateObject(ctx *simulator.Context, obj mo.Reference, changes []types.PropertyChange) {
+	ref := obj.Reference()
+	if ref.Type != "VirtualMachine" {
+		return
+	}
+	for _, c := range changes {
+		if c.Name != "runtime.powerState" {
+			continue
+		}
+		vm, ok := ctx.Map.Get(ref).(*simulator.VirtualMachine)
+		if !ok {
+			return
+		}
+		status, tools := types.VirtualMachineToolsRunningStatusGuestToolsNotRunning, types.VirtualMachineToolsStatusToolsNotRunning
+		if c.Val == types.VirtualMachinePowerStatePoweredOn && t.ext.hasTools(ref) {
+			status, tools = types.VirtualMachineToolsRunningStatusGuestToolsRunning, types.VirtualMachineToolsStatusToolsOk
+		}
+		ctx.Update(vm, []types.PropertyChange{
+			{Name: "guest.toolsRunningStatus", Val: string(status)},
+			{Name: "guest.toolsStatus", Val: tools},
+		})
+	}
 }
 
 // guestCustomizationManagerRef is where the simulated
@@ -32,12 +86,13 @@ var guestCustomizationManagerRef = types.ManagedObjectReference{
 }
 
 func (e *extensions) install(ctx *simulator.Context) {
+	ctx.Map.AddHandler(&toolsWatcher{ext: e})
 	ctx.Map.Handler = func(_ *simulator.Context, m *simulator.Method) (mo.Reference, types.BaseMethodFault) {
 		if m.This.Type != "VirtualMachine" {
 			return nil, nil
 		}
 		switch m.Name {
-		case "MigrateVM_Task", "MakePrimaryVM_Task":
+		case "MigrateVM_Task", "MakePrimaryVM_Task", "ShutdownGuest":
 			if vm, ok := ctx.Map.Get(m.This).(*simulator.VirtualMachine); ok {
 				return &extendedVM{VirtualMachine: vm, ext: e}, nil
 			}
@@ -160,6 +215,17 @@ func firstHost(ctx *simulator.Context, owner types.ManagedObjectReference) *type
 		}
 	}
 	return nil
+}
+
+// ShutdownGuest refuses a guest without running tools, as vCenter does;
+// vcsim alone powers such a VM off regardless.
+func (vm *extendedVM) ShutdownGuest(ctx *simulator.Context, req *types.ShutdownGuest) soap.HasFault {
+	self := vm.VirtualMachine
+	if self.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOn &&
+		(self.Guest == nil || self.Guest.ToolsRunningStatus != string(types.VirtualMachineToolsRunningStatusGuestToolsRunning)) {
+		return &methods.ShutdownGuestBody{Fault_: simulator.Fault("", &types.ToolsUnavailable{})}
+	}
+	return self.ShutdownGuest(ctx, req)
 }
 
 // MakePrimaryVMTask implements MakePrimaryVM_Task: invoked on the primary of

@@ -99,7 +99,7 @@ func Start(ctx context.Context, w World, opts ...Option) (*Sim, error) {
 		return nil, fmt.Errorf("create simulator: %w", err)
 	}
 	s := &Sim{model: model, Username: o.username, Password: o.password}
-	if s.dir, err = os.MkdirTemp("", "vcentersim-"); err != nil {
+	if s.dir, err = os.MkdirTemp(scratchDir(), "vcentersim-"); err != nil {
 		model.Remove()
 		return nil, err
 	}
@@ -108,12 +108,13 @@ func Start(ctx context.Context, w World, opts ...Option) (*Sim, error) {
 		s.Close()
 		return nil, err
 	}
-	b := &builder{c: c, sim: model.Service.Context, dir: s.dir}
+	ext := newExtensions()
+	ext.install(model.Service.Context)
+	b := &builder{c: c, sim: model.Service.Context, dir: s.dir, ext: ext}
 	if err := b.build(ctx, w); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("build simulated world: %w", err)
 	}
-	newExtensions().install(model.Service.Context)
 
 	model.Service.TLS = new(tls.Config)
 	model.Service.Listen = &url.URL{Host: o.addr, User: url.UserPassword(o.username, o.password)}
@@ -264,3 +265,18 @@ func (s *Sim) TerminateSession(ctx context.Context, key string) error {
 // simulator objects directly (for example to put a host in maintenance
 // mode). Prefer the SOAP API where it can express the same thing.
 func (s *Sim) Context() *simulator.Context { return s.model.Service.Context }
+
+// scratchDir is where simulated datastores keep their files. vcsim creates
+// a few files per VM; on a memory-backed file system building 1,000 VMs
+// takes a fraction of the time it takes on disk.
+func scratchDir() string {
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if f, err := os.CreateTemp("/dev/shm", "vcentersim-probe-"); err == nil {
+			name := f.Name()
+			_ = f.Close()
+			_ = os.Remove(name)
+			return "/dev/shm"
+		}
+	}
+	return ""
+}

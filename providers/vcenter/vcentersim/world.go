@@ -53,6 +53,9 @@ type VM struct {
 	MemoryMB   int64  `json:"memoryMB,omitempty"`
 	Disks      []Disk `json:"disks,omitempty"`
 	NICs       []NIC  `json:"nics,omitempty"`
+	// NoTools models a guest without VMware Tools: it never reports tools
+	// running, so ShutdownGuest and CustomizeGuest_Task are refused.
+	NoTools bool `json:"noTools,omitempty"`
 	// Snapshots are created in order, each a child of the previous one.
 	Snapshots []string `json:"snapshots,omitempty"`
 	// FTSecondary makes this VM the primary of a fault-tolerant pair whose

@@ -55,8 +55,8 @@ type VM struct {
 
 	// FTRole is 0 without fault tolerance, 1 for the primary, 2+ for a
 	// secondary. FTState is runtime.faultToleranceState.
-	FTRole    int32  `json:"ftRole"`
-	FTState   string `json:"ftState"`
+	FTRole    int32    `json:"ftRole"`
+	FTState   string   `json:"ftState"`
 	FTPartner []string `json:"ftPartners,omitempty"` // morefs of the other VMs in the FT group
 
 	Snapshots       []Snapshot `json:"snapshots,omitempty"`

@@ -90,3 +90,5 @@ func ctx(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	return c
 }
+
+func azuresimOptions() azuresim.Options { return azuresim.Options{} }

@@ -1,0 +1,193 @@
+package azuresim
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func base(s Seed) string {
+	return fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers", s.SubscriptionID, s.ResourceGroup)
+}
+
+func do(t *testing.T, c *http.Client, method, url, token, body string) (*http.Response, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var v map[string]any
+	_ = json.Unmarshal(b, &v)
+	return resp, v
+}
+
+func armError(v map[string]any) (code, message string) {
+	e, _ := v["error"].(map[string]any)
+	code, _ = e["code"].(string)
+	message, _ = e["message"].(string)
+	return
+}
+
+// TestWireContract checks the ARM behaviours clients rely on, with a plain
+// HTTP client so nothing of the SDK hides a mistake.
+func TestWireContract(t *testing.T) {
+	t.Parallel()
+	seed := DefaultSeed(5)
+	seed.Items = []ProtectedItem{{Name: "machine-0001", Machine: "machine-0001", TargetVMName: "a", TargetResourceGroupID: "/subscriptions/x/resourceGroups/t", TargetNetworkID: "/n"}}
+	sim, err := New(seed, Options{PageSize: 2, TimeScale: 0.001, PollAfter: 250 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(sim)
+	defer srv.Close()
+	c := srv.Client()
+	vault := srv.URL + base(seed) + "/Microsoft.RecoveryServices/vaults/" + seed.Vault
+	site := srv.URL + base(seed) + "/Microsoft.OffAzure/VMwareSites/" + seed.Site
+
+	cases := []struct {
+		name, method, url, token, body string
+		status                         int
+		code                           string
+	}{
+		{"no token", "GET", vault + "/replicationFabrics?api-version=" + SiteRecoveryAPIVersion, "", "", 401, "AuthenticationFailed"},
+		{"wrong api-version", "GET", vault + "/replicationFabrics?api-version=2025-08-01", "tok", "", 400, "InvalidApiVersionParameter"},
+		{"missing api-version", "GET", site + "/machines", "tok", "", 400, "InvalidApiVersionParameter"},
+		{"OffAzure with the ASR version", "GET", site + "/machines?api-version=" + SiteRecoveryAPIVersion, "tok", "", 400, "InvalidApiVersionParameter"},
+		{"unknown item", "GET", vault + "/replicationFabrics/" + seed.Fabric + "/replicationProtectionContainers/" + seed.Containers[0] + "/replicationProtectedItems/nope?api-version=" + SiteRecoveryAPIVersion, "tok", "", 404, "ResourceNotFound"},
+		{"action outside allowedOperations", "POST", vault + "/replicationFabrics/" + seed.Fabric + "/replicationProtectionContainers/" + seed.Containers[0] + "/replicationProtectedItems/machine-0001/failoverCommit?api-version=" + SiteRecoveryAPIVersion, "tok", "{}", 409, "OperationNotAllowed"},
+		{"enable without disks", "PUT", vault + "/replicationFabrics/" + seed.Fabric + "/replicationProtectionContainers/" + seed.Containers[0] + "/replicationProtectedItems/machine-0002?api-version=" + SiteRecoveryAPIVersion, "tok",
+			`{"properties":{"policyId":"x/replicationPolicies/24-hour-replication-policy","providerSpecificDetails":{"instanceType":"InMageRcm","fabricDiscoveryMachineId":"m","processServerId":"p","targetResourceGroupId":"r"}}}`, 400, "InvalidParameter"},
+		{"NIC flag as a JSON bool", "PATCH", vault + "/replicationFabrics/" + seed.Fabric + "/replicationProtectionContainers/" + seed.Containers[0] + "/replicationProtectedItems/machine-0001?api-version=" + SiteRecoveryAPIVersion, "tok",
+			`{"properties":{"providerSpecificDetails":{"instanceType":"InMageRcm","vmNics":[{"nicId":"4000-0001","isPrimaryNic":true}]}}}`, 400, "InvalidRequestContent"},
+	}
+	for _, tc := range cases {
+		resp, v := do(t, c, tc.method, tc.url, tc.token, tc.body)
+		code, msg := armError(v)
+		if resp.StatusCode != tc.status || code != tc.code || msg == "" {
+			t.Errorf("%s: %d %q %q, want %d %q with a message", tc.name, resp.StatusCode, code, msg, tc.status, tc.code)
+		}
+	}
+
+	// Paging: follow nextLink to the end, collect every machine once.
+	next := site + "/machines?api-version=" + OffAzureAPIVersion
+	var names []string
+	pages := 0
+	for next != "" {
+		resp, v := do(t, c, "GET", next, "tok", "")
+		if resp.StatusCode != 200 {
+			t.Fatalf("page %d: %d", pages, resp.StatusCode)
+		}
+		pages++
+		for _, m := range v["value"].([]any) {
+			names = append(names, m.(map[string]any)["properties"].(map[string]any)["displayName"].(string))
+		}
+		next, _ = v["nextLink"].(string)
+	}
+	if pages != 3 || strings.Join(names, ",") != "vm-0001,vm-0002,vm-0003,vm-0004,vm-0005" {
+		t.Fatalf("%d pages: %v", pages, names)
+	}
+
+	// A long-running action: 202 with the three ARM headers, then status.
+	item := vault + "/replicationFabrics/" + seed.Fabric + "/replicationProtectionContainers/" + seed.Containers[0] + "/replicationProtectedItems/machine-0001"
+	resp, v := do(t, c, "POST", item+"/testFailover?api-version="+SiteRecoveryAPIVersion, "tok",
+		`{"properties":{"failoverDirection":"PrimaryToRecovery","providerSpecificDetails":{"instanceType":"InMageRcm"}}}`)
+	if resp.StatusCode != 202 || resp.Header.Get("Azure-AsyncOperation") == "" || resp.Header.Get("Location") == "" ||
+		resp.Header.Get("Retry-After") != "1" || resp.Header.Get("retry-after-ms") != "250" {
+		t.Fatalf("202 headers: %d %v", resp.StatusCode, resp.Header)
+	}
+	if v["type"] != "Microsoft.RecoveryServices/vaults/replicationJobs" {
+		t.Fatalf("202 body is not the job: %v", v)
+	}
+	time.Sleep(20 * time.Millisecond)
+	_, st := do(t, c, "GET", resp.Header.Get("Azure-AsyncOperation"), "tok", "")
+	if st["status"] != "Succeeded" {
+		t.Fatalf("operation status %v", st)
+	}
+	_, job := do(t, c, "GET", srv.URL+strings.TrimPrefix(strings.Replace(v["id"].(string), "/Subscriptions/", "/subscriptions/", 1), "")+"?api-version="+SiteRecoveryAPIVersion, "tok", "")
+	if job["properties"].(map[string]any)["state"] != "Succeeded" {
+		t.Fatalf("job %v", job)
+	}
+
+	for _, r := range sim.Requests() {
+		if strings.Contains(fmt.Sprint(r), "tok") && !strings.Contains(r.Path, "tok") {
+			t.Fatalf("request log holds the token: %+v", r)
+		}
+	}
+}
+
+// TestStateFileSharesTheWorld: two simulators on one state file see each
+// other's changes, as two processes would.
+func TestStateFileSharesTheWorld(t *testing.T) {
+	t.Parallel()
+	state := filepath.Join(t.TempDir(), "world.json")
+	seed := DefaultSeed(2)
+	seed.Items = []ProtectedItem{{Name: "machine-0001", Machine: "machine-0001", TargetVMName: "a", TargetResourceGroupID: "/r", TargetNetworkID: "/n"}}
+	a, err := New(seed, Options{StateFile: state, TimeScale: 0.001})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(Seed{}, Options{StateFile: state, TimeScale: 0.001})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, sb := httptest.NewTLSServer(a), httptest.NewTLSServer(b)
+	defer sa.Close()
+	defer sb.Close()
+	path := base(seed) + "/Microsoft.RecoveryServices/vaults/" + seed.Vault + "/replicationFabrics/" + seed.Fabric +
+		"/replicationProtectionContainers/" + seed.Containers[0] + "/replicationProtectedItems/machine-0001"
+	resp, _ := do(t, sa.Client(), "POST", sa.URL+path+"/testFailover?api-version="+SiteRecoveryAPIVersion, "tok",
+		`{"properties":{"providerSpecificDetails":{"instanceType":"InMageRcm"}}}`)
+	if resp.StatusCode != 202 {
+		t.Fatalf("test failover: %d", resp.StatusCode)
+	}
+	time.Sleep(30 * time.Millisecond)
+	_, v := do(t, sb.Client(), "GET", sb.URL+path+"?api-version="+SiteRecoveryAPIVersion, "tok", "")
+	if got := v["properties"].(map[string]any)["testFailoverState"]; got != TestFailoverWaiting {
+		t.Fatalf("second simulator sees test failover state %v", got)
+	}
+}
+
+func TestServeLoopbackOnly(t *testing.T) {
+	t.Parallel()
+	sim, err := New(DefaultSeed(1), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Serve(context.Background(), "0.0.0.0:0", sim); err == nil {
+		t.Fatal("served on a non-loopback address")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv, err := Serve(ctx, "", sim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(srv.CAPEM) {
+		t.Fatal("CAPEM holds no certificate")
+	}
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, _ := do(t, c, "GET", srv.URL+base(sim.Seed())+"/Microsoft.OffAzure/VMwareSites/"+sim.Seed().Site+"/runasaccounts?api-version="+OffAzureAPIVersion, "tok", "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+}

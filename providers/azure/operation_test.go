@@ -1,0 +1,98 @@
+package azure
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"cutover/providers/azure/azuresim"
+)
+
+// TestFailoverCancelIsTheInverse: an uncommitted failover is undone by
+// FailoverCancel and the VM is protected again (rollback's path).
+func TestFailoverCancelIsTheInverse(t *testing.T) {
+	t.Parallel()
+	_, c, it := protectedWorld(t, 1, azuresim.Options{})
+	ctx := ctx(t)
+	h, err := c.UnplannedFailover(ctx, it, UnplannedFailoverInput{PerformShutdown: false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it, err = c.Wait(ctx, h, nil); err != nil {
+		t.Fatal(err)
+	}
+	mustAllow(t, "failed over", it, azuresim.StateFailedOver, "", "Commit", "CancelFailover")
+	if h, err = c.FailoverCancel(ctx, it); err != nil {
+		t.Fatal(err)
+	}
+	if it, err = c.Wait(ctx, h, nil); err != nil {
+		t.Fatal(err)
+	}
+	mustAllow(t, "cancelled", it, azuresim.StateProtected, "None", "TestFailover", "UnplannedFailover", "DisableProtection")
+}
+
+// TestPurgeOnlyWhenAsked: the default disable is POST .../remove; the
+// DELETE purge is sent only with DisableOptions.Purge.
+func TestPurgeOnlyWhenAsked(t *testing.T) {
+	t.Parallel()
+	for _, purge := range []bool{false, true} {
+		w, c, it := protectedWorld(t, 1, azuresim.Options{})
+		ctx := ctx(t)
+		w.sim.ResetRequests()
+		h, err := c.DisableReplication(ctx, it, DisableOptions{Purge: purge})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Wait(ctx, h, nil); err != nil {
+			t.Fatal(err)
+		}
+		first := w.sim.Requests()[0]
+		wantMethod, wantRemove := http.MethodPost, true
+		if purge {
+			wantMethod, wantRemove = http.MethodDelete, false
+		}
+		if first.Method != wantMethod || strings.HasSuffix(first.Path, "/remove") != wantRemove {
+			t.Fatalf("purge=%v sent %s %s", purge, first.Method, first.Path)
+		}
+		if _, _, ok := w.sim.ProtectionState("vm-0001"); ok {
+			t.Fatalf("purge=%v: item still exists", purge)
+		}
+	}
+}
+
+// TestWaitOnJobOnly: a handle that carries only the ASR job ID (no resume
+// token) is followed through replicationJobs.
+func TestWaitOnJobOnly(t *testing.T) {
+	t.Parallel()
+	w, c, it := protectedWorld(t, 1, azuresim.Options{})
+	ctx := ctx(t)
+	h, err := c.TestFailover(ctx, it, TestFailoverInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ResumeToken = ""
+	b, _ := json.Marshal(h)
+	var back Handle
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	w.sim.ResetRequests()
+	var states []string
+	got, err := w.client(t).Wait(ctx, back, func(p Progress) { states = append(states, p.Status) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.TestFailoverState != azuresim.TestFailoverWaiting || len(states) == 0 || states[len(states)-1] != "Succeeded" {
+		t.Fatalf("state %s, progress %v", got.TestFailoverState, states)
+	}
+	jobGets := 0
+	for _, r := range w.sim.Requests() {
+		if strings.Contains(r.Path, "/replicationJobs/") {
+			jobGets++
+		}
+	}
+	if jobGets == 0 {
+		t.Fatal("the job was not read")
+	}
+}

@@ -87,14 +87,24 @@ var guestCustomizationManagerRef = types.ManagedObjectReference{
 
 func (e *extensions) install(ctx *simulator.Context) {
 	ctx.Map.AddHandler(&toolsWatcher{ext: e})
-	ctx.Map.Handler = func(_ *simulator.Context, m *simulator.Method) (mo.Reference, types.BaseMethodFault) {
-		if m.This.Type != "VirtualMachine" {
+	// The registry's Handler hook runs before dispatch, but a session's
+	// lookup of the target falls back to the global registry and would
+	// replace whatever the hook returns. Objects in the session's own
+	// registry win, so the wrapper is placed there for the call; the
+	// global registry keeps the original VM that vcsim internals expect.
+	ctx.Map.Handler = func(cctx *simulator.Context, m *simulator.Method) (mo.Reference, types.BaseMethodFault) {
+		if m.This.Type != "VirtualMachine" || cctx.Session == nil {
 			return nil, nil
+		}
+		if _, ok := cctx.Session.Registry.Get(m.This).(*extendedVM); ok {
+			cctx.Session.Remove(cctx, m.This)
 		}
 		switch m.Name {
 		case "MigrateVM_Task", "MakePrimaryVM_Task", "ShutdownGuest":
 			if vm, ok := ctx.Map.Get(m.This).(*simulator.VirtualMachine); ok {
-				return &extendedVM{VirtualMachine: vm, ext: e}, nil
+				w := &extendedVM{VirtualMachine: vm, ext: e}
+				cctx.Session.Put(w)
+				return w, nil
 			}
 		}
 		return nil, nil

@@ -266,7 +266,7 @@ func TestCustomizeGuest(t *testing.T) {
 		name  string
 	}{
 		{"apps/app", &types.InvalidPowerState{}, "InvalidPowerState"}, // powered off
-		{"notools", &types.InvalidState{}, "InvalidState"},             // tools not running
+		{"notools", &types.InvalidState{}, "InvalidState"},            // tools not running
 	}
 	for _, tt := range tests {
 		vm := mustVM(t, inv, vcenter.Selector{Path: tt.vm})

@@ -65,3 +65,38 @@ func (c *Client) GetProtectedItem(ctx context.Context, name string) (*ProtectedI
 	it := protectedItemFrom(&resp.ReplicationProtectedItem)
 	return &it, nil
 }
+
+// Inventory is one consistent-enough snapshot of the vault and the site:
+// what the planner's refresh needs from Azure.
+type Inventory struct {
+	Target   Target
+	Items    []ProtectedItem
+	Machines []Machine
+}
+
+// ReadInventory reads protected items and discovered machines at the same
+// time (two paged reads on independent services), so a refresh costs the
+// longer of the two rather than their sum.
+func (c *Client) ReadInventory(ctx context.Context) (*Inventory, error) {
+	tg, err := c.resolved(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inv := &Inventory{Target: *tg}
+	var machErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		inv.Machines, machErr = c.ListMachines(ctx)
+	}()
+	items, itemErr := c.ListProtectedItems(ctx)
+	<-done
+	if itemErr != nil {
+		return nil, itemErr
+	}
+	if machErr != nil {
+		return nil, machErr
+	}
+	inv.Items = items
+	return inv, nil
+}

@@ -75,6 +75,14 @@ func TestBulkReadRequestsArePages(t *testing.T) {
 			if len(reqs) != 2*tc.wantPages {
 				t.Errorf("total requests = %d, want %d", len(reqs), 2*tc.wantPages)
 			}
+			w.sim.ResetRequests()
+			inv, err := c.ReadInventory(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(inv.Items) != tc.vms || len(inv.Machines) != tc.vms || len(w.sim.Requests()) != 2*tc.wantPages {
+				t.Errorf("ReadInventory: %d items, %d machines, %d requests", len(inv.Items), len(inv.Machines), len(w.sim.Requests()))
+			}
 			seen := map[string]bool{}
 			for _, it := range items {
 				if seen[it.Name] {
@@ -141,6 +149,27 @@ func BenchmarkBulkRead1000(b *testing.B) {
 		}
 		if len(items) != 1000 || len(machines) != 1000 {
 			b.Fatalf("%d items, %d machines", len(items), len(machines))
+		}
+	}
+	b.ReportMetric(float64(len(w.sim.Requests())), "requests/op")
+}
+
+func BenchmarkReadInventory1000(b *testing.B) {
+	w := newWorld(b, bigSeed(1000), azuresim.Options{PageSize: 100})
+	c := w.client(b)
+	ctx := ctx(b)
+	if _, err := c.Resolve(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		w.sim.ResetRequests()
+		inv, err := c.ReadInventory(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(inv.Items) != 1000 || len(inv.Machines) != 1000 {
+			b.Fatalf("%d items, %d machines", len(inv.Items), len(inv.Machines))
 		}
 	}
 	b.ReportMetric(float64(len(w.sim.Requests())), "requests/op")

@@ -17,6 +17,8 @@ type world struct {
 	Jobs  map[string]*job  `json:"jobs"`
 	Ops   map[string]*op   `json:"operations"`
 	Seq   int              `json:"seq"`
+
+	byName map[string]int // machine index, rebuilt on demand
 }
 
 // item is one replication protected item.
@@ -118,6 +120,15 @@ func newWorld(seed Seed) *world {
 }
 
 func (w *world) machine(name string) *Machine {
+	if w.byName == nil || len(w.byName) != len(w.Seed.Machines) {
+		w.byName = make(map[string]int, len(w.Seed.Machines))
+		for i, m := range w.Seed.Machines {
+			w.byName[strings.ToLower(m.Name)] = i
+		}
+	}
+	if i, ok := w.byName[strings.ToLower(name)]; ok {
+		return &w.Seed.Machines[i]
+	}
 	for i := range w.Seed.Machines {
 		if strings.EqualFold(w.Seed.Machines[i].Name, name) {
 			return &w.Seed.Machines[i]

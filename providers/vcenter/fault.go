@@ -31,13 +31,16 @@ func (e *OpError) Error() string {
 
 func (e *OpError) Unwrap() error { return e.Err }
 
-// transientFaults may clear by themselves: the VM is busy with another task,
-// a host briefly lost contact, or a phase timed out.
-var transientFaults = []types.BaseMethodFault{
-	&types.TaskInProgress{},
-	&types.HostCommunication{}, // and HostNotConnected, HostNotReachable
-	&types.Timedout{},
-	&types.ConcurrentAccess{},
+// transient reports whether f may clear by itself: the VM is busy with
+// another task, a host briefly lost contact, or a phase timed out. vSphere
+// fault subtypes are matched through their Base interfaces, so
+// HostNotConnected and HostNotReachable count as HostCommunication.
+func transient(f types.BaseMethodFault) bool {
+	switch f.(type) {
+	case types.BaseTaskInProgress, types.BaseHostCommunication, types.BaseTimedout, *types.ConcurrentAccess:
+		return true
+	}
+	return false
 }
 
 // faultOf returns the vSphere fault inside err, from a SOAP fault or a
@@ -60,12 +63,7 @@ func classify(vm string, op Op, err error) *OpError {
 	e := &OpError{VM: vm, Op: op, Err: err}
 	if f := faultOf(err); f != nil {
 		e.Fault = reflect.TypeOf(f).Elem().Name()
-		for _, t := range transientFaults {
-			if fault.Is(f, t) {
-				e.Transient = true
-				break
-			}
-		}
+		e.Transient = transient(f)
 		return e
 	}
 	var ne net.Error

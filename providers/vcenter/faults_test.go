@@ -1,0 +1,201 @@
+package vcenter_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+
+	"cutover/providers/vcenter"
+	"cutover/providers/vcenter/vcentersim"
+)
+
+func countingClient(t *testing.T, s *vcentersim.Sim) (*vcenter.Client, *callCounter) {
+	counter := &callCounter{n: map[string]int{}}
+	c := connect(t, s, vcenter.WithTransport(func(rt soap.RoundTripper) soap.RoundTripper {
+		counter.next = rt
+		return counter
+	}))
+	return c, counter
+}
+
+func TestTransientFaultsAreRetried(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		fault types.BaseMethodFault
+	}{
+		{"TaskInProgress", &types.TaskInProgress{}},
+		{"HostNotConnected", &types.HostNotConnected{}}, // a HostCommunication
+		{"Timedout", &types.Timedout{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			s := startSim(t, testWorld())
+			c, counter := countingClient(t, s)
+			inv := discover(t, c)
+			web := mustVM(t, inv, vcenter.Selector{Name: "web01"})
+			h2 := mustResolve(t, inv, vcenter.KindHost, vcenter.Selector{Name: "h2"}).MoRef
+			if err := s.InjectFault(vcentersim.FaultRule{Method: "RelocateVM_Task", Object: "web01", Fault: tt.fault, Count: 2}); err != nil {
+				t.Fatal(err)
+			}
+			var rec recorder
+			if _, err := c.Relocate(ctx, web.Ref(), vcenter.Placement{Host: h2}, rec.watch()); err != nil {
+				t.Fatal(err)
+			}
+			if n := counter.count("RelocateVM_Task"); n != 3 {
+				t.Fatalf("RelocateVM_Task sent %d times, want 3 (two faults, then success)", n)
+			}
+			var retries int
+			for _, p := range rec.progress {
+				if p.Retry != nil {
+					retries++
+					if !p.Retry.Transient || p.Retry.Fault != tt.name {
+						t.Errorf("retry reported %+v", p.Retry)
+					}
+				}
+			}
+			if retries != 2 {
+				t.Fatalf("%d retries reported, want 2", retries)
+			}
+			if got := mustVM(t, discover(t, c), vcenter.Selector{MoRef: web.MoRef}); got.Host != h2 {
+				t.Fatalf("VM on %s after retries, want %s", got.Host, h2)
+			}
+		})
+	}
+}
+
+func TestTransientFaultsGiveUp(t *testing.T) {
+	t.Parallel()
+	s := startSim(t, testWorld())
+	c, counter := countingClient(t, s)
+	web := mustVM(t, discover(t, c), vcenter.Selector{Name: "web01"})
+	if err := s.InjectFault(vcentersim.FaultRule{Method: "CreateSnapshot_Task", Fault: &types.TaskInProgress{}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Snapshot(context.Background(), web.Ref(), "s", "", false, vcenter.Watch{})
+	var oe *vcenter.OpError
+	if !errors.As(err, &oe) || !oe.Transient || oe.Fault != "TaskInProgress" {
+		t.Fatalf("got %v", err)
+	}
+	if n := counter.count("CreateSnapshot_Task"); n != fastRetry.Attempts {
+		t.Fatalf("%d attempts, want %d", n, fastRetry.Attempts)
+	}
+}
+
+func TestPermanentFaultsSurface(t *testing.T) {
+	t.Parallel()
+	s := startSim(t, testWorld())
+	c, counter := countingClient(t, s)
+	inv := discover(t, c)
+	web := mustVM(t, inv, vcenter.Selector{Name: "web01"})
+	app := mustVM(t, inv, vcenter.Selector{Path: "apps/app"})
+	h3 := mustResolve(t, inv, vcenter.KindHost, vcenter.Selector{Name: "h3"}).MoRef
+	ctx := context.Background()
+
+	tests := []struct {
+		fault  types.BaseMethodFault
+		name   string
+		method string
+		vm     *vcenter.VM
+		op     vcenter.Op
+		call   func() error
+	}{
+		{&types.InvalidPowerState{}, "InvalidPowerState", "PowerOnVM_Task", app, vcenter.OpPowerOn, func() error {
+			_, err := c.PowerOn(ctx, app.Ref(), vcenter.Watch{})
+			return err
+		}},
+		{&types.InvalidArgument{}, "InvalidArgument", "RelocateVM_Task", web, vcenter.OpRelocate, func() error {
+			_, err := c.Relocate(ctx, web.Ref(), vcenter.Placement{Host: h3}, vcenter.Watch{})
+			return err
+		}},
+		{&types.MigrationFault{}, "MigrationFault", "RelocateVM_Task", web, vcenter.OpRelocate, func() error {
+			_, err := c.Relocate(ctx, web.Ref(), vcenter.Placement{Host: h3}, vcenter.Watch{})
+			return err
+		}},
+		{&types.InsufficientResourcesFault{}, "InsufficientResourcesFault", "CloneVM_Task", web, vcenter.OpClone, func() error {
+			_, err := c.Clone(ctx, web.Ref(), vcenter.CloneSpec{Name: "x"}, vcenter.Watch{})
+			return err
+		}},
+		{&types.NoPermission{}, "NoPermission", "CreateSnapshot_Task", web, vcenter.OpSnapshot, func() error {
+			_, err := c.Snapshot(ctx, web.Ref(), "s", "", false, vcenter.Watch{})
+			return err
+		}},
+		{&types.InvalidState{}, "InvalidState", "PowerOffVM_Task", web, vcenter.OpPowerOff, func() error {
+			_, err := c.PowerOff(ctx, web.Ref(), vcenter.Watch{})
+			return err
+		}},
+		{&types.NotSupported{}, "NotSupported", "Destroy_Task", app, vcenter.OpDestroy, func() error {
+			return c.Destroy(ctx, app.Ref(), vcenter.Watch{})
+		}},
+	}
+	for _, tt := range tests {
+		s.ClearFaults()
+		if err := s.InjectFault(vcentersim.FaultRule{Method: tt.method, Fault: tt.fault}); err != nil {
+			t.Fatal(err)
+		}
+		counter.reset()
+		err := tt.call()
+		var oe *vcenter.OpError
+		if !errors.As(err, &oe) {
+			t.Errorf("%s: want *OpError, got %v", tt.name, err)
+			continue
+		}
+		if oe.Transient || oe.Fault != tt.name || oe.Op != tt.op || !vcenter.IsFault(err, tt.fault) {
+			t.Errorf("%s: got %+v", tt.name, oe)
+		}
+		msg := err.Error()
+		for _, want := range []string{tt.vm.Name, tt.vm.MoRef, string(tt.op), tt.name} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("%s: message %q does not name %q", tt.name, msg, want)
+			}
+		}
+		if n := counter.count(tt.method); n != 1 {
+			t.Errorf("%s: %s sent %d times; permanent faults are not retried", tt.name, tt.method, n)
+		}
+	}
+}
+
+func TestSessionTerminatedMidRun(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := startSim(t, testWorld())
+	c, counter := countingClient(t, s)
+	inv := discover(t, c)
+	web := mustVM(t, inv, vcenter.Selector{Name: "web01"})
+	key, err := c.SessionKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TerminateSession(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	counter.reset()
+	inv = discover(t, c)
+	if len(inv.VMs) == 0 {
+		t.Fatal("no VMs after re-login")
+	}
+	if c.Relogins() != 1 || counter.count("Login") != 1 {
+		t.Fatalf("relogins %d, Login calls %d; want exactly one", c.Relogins(), counter.count("Login"))
+	}
+	newKey, err := c.SessionKey(ctx)
+	if err != nil || newKey == key {
+		t.Fatalf("session key after re-login %q (was %q): %v", newKey, key, err)
+	}
+	// Operations keep working on the new session, and so does a second
+	// termination (one re-login per NotAuthenticated).
+	if err := s.TerminateSession(ctx, newKey); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Snapshot(ctx, web.Ref(), "after-relogin", "", false, vcenter.Watch{}); err != nil {
+		t.Fatal(err)
+	}
+	if c.Relogins() != 2 {
+		t.Fatalf("relogins %d, want 2", c.Relogins())
+	}
+}

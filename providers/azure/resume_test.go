@@ -29,7 +29,7 @@ const (
 func TestResumeInAnotherProcess(t *testing.T) {
 	t.Parallel()
 	state := filepath.Join(t.TempDir(), "world.json")
-	opts := azuresim.Options{TimeScale: 0.1, PollAfter: 20 * time.Millisecond, StateFile: state}
+	opts := azuresim.Options{TimeScale: 0.25, PollAfter: 20 * time.Millisecond, StateFile: state}
 	w := newWorld(t, bigSeed(2), opts)
 	c := w.client(t)
 	ctx := ctx(t)

@@ -1,6 +1,7 @@
 package azuresim
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -76,7 +77,7 @@ type Sim struct {
 	mu       sync.Mutex
 	opts     Options
 	w        *world
-	stateMod time.Time
+	stateSum [sha256.Size]byte
 
 	logMu    sync.Mutex
 	requests []Request
@@ -106,10 +107,10 @@ func New(seed Seed, opts Options) (*Sim, error) {
 	}
 	s := &Sim{opts: opts}
 	if opts.StateFile != "" {
-		w, mod, err := loadWorld(opts.StateFile)
+		w, sum, err := loadWorld(opts.StateFile)
 		switch {
 		case err == nil:
-			s.w, s.stateMod = w, mod
+			s.w, s.stateSum = w, sum
 			return s, nil
 		case !errors.Is(err, os.ErrNotExist):
 			return nil, err
@@ -123,11 +124,11 @@ func New(seed Seed, opts Options) (*Sim, error) {
 		return nil, err
 	}
 	if opts.StateFile != "" {
-		mod, err := s.w.save(opts.StateFile)
+		sum, err := s.w.save(opts.StateFile)
 		if err != nil {
 			return nil, err
 		}
-		s.stateMod = mod
+		s.stateSum = sum
 	}
 	return s, nil
 }
@@ -306,23 +307,26 @@ func (s *Sim) throttled(now time.Time) bool {
 	return false
 }
 
-// syncLocked reloads the world when another process changed the state file.
+// syncLocked reloads the world when another process changed the state
+// file. It compares content hashes, not modification times: two writes
+// within one filesystem timestamp tick would otherwise go unnoticed.
 func (s *Sim) syncLocked() error {
 	if s.opts.StateFile == "" {
 		return nil
 	}
-	st, err := os.Stat(s.opts.StateFile)
+	b, err := os.ReadFile(s.opts.StateFile)
 	if err != nil {
 		return err
 	}
-	if st.ModTime().Equal(s.stateMod) {
+	sum := sha256.Sum256(b)
+	if sum == s.stateSum {
 		return nil
 	}
-	w, mod, err := loadWorld(s.opts.StateFile)
+	w, err := decodeWorld(b)
 	if err != nil {
 		return err
 	}
-	s.w, s.stateMod = w, mod
+	s.w, s.stateSum = w, sum
 	return nil
 }
 
@@ -330,10 +334,10 @@ func (s *Sim) persistLocked() error {
 	if s.opts.StateFile == "" {
 		return nil
 	}
-	mod, err := s.w.save(s.opts.StateFile)
+	sum, err := s.w.save(s.opts.StateFile)
 	if err != nil {
 		return err
 	}
-	s.stateMod = mod
+	s.stateSum = sum
 	return nil
 }

@@ -1,6 +1,7 @@
 package azuresim
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -196,47 +197,49 @@ func (w *world) seedItems(now time.Time) error {
 	return nil
 }
 
-// save writes the world atomically so another process never reads half a file.
-func (w *world) save(path string) (time.Time, error) {
+// save writes the world atomically so another process never reads half a
+// file, and returns the hash of what it wrote.
+func (w *world) save(path string) ([sha256.Size]byte, error) {
+	var sum [sha256.Size]byte
 	b, err := json.Marshal(w)
 	if err != nil {
-		return time.Time{}, err
+		return sum, err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".azuresim-*")
 	if err != nil {
-		return time.Time{}, err
+		return sum, err
 	}
 	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
-		return time.Time{}, err
+		return sum, err
 	}
 	if err := tmp.Close(); err != nil {
 		os.Remove(tmp.Name())
-		return time.Time{}, err
+		return sum, err
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return time.Time{}, err
+		return sum, err
 	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return st.ModTime(), nil
+	return sha256.Sum256(b), nil
 }
 
-func loadWorld(path string) (*world, time.Time, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
+func loadWorld(path string) (*world, [sha256.Size]byte, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, time.Time{}, err
+		return nil, [sha256.Size]byte{}, err
 	}
+	w, err := decodeWorld(b)
+	if err != nil {
+		return nil, [sha256.Size]byte{}, fmt.Errorf("azuresim: state file %s: %w", filepath.Base(path), err)
+	}
+	return w, sha256.Sum256(b), nil
+}
+
+func decodeWorld(b []byte) (*world, error) {
 	w := newWorld(Seed{})
 	if err := json.Unmarshal(b, w); err != nil {
-		return nil, time.Time{}, fmt.Errorf("azuresim: state file %s: %w", filepath.Base(path), err)
+		return nil, err
 	}
 	if w.Items == nil {
 		w.Items = map[string]*item{}
@@ -247,5 +250,5 @@ func loadWorld(path string) (*world, time.Time, error) {
 	if w.Ops == nil {
 		w.Ops = map[string]*op{}
 	}
-	return w, st.ModTime(), nil
+	return w, nil
 }

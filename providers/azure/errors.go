@@ -57,6 +57,9 @@ type Error struct {
 	Err     error
 }
 
+var _ error = (*Error)(nil)
+
+// Error renders "azure: <operation> of VM <vm>: <service message> (<code>, HTTP <status>)".
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("azure: ")
@@ -76,6 +79,7 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Unwrap exposes the underlying *azcore.ResponseError (or transport error).
 func (e *Error) Unwrap() error { return e.Err }
 
 // Retryable reports whether trying again later may succeed.

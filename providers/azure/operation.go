@@ -633,24 +633,18 @@ func resume[T any](ctx context.Context, c *Client, h Handle, progress ProgressFu
 // operation started by another tool, or one that completed synchronously).
 func (c *Client) waitJob(ctx context.Context, h Handle, progress ProgressFunc) (*ProtectedItem, error) {
 	if h.JobID != "" {
-		name := h.JobID[strings.LastIndex(h.JobID, "/")+1:]
 		began := time.Now()
 		for {
-			resp, err := c.jobs.Get(ctx, c.vault.ResourceGroup, c.vault.Name, name, nil)
+			j, err := c.Job(ctx, h.JobID)
 			if err != nil {
 				return nil, classify(h.VM, string(h.Operation), err)
 			}
-			state := ""
-			if resp.Properties != nil {
-				state = s(resp.Properties.State)
-			}
-			terminal := state == "Succeeded" || state == "Failed" || state == "Cancelled" || state == "Canceled" || state == "Suspended"
 			if progress != nil {
-				progress(Progress{Operation: h.Operation, VM: h.VM, JobID: h.JobID, Status: state, Elapsed: time.Since(began), Done: terminal})
+				progress(Progress{Operation: h.Operation, VM: h.VM, JobID: h.JobID, Status: j.State, Elapsed: time.Since(began), Done: j.Terminal()})
 			}
-			if terminal {
-				if state != "Succeeded" {
-					return nil, jobError(h, resp.Job)
+			if j.Terminal() {
+				if j.State != "Succeeded" {
+					return nil, jobError(h, j)
 				}
 				break
 			}
@@ -665,13 +659,10 @@ func (c *Client) waitJob(ctx context.Context, h Handle, progress ProgressFunc) (
 	return c.GetProtectedItem(ctx, h.Item)
 }
 
-func jobError(h Handle, j asr.Job) error {
-	e := &Error{VM: h.VM, Operation: string(h.Operation), Kind: KindOther, Message: "job " + s(j.Name) + " ended " + s(j.Properties.State)}
-	for _, d := range j.Properties.Errors {
-		if d != nil && d.ServiceErrorDetails != nil {
-			e.Code, e.Message = s(d.ServiceErrorDetails.Code), s(d.ServiceErrorDetails.Message)
-			break
-		}
+func jobError(h Handle, j *Job) error {
+	e := &Error{VM: h.VM, Operation: string(h.Operation), Kind: KindOther, Message: "job " + j.Name + " ended " + j.State}
+	if len(j.Errors) > 0 {
+		e.Code, e.Message = j.Errors[0].Code, j.Errors[0].Message
 	}
 	return e
 }

@@ -2,6 +2,7 @@ package azure
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -96,3 +97,26 @@ func TestWaitOnJobOnly(t *testing.T) {
 		t.Fatal("the job was not read")
 	}
 }
+
+// TestWaitOnJobOnlyFailure: a failed job surfaces the service's error.
+func TestWaitOnJobOnlyFailure(t *testing.T) {
+	t.Parallel()
+	w, c, it := protectedWorld(t, 1, azuresim.Options{})
+	ctx := ctx(t)
+	w.sim.InjectFault(azuresim.Fault{Operation: "testFailover", Async: true, Code: "TestNetworkUnavailable", Message: "The test network has no free addresses."})
+	h, err := c.TestFailover(ctx, it, TestFailoverInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ResumeToken = ""
+	_, err = c.Wait(ctx, h, nil)
+	var e *Error
+	if !errorsAs(err, &e) || e.Code != "TestNetworkUnavailable" || !strings.Contains(err.Error(), "no free addresses") || !strings.Contains(err.Error(), "vm-0001") {
+		t.Fatalf("error %v", err)
+	}
+	j, err := c.Job(ctx, h.JobID)
+	if err != nil || j.State != "Failed" || j.Scenario != "TestFailover" || len(j.Errors) != 1 {
+		t.Fatalf("job %+v, err %v", j, err)
+	}
+}
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

@@ -17,6 +17,9 @@ type statusRecorder struct {
 	status int
 }
 
+var _ http.ResponseWriter = (*statusRecorder)(nil)
+
+// WriteHeader records the first status written.
 func (r *statusRecorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
@@ -24,6 +27,7 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
+// Write records an implicit 200.
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
@@ -38,6 +42,7 @@ type apiError struct {
 	Message string
 }
 
+// Error renders code and message.
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
 func errorf(status int, code, format string, args ...any) *apiError {

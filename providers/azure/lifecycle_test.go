@@ -165,3 +165,40 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("item still there after disable: %v", err)
 	}
 }
+
+// TestInitialReplicationProgress: waiting for Protected reports the initial
+// replication percentage as it grows.
+func TestInitialReplicationProgress(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, azuresim.DefaultSeed(1), azuresim.Options{TimeScale: 0.02})
+	c := w.client(t)
+	ctx := ctx(t)
+	m, err := c.FindMachine(ctx, "vm-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := c.Policy(ctx, "12-hour-replication-policy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := c.EnableReplication(ctx, EnableInput{Machine: m, PolicyID: pol.ID, Target: TargetSettings{ResourceGroupID: "/subscriptions/x/resourceGroups/t"},
+		DisksDefault: &DiskInput{Type: "StandardSSD_LRS", LogStorageAccountID: "/subscriptions/x/resourceGroups/t/providers/Microsoft.Storage/storageAccounts/c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var during []int
+	it, err := c.WaitForState(ctx, h.Item, func(p Progress) {
+		if p.Status == azuresim.StateInitialReplication && p.Percent != nil {
+			during = append(during, *p.Percent)
+		}
+	}, azuresim.StateProtected)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(during) < 2 || !slices.IsSorted(during) || during[len(during)-1] >= 100 {
+		t.Fatalf("initial replication progress %v", during)
+	}
+	if it.PolicyName != "12-hour-replication-policy" || it.Target.Disks[0].Type != "StandardSSD_LRS" {
+		t.Fatalf("item %+v", it)
+	}
+}

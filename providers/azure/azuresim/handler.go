@@ -113,6 +113,11 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) *apiError {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	unlock, lerr := s.lockFile()
+	if lerr != nil {
+		return errorf(http.StatusInternalServerError, "InternalServerError", "simulator state lock: %v", lerr)
+	}
+	defer unlock()
 	if err := s.syncLocked(); err != nil {
 		return errorf(http.StatusInternalServerError, "InternalServerError", "simulator state: %v", err)
 	}

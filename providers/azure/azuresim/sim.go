@@ -192,6 +192,11 @@ func (s *Sim) ThrottleNext(n int, retryAfter time.Duration) {
 func (s *Sim) MarkUnhealthy(vm, message string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	unlock, err := s.lockFile()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := s.syncLocked(); err != nil {
 		return err
 	}
@@ -224,6 +229,11 @@ func (s *Sim) ResetRequests() {
 func (s *Sim) ProtectionState(vm string) (state, testFailover string, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	unlock, err := s.lockFile()
+	if err != nil {
+		return "", "", false
+	}
+	defer unlock()
 	if err := s.syncLocked(); err != nil {
 		return "", "", false
 	}
@@ -305,6 +315,14 @@ func (s *Sim) throttled(now time.Time) bool {
 	}
 	s.writes = append(s.writes, now)
 	return false
+}
+
+// lockFile takes the cross-process lock when a state file is shared.
+func (s *Sim) lockFile() (func(), error) {
+	if s.opts.StateFile == "" {
+		return func() {}, nil
+	}
+	return lockState(s.opts.StateFile)
 }
 
 // syncLocked reloads the world when another process changed the state

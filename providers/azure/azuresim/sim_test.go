@@ -191,3 +191,52 @@ func TestServeLoopbackOnly(t *testing.T) {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
 }
+
+// TestStateFileNoLostUpdates: concurrent writes through two simulators on
+// one state file all land.
+func TestStateFileNoLostUpdates(t *testing.T) {
+	t.Parallel()
+	state := filepath.Join(t.TempDir(), "world.json")
+	seed := DefaultSeed(12)
+	a, err := New(seed, Options{StateFile: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(Seed{}, Options{StateFile: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, sb := httptest.NewTLSServer(a), httptest.NewTLSServer(b)
+	defer sa.Close()
+	defer sb.Close()
+	items := base(seed) + "/Microsoft.RecoveryServices/vaults/" + seed.Vault + "/replicationFabrics/" + seed.Fabric +
+		"/replicationProtectionContainers/" + seed.Containers[0] + "/replicationProtectedItems"
+	errs := make(chan error, len(seed.Machines))
+	for i, m := range seed.Machines {
+		srv := sa
+		if i%2 == 1 {
+			srv = sb
+		}
+		body := fmt.Sprintf(`{"properties":{"policyId":"x/replicationPolicies/%s","providerSpecificDetails":{"instanceType":"InMageRcm",
+			"fabricDiscoveryMachineId":"/subscriptions/%s/resourceGroups/%s/providers/Microsoft.OffAzure/VMwareSites/%s/machines/%s",
+			"processServerId":"%s","targetResourceGroupId":"/r","disksDefault":{"diskType":"Standard_LRS","logStorageAccountId":"/s"}}}}`,
+			seed.Policies[0], seed.SubscriptionID, seed.ResourceGroup, seed.Site, m.Name, seed.ProcessServerID)
+		go func() {
+			resp, v := do(t, srv.Client(), "PUT", srv.URL+items+"/"+m.Name+"?api-version="+SiteRecoveryAPIVersion, "tok", body)
+			if resp.StatusCode != 202 {
+				errs <- fmt.Errorf("%s: %d %v", m.Name, resp.StatusCode, v)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	for range seed.Machines {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, v := do(t, sa.Client(), "GET", sa.URL+items+"?api-version="+SiteRecoveryAPIVersion, "tok", "")
+	if n := len(v["value"].([]any)); n != len(seed.Machines) {
+		t.Fatalf("%d items after %d concurrent enables through two simulators", n, len(seed.Machines))
+	}
+}

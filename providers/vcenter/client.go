@@ -79,13 +79,15 @@ func Connect(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 	if s.wrap != nil {
 		rt = s.wrap(rt)
 	}
-	rl := &relogin{next: rt, user: ep.user, log: s.log, vcenter: cfg.Name}
-	keep := keepalive.NewHandlerSOAP(rl, s.keepAlive, nil)
-	vc, err := vim25.NewClient(ctx, keep)
+	// Created on the soap.Client itself so vim25 sets namespace and version
+	// (the SOAPAction a real vCenter routes by); the wrappers go on after.
+	vc, err := vim25.NewClient(ctx, sc)
 	if err != nil {
 		return nil, fmt.Errorf("vcenter %q at %s: %w", cfg.Name, ep.url, err)
 	}
-	rl.sessionManager = *vc.ServiceContent.SessionManager
+	rl := &relogin{next: rt, user: ep.user, log: s.log, vcenter: cfg.Name, sessionManager: *vc.ServiceContent.SessionManager}
+	keep := keepalive.NewHandlerSOAP(rl, s.keepAlive, nil)
+	vc.RoundTripper = keep
 	if err := session.NewManager(vc).Login(ctx, ep.user); err != nil {
 		return nil, fmt.Errorf("vcenter %q at %s: login as %q: %w", cfg.Name, ep.url, ep.user.Username(), err)
 	}

@@ -23,15 +23,23 @@ func TestConfigNeverShowsPassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	login := vcenter.GuestCredentials{Username: "root", Password: secret}
+	loginJSON, _ := json.Marshal(vcenter.GuestCustomization{Credentials: &login})
+	logged.Reset()
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("connecting", "config", cfg, "login", login)
 	outputs := map[string]string{
-		"String":   cfg.String(),
-		"%v":       fmt.Sprintf("%v", cfg),
-		"%+v":      fmt.Sprintf("%+v", cfg),
-		"%#v":      fmt.Sprintf("%#v", cfg),
-		"slog":     logged.String(),
-		"JSON":     string(js),
-		"pointer":  fmt.Sprintf("%v", &cfg),
-		"in slice": fmt.Sprintf("%v", []vcenter.Config{cfg}),
+		"String":      cfg.String(),
+		"%v":          fmt.Sprintf("%v", cfg),
+		"%+v":         fmt.Sprintf("%+v", cfg),
+		"%#v":         fmt.Sprintf("%#v", cfg),
+		"slog":        logged.String(),
+		"JSON":        string(js),
+		"pointer":     fmt.Sprintf("%v", &cfg),
+		"in slice":    fmt.Sprintf("%v", []vcenter.Config{cfg}),
+		"login %v":    fmt.Sprintf("%v vc.example", login),
+		"login %#v":   fmt.Sprintf("%#v vc.example", login),
+		"login JSON":  string(loginJSON) + " vc.example",
+		"login in op": fmt.Sprintf("%+v vc.example", vcenter.GuestCustomization{Credentials: &login}),
 	}
 	for name, out := range outputs {
 		if strings.Contains(out, secret) {

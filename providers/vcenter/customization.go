@@ -2,7 +2,9 @@ package vcenter
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/vim25/methods"
@@ -113,17 +115,61 @@ func (c *Client) customizationSpec(ctx context.Context, name string, cu *Customi
 	return &spec, nil
 }
 
+// GuestCustomization is what CustomizeGuest applies: a stored spec by name
+// or settings, and the guest login vCenter uses to run it.
+type GuestCustomization struct {
+	SpecName    string            `json:"specName,omitempty"`
+	Settings    *Customization    `json:"settings,omitempty"`
+	Credentials *GuestCredentials `json:"credentials,omitempty"`
+}
+
+// GuestCredentials log in to the guest OS. The password is never printed,
+// logged or serialized.
+type GuestCredentials struct {
+	Username string
+	Password string
+}
+
+func (g GuestCredentials) String() string {
+	return fmt.Sprintf("guest login %q (password %s)", g.Username, redactedIf(g.Password))
+}
+
+// GoString keeps %#v from printing the password.
+func (g GuestCredentials) GoString() string { return g.String() }
+
+// LogValue keeps slog from logging the password.
+func (g GuestCredentials) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("username", g.Username), slog.Bool("password_set", g.Password != ""))
+}
+
+// MarshalJSON keeps the password out of journals and plan files.
+func (g GuestCredentials) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Username string `json:"username"`
+	}{g.Username})
+}
+
+func redactedIf(s string) string {
+	if s == "" {
+		return "not set"
+	}
+	return redacted
+}
+
 // CustomizeGuest customizes a running guest through vCenter's
-// VirtualMachineGuestCustomizationManager (powered on, tools running). Give
-// a stored spec name or settings. Customization has no inverse.
-func (c *Client) CustomizeGuest(ctx context.Context, vm VMRef, specName string, cu *Customization, w Watch) (Undo, error) {
+// VirtualMachineGuestCustomizationManager (powered on, tools running).
+// Customization has no inverse.
+func (c *Client) CustomizeGuest(ctx context.Context, vm VMRef, g GuestCustomization, w Watch) (Undo, error) {
 	undo := Undo{Op: OpCustomizeGuest, VM: vm}
-	spec, err := c.customizationSpec(ctx, specName, cu)
+	spec, err := c.customizationSpec(ctx, g.SpecName, g.Settings)
 	if err != nil {
 		return undo, &OpError{VM: vm.String(), Op: OpCustomizeGuest, Err: err, Fault: faultName(err)}
 	}
 	if spec == nil {
 		return undo, &OpError{VM: vm.String(), Op: OpCustomizeGuest, Err: fmt.Errorf("no customization given")}
+	}
+	if g.Credentials == nil || g.Credentials.Username == "" {
+		return undo, &OpError{VM: vm.String(), Op: OpCustomizeGuest, Err: fmt.Errorf("guest credentials are required")}
 	}
 	mgr := c.vim.ServiceContent.GuestCustomizationManager
 	if mgr == nil {
@@ -134,7 +180,7 @@ func (c *Client) CustomizeGuest(ctx context.Context, vm VMRef, specName string, 
 	_, err = c.run(ctx, vm, OpCustomizeGuest, w, func() (types.ManagedObjectReference, error) {
 		r, err := methods.CustomizeGuest_Task(ctx, c.vim, &types.CustomizeGuest_Task{
 			This: *mgr, Vm: vmRef(vm.MoRef), Spec: *spec,
-			Auth: &types.NamePasswordAuthentication{}, // guest credentials are not used by the manager in sim
+			Auth: &types.NamePasswordAuthentication{Username: g.Credentials.Username, Password: g.Credentials.Password},
 		})
 		if err != nil {
 			return types.ManagedObjectReference{}, err

@@ -48,6 +48,7 @@ func testWorld() vcentersim.World {
 			VMs:        []vcentersim.VM{{Name: "app", Host: "h9", PowerState: "poweredOn", NICs: []vcentersim.NIC{{}}}},
 		}},
 		CustomizationSpecs: []vcentersim.CustomizationSpec{{Name: "linux-dhcp", Hostname: "from-spec", Domain: "corp.example", NICs: 1}},
+		GuestLogin:         &vcentersim.GuestLogin{Username: "root", Password: secret},
 	}
 }
 

@@ -74,6 +74,11 @@ func TestRelocateAndBack(t *testing.T) {
 	if got := mustVM(t, discover(t, c), vcenter.Selector{MoRef: web.MoRef}).Placement(); got != orig {
 		t.Fatalf("after undo: %+v, want %+v", got, orig)
 	}
+	// Asking for the placement the VM already has starts no task.
+	rec = recorder{}
+	if _, err := c.Relocate(ctx, web.Ref(), orig, rec.watch()); err != nil || len(rec.started) != 0 {
+		t.Fatalf("relocate in place: %v, handles %+v", err, rec.started)
+	}
 }
 
 func TestRelocateFallsBackToMigrate(t *testing.T) {
@@ -248,7 +253,8 @@ func TestCustomizeGuest(t *testing.T) {
 	cu := &vcenter.Customization{Hostname: "web01-new", Domain: "corp.example",
 		NICs: []vcenter.NICSetting{{IP: "10.9.9.9", Netmask: "255.255.0.0"}}}
 	var rec recorder
-	if _, err := c.CustomizeGuest(ctx, web.Ref(), "", cu, rec.watch()); err != nil {
+	login := &vcenter.GuestCredentials{Username: "root", Password: secret}
+	if _, err := c.CustomizeGuest(ctx, web.Ref(), vcenter.GuestCustomization{Settings: cu, Credentials: login}, rec.watch()); err != nil {
 		t.Fatal(err)
 	}
 	got := mustVM(t, discover(t, c), vcenter.Selector{MoRef: web.MoRef})
@@ -268,9 +274,14 @@ func TestCustomizeGuest(t *testing.T) {
 		{"apps/app", &types.InvalidPowerState{}, "InvalidPowerState"}, // powered off
 		{"notools", &types.InvalidState{}, "InvalidState"},            // tools not running
 	}
+	_, err := c.CustomizeGuest(ctx, web.Ref(), vcenter.GuestCustomization{SpecName: "linux-dhcp",
+		Credentials: &vcenter.GuestCredentials{Username: "root", Password: "wrong"}}, vcenter.Watch{})
+	if !vcenter.IsFault(err, &types.InvalidGuestLogin{}) || strings.Contains(err.Error(), "wrong") {
+		t.Fatalf("bad guest login: %v", err)
+	}
 	for _, tt := range tests {
 		vm := mustVM(t, inv, vcenter.Selector{Path: tt.vm})
-		_, err := c.CustomizeGuest(ctx, vm.Ref(), "linux-dhcp", nil, vcenter.Watch{})
+		_, err := c.CustomizeGuest(ctx, vm.Ref(), vcenter.GuestCustomization{SpecName: "linux-dhcp", Credentials: login}, vcenter.Watch{})
 		var oe *vcenter.OpError
 		if !errors.As(err, &oe) || oe.Fault != tt.name || !vcenter.IsFault(err, tt.fault) ||
 			!strings.Contains(err.Error(), vm.Name) || !strings.Contains(err.Error(), string(vcenter.OpCustomizeGuest)) {

@@ -43,6 +43,11 @@ func (c *Client) Relocate(ctx context.Context, vm VMRef, to Placement, w Watch) 
 	}
 	undo := Undo{Op: OpRelocate, VM: vm, Placement: &before}
 	w.before(undo)
+	if to.satisfiedBy(before) {
+		// Already there: a resumed step whose task outcome was lost, or an
+		// undo of a relocation that never happened.
+		return undo, nil
+	}
 
 	spec := types.VirtualMachineRelocateSpec{
 		Host:      ref("HostSystem", to.Host),
@@ -77,4 +82,9 @@ func (c *Client) Relocate(ctx context.Context, vm VMRef, to Placement, w Watch) 
 		return res.Returnval, nil
 	})
 	return undo, err
+}
+
+func (p Placement) satisfiedBy(at Placement) bool {
+	same := func(want, have string) bool { return want == "" || want == have }
+	return same(p.Host, at.Host) && same(p.Pool, at.Pool) && same(p.Datastore, at.Datastore) && same(p.Folder, at.Folder)
 }

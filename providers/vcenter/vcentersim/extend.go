@@ -20,6 +20,7 @@ type extensions struct {
 	mu      sync.Mutex
 	busy    map[types.ManagedObjectReference]string // VM -> running extension task
 	noTools map[types.ManagedObjectReference]bool
+	login   *GuestLogin
 }
 
 func newExtensions() *extensions {
@@ -325,6 +326,10 @@ func (m *guestCustomizationManager) CustomizeGuestTask(ctx *simulator.Context, r
 		body.Fault_ = simulator.Fault("", &types.ManagedObjectNotFound{Obj: req.Vm})
 		return body
 	}
+	if fault := m.ext.checkLogin(req.Auth); fault != nil {
+		body.Fault_ = simulator.Fault("", fault)
+		return body
+	}
 	if fault := m.ext.claim(vm.Self, "customizeGuest"); fault != nil {
 		body.Fault_ = simulator.Fault("", fault)
 		return body
@@ -343,6 +348,19 @@ func (m *guestCustomizationManager) CustomizeGuestTask(ctx *simulator.Context, r
 	})
 	body.Res = &types.CustomizeGuest_TaskResponse{Returnval: task.Run(ctx)}
 	return body
+}
+
+// checkLogin refuses guest logins the world does not know, as a guest
+// would: InvalidGuestLogin.
+func (e *extensions) checkLogin(auth types.BaseGuestAuthentication) types.BaseMethodFault {
+	np, ok := auth.(*types.NamePasswordAuthentication)
+	if !ok || np.Username == "" {
+		return &types.InvalidGuestLogin{}
+	}
+	if e.login != nil && (np.Username != e.login.Username || np.Password != e.login.Password) {
+		return &types.InvalidGuestLogin{}
+	}
+	return nil
 }
 
 // applyGuestCustomization writes what a guest reports after customization:

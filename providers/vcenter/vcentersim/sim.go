@@ -109,6 +109,7 @@ func Start(ctx context.Context, w World, opts ...Option) (*Sim, error) {
 		return nil, err
 	}
 	ext := newExtensions()
+	ext.login = w.GuestLogin
 	ext.install(model.Service.Context)
 	b := &builder{c: c, sim: model.Service.Context, dir: s.dir, ext: ext}
 	if err := b.build(ctx, w); err != nil {

@@ -279,7 +279,9 @@ func TestCustomizeGuestAndShutdown(t *testing.T) {
 		NicSettingMap: []types.CustomizationAdapterMapping{{Adapter: types.CustomizationIPSettings{Ip: &types.CustomizationFixedIp{IpAddress: "10.0.0.7"}}}},
 	}
 	customize := func(vm *object.VirtualMachine, spec types.CustomizationSpec) error {
-		res, err := methods.CustomizeGuest_Task(ctx, sc.c.Client, &types.CustomizeGuest_Task{This: *mgr, Vm: vm.Reference(), Spec: spec})
+		res, err := methods.CustomizeGuest_Task(ctx, sc.c.Client, &types.CustomizeGuest_Task{
+			This: *mgr, Vm: vm.Reference(), Spec: spec, Auth: &types.NamePasswordAuthentication{Username: "root"},
+		})
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,15 @@ import (
 type World struct {
 	Datacenters        []Datacenter        `json:"datacenters"`
 	CustomizationSpecs []CustomizationSpec `json:"customizationSpecs,omitempty"`
+	// GuestLogin, if set, is the only guest login CustomizeGuest_Task
+	// accepts; otherwise any login with a user name is accepted.
+	GuestLogin *GuestLogin `json:"guestLogin,omitempty"`
+}
+
+// GuestLogin is a guest OS account of the simulated VMs.
+type GuestLogin struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
 }
 
 // Datacenter is one datacenter and everything inside it.

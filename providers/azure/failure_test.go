@@ -289,3 +289,22 @@ func TestRefusedBeforeAnyRequest(t *testing.T) {
 		t.Fatalf("%d requests sent before refusing", n)
 	}
 }
+
+// TestThrottleBeyondMaxDelay: a Retry-After longer than the retry policy's
+// MaxRetryDelay is not slept through; it surfaces as KindThrottled at once.
+func TestThrottleBeyondMaxDelay(t *testing.T) {
+	t.Parallel()
+	w, c, it := protectedWorld(t, 1, azuresim.Options{})
+	w.sim.ThrottleNext(1, 5*time.Second) // the test client allows 2 s
+	began := time.Now()
+	_, err := c.TestFailover(ctx(t), it, TestFailoverInput{})
+	if KindOf(err) != KindThrottled || !errors.As(err, new(*Error)) || !err.(*Error).Retryable() {
+		t.Fatalf("error %v", err)
+	}
+	if d := time.Since(began); d > time.Second {
+		t.Fatalf("waited %v before giving up", d)
+	}
+	if !strings.Contains(err.Error(), "vm-0001-az") || !strings.Contains(err.Error(), "SubscriptionRequestsThrottled") {
+		t.Fatalf("error %v", err)
+	}
+}

@@ -1,0 +1,287 @@
+package planner
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"cutover/schema"
+)
+
+// chain collects one VM's steps; each new step depends on the previous one
+// unless it starts a side branch.
+type chain struct {
+	vm    *schema.VM
+	steps []Step
+	last  string // ID of the last step on the main line
+}
+
+func (c *chain) id(k StepKind) string { return c.vm.Address + "." + string(k) }
+
+// add appends a step on the main line.
+func (c *chain) add(s Step) *Step {
+	s = c.fill(s)
+	if c.last != "" {
+		s.DependsOn = append(s.DependsOn, c.last)
+	}
+	c.steps = append(c.steps, s)
+	c.last = s.ID
+	return &c.steps[len(c.steps)-1]
+}
+
+// side appends a step that depends on nothing in this VM's chain.
+func (c *chain) side(s Step) *Step {
+	s = c.fill(s)
+	c.steps = append(c.steps, s)
+	return &c.steps[len(c.steps)-1]
+}
+
+func (c *chain) fill(s Step) Step {
+	info := kinds[s.Kind]
+	s.ID = c.id(s.Kind)
+	s.VM = c.vm.Address
+	s.NoReturn = info.noReturn
+	s.Inverse = info.inverse
+	if info.disruptive {
+		s.Disruptive = true
+	}
+	if s.Disruptive {
+		s.Window = c.vm.Window
+	}
+	if s.Gate == "" && info.gate != "" {
+		s.Gate = "allowedOperations contains " + info.gate
+	}
+	return s
+}
+
+// vmSteps plans one VM: the steps from its live stage to its desired stage,
+// plus source preparation and settings drift.
+func vmSteps(vm *schema.VM, live Live) ([]Step, LiveStage, error) {
+	stage, err := StageOf(live)
+	if err != nil {
+		return nil, 0, err
+	}
+	c := &chain{vm: vm}
+	want := desiredRank(vm.Stage)
+
+	switch {
+	case stage == LiveCommitted && want < LiveCommitted, stage == LiveCompleted && want < LiveCompleted:
+		return nil, stage, fmt.Errorf("%s is %s in Azure, which is past a point of no return; it cannot go back to %q. Set stage = \"completed\" or remove the vm block", vm.Address, stage, vm.Stage)
+	case stage == LiveFailedOver && want < LiveFailedOver:
+		// Back from an uncommitted failover: cancel it, start the source.
+		c.add(Step{Kind: StepFailoverCancel, Inputs: map[string]string{"reason": fmt.Sprintf("desired stage %s", vm.Stage)}})
+		if live.Source != nil && live.Source.PowerState != "poweredOn" {
+			c.add(Step{Kind: StepPowerOn, Before: map[string]string{"power_state": live.Source.PowerState}})
+		}
+		return c.steps, stage, nil
+	}
+
+	prepare(c, vm, live)
+
+	if stage == LiveDiscovered {
+		c.add(Step{Kind: StepEnableReplication, Inputs: enableInputs(vm)})
+		stage = LiveReplicating
+	} else if ch := settingsDrift(vm, live.Item); len(ch) > 0 && stage < LiveFailedOver {
+		if stage == LiveReplicating && want > LiveReplicating {
+			c.add(Step{Kind: StepWaitProtected, Gate: "initial replication complete"})
+			stage = LiveProtected
+		}
+		before := map[string]string{}
+		for _, x := range ch {
+			before[x.Attribute] = x.Old
+		}
+		c.add(Step{Kind: StepUpdateReplication, Changes: ch, Before: before, Gate: "protection state Protected"})
+	}
+	if want <= LiveReplicating {
+		if stage == LiveTesting {
+			c.add(Step{Kind: StepTestCleanup})
+		}
+		return c.steps, stage, nil
+	}
+
+	if stage == LiveReplicating {
+		c.add(Step{Kind: StepWaitProtected, Gate: "initial replication complete"})
+		stage = LiveProtected
+	}
+	if stage == LiveProtected {
+		c.add(Step{Kind: StepTestFailover, Inputs: testFailoverInputs(vm)})
+		stage = LiveTesting
+	}
+	if stage == LiveTesting {
+		c.add(Step{Kind: StepTestCleanup})
+		stage = LiveTested
+	}
+	if want <= LiveTested {
+		return c.steps, stage, nil
+	}
+
+	if stage == LiveTested {
+		powered := live.Source != nil && live.Source.PowerState == "poweredOn"
+		if vm.Source.SnapshotBeforeCutover {
+			c.add(Step{Kind: StepSnapshot, Inputs: map[string]string{"name": "cutover-" + vm.Target.Name}})
+		}
+		if vm.Source.Shutdown != schema.ShutdownNone && powered {
+			c.add(Step{Kind: StepShutdown,
+				Inputs: map[string]string{"mode": string(vm.Source.Shutdown)},
+				Before: map[string]string{"power_state": live.Source.PowerState}})
+		}
+		in := map[string]string{"perform_shutdown": "false", "recovery_point": "latest"}
+		gate := ""
+		if vm.Replication.MaxRPO != "" {
+			gate = "allowedOperations contains UnplannedFailover and RPO <= " + vm.Replication.MaxRPO
+		}
+		c.add(Step{Kind: StepUnplannedFailover, Inputs: in, Gate: gate})
+		stage = LiveFailedOver
+	}
+	if want <= LiveFailedOver {
+		return c.steps, stage, nil
+	}
+	if stage == LiveFailedOver {
+		c.add(Step{Kind: StepFailoverCommit})
+		stage = LiveCommitted
+	}
+	if stage == LiveCommitted {
+		c.add(Step{Kind: StepCompleteMigration})
+	}
+	return c.steps, stage, nil
+}
+
+// prepare adds source-side preparation: relocation, FT primary and the
+// rehearsal clone. Relocation and FT run before the shutdown, so they join
+// the main line; the clone is a side branch.
+func prepare(c *chain, vm *schema.VM, live Live) {
+	src := live.Source
+	if src == nil {
+		return
+	}
+	want := map[string]string{"host": vm.Source.Host, "resource_pool": vm.Source.ResourcePool, "datastore": vm.Source.Datastore, "folder": vm.Source.Folder}
+	have := map[string]string{"host": src.Host, "resource_pool": src.ResourcePool, "datastore": src.Datastore, "folder": src.Folder}
+	in, before := map[string]string{}, map[string]string{}
+	for _, k := range []string{"host", "resource_pool", "datastore", "folder"} {
+		if want[k] != "" && !samePlace(want[k], have[k]) {
+			in[k] = want[k]
+		}
+		before[k] = have[k]
+	}
+	if len(in) > 0 {
+		s := c.add(Step{Kind: StepRelocate, Inputs: in, Before: before})
+		if src.PowerState == "poweredOn" {
+			s.Disruptive, s.Window = true, vm.Window
+		}
+	}
+	if vm.Source.FTPrimary != "" && src.FTRole != "" && !samePlace(vm.Source.FTPrimary, src.FTPrimary) {
+		c.add(Step{Kind: StepMakeFTPrimary,
+			Inputs: map[string]string{"primary": vm.Source.FTPrimary},
+			Before: map[string]string{"primary": src.FTPrimary}})
+	}
+	if r := vm.Rehearsal; r != nil && !src.RehearsalExists {
+		in := map[string]string{"name": r.Name}
+		for k, v := range map[string]string{"host": r.Host, "resource_pool": r.ResourcePool, "datastore": r.Datastore, "folder": r.Folder} {
+			if v != "" {
+				in[k] = v
+			}
+		}
+		if cu := r.Customization; cu != nil {
+			if cu.Spec != "" {
+				in["customization"] = "spec " + cu.Spec
+			} else {
+				in["customization"] = cu.OS + " " + cu.Hostname
+			}
+		}
+		c.side(Step{Kind: StepCloneRehearsal, Inputs: in})
+	}
+}
+
+// samePlace compares a runbook placement (name or inventory path) with a
+// live one (inventory path).
+func samePlace(want, have string) bool {
+	if strings.EqualFold(want, have) {
+		return true
+	}
+	if strings.HasPrefix(want, "/") {
+		return false
+	}
+	return strings.EqualFold(have[strings.LastIndex(have, "/")+1:], want)
+}
+
+// targetSettings are the runbook's target settings under the attribute
+// names both sides use.
+func targetSettings(vm *schema.VM) map[string]string {
+	t := vm.Target
+	return map[string]string{
+		"name": t.Name, "size": t.Size, "resource_group": t.ResourceGroup,
+		"network": t.Network, "subnet": t.Subnet, "test_network": t.TestNetwork, "test_subnet": t.TestSubnet,
+		"zone": t.Zone, "availability_set": t.AvailabilitySet, "proximity_placement_group": t.ProximityPlacementGroup,
+		"license_type": t.LicenseType, "sql_license_type": t.SQLLicenseType, "linux_license_type": t.LinuxLicenseType,
+	}
+}
+
+// settingsDrift compares declared target settings with the protected item.
+// Unset runbook attributes are not drift: the runbook leaves them to ASR.
+func settingsDrift(vm *schema.VM, it *LiveItem) []Change {
+	if it == nil || it.Settings == nil {
+		return nil // nothing read, nothing to compare
+	}
+	var out []Change
+	want := targetSettings(vm)
+	keys := make([]string, 0, len(want))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		w, h := want[k], it.Settings[k]
+		if w == "" || sameResource(w, h) {
+			continue
+		}
+		out = append(out, Change{Attribute: "target." + k, Old: h, New: w, Sensitive: vm.Sensitive.Has("target." + k)})
+	}
+	return out
+}
+
+// sameResource compares a name or ARM ID with an ARM ID or name: Azure
+// names are case-insensitive, and a bare name matches an ID's last segment.
+func sameResource(a, b string) bool {
+	if strings.EqualFold(a, b) {
+		return true
+	}
+	last := func(s string) string { return s[strings.LastIndex(s, "/")+1:] }
+	if strings.HasPrefix(a, "/") != strings.HasPrefix(b, "/") {
+		return strings.EqualFold(last(a), last(b))
+	}
+	return false
+}
+
+func enableInputs(vm *schema.VM) map[string]string {
+	in := map[string]string{}
+	for k, v := range targetSettings(vm) {
+		if v != "" {
+			in["target."+k] = v
+		}
+	}
+	r := vm.Replication
+	for k, v := range map[string]string{"policy": r.Policy, "run_as_account": r.RunAsAccount, "multi_vm_group": r.MultiVMGroup,
+		"disk_type": r.DiskType, "log_storage_account": r.LogStorageAccount, "disk_encryption_set": r.DiskEncryptionSet} {
+		if v != "" {
+			in["replication."+k] = v
+		}
+	}
+	in["disks"] = "all"
+	if len(vm.Target.Disks) > 0 {
+		in["disks"] = fmt.Sprintf("%d mapped", len(vm.Target.Disks))
+	}
+	for k := range in {
+		if vm.Sensitive.Has(k) {
+			in[k] = "(sensitive)"
+		}
+	}
+	return in
+}
+
+func testFailoverInputs(vm *schema.VM) map[string]string {
+	n, s := vm.Target.TestNetwork, vm.Target.TestSubnet
+	if n == "" {
+		n, s = vm.Target.Network, vm.Target.Subnet
+	}
+	return map[string]string{"network": n, "subnet": s}
+}

@@ -1,0 +1,143 @@
+package planner
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Live is what refresh read about one runbook VM, in the planner's own
+// terms so that lifecycle decisions do not depend on provider types.
+type Live struct {
+	Source *LiveSource
+	// Item is the ASR protected item; nil when the VM is not protected.
+	Item *LiveItem
+	// Completed is set when the journal shows the VM's migration was
+	// completed (the item is gone after complete migration).
+	Completed bool
+}
+
+// LiveSource is the vCenter side of a VM.
+type LiveSource struct {
+	Moref         string
+	Path          string
+	PowerState    string // poweredOn, poweredOff, suspended
+	Host          string
+	ResourcePool  string
+	Datastore     string
+	Folder        string
+	ChangeVersion string
+	FTRole        string // "", primary, secondary
+	// FTPrimary names the host of the fault-tolerance primary, when the VM
+	// is fault tolerant.
+	FTPrimary string
+	// RehearsalExists is set when the rehearsal clone is already there.
+	RehearsalExists bool
+}
+
+// LiveItem is the ASR side of a VM.
+type LiveItem struct {
+	ProtectionState   string
+	AllowedOperations []string
+	TestFailoverState string
+	// Tested is set when a test failover succeeded and was cleaned up.
+	Tested                    bool
+	InitialReplicationPercent *int
+	ReplicationHealth         string
+	LastRPO                   time.Duration
+	ETag                      string
+	// Settings are the target settings in runbook attribute names
+	// (size, resource_group, network, ...), for drift detection.
+	Settings map[string]string
+}
+
+// Allows reports whether ASR currently offers op.
+func (it *LiveItem) Allows(op string) bool {
+	for _, a := range it.AllowedOperations {
+		if strings.EqualFold(a, op) {
+			return true
+		}
+	}
+	return false
+}
+
+// Fingerprint condenses the live inputs a plan's steps read for one VM:
+// vCenter changeVersion, power state and placement; ASR item ETag,
+// protection state and allowedOperations. A plan is stale when any VM's
+// fingerprint differs at apply time.
+type Fingerprint struct {
+	Source string `json:"source,omitempty"`
+	Item   string `json:"item,omitempty"`
+	// Summary is a short human description of the state fingerprinted,
+	// so that a stale-plan error can say what changed.
+	Summary map[string]string `json:"summary,omitempty"`
+}
+
+// FingerprintOf computes a VM's fingerprint.
+func FingerprintOf(l Live) Fingerprint {
+	f := Fingerprint{Summary: map[string]string{}}
+	if s := l.Source; s != nil {
+		f.Summary["power_state"] = s.PowerState
+		f.Summary["placement"] = strings.Join([]string{s.Host, s.ResourcePool, s.Datastore, s.Folder}, " | ")
+		f.Summary["change_version"] = s.ChangeVersion
+		f.Source = digest(s.ChangeVersion, s.PowerState, s.Host, s.ResourcePool, s.Datastore, s.Folder, s.FTRole)
+	} else {
+		f.Summary["source"] = "absent"
+	}
+	if it := l.Item; it != nil {
+		ops := append([]string(nil), it.AllowedOperations...)
+		sort.Strings(ops)
+		f.Summary["protection_state"] = it.ProtectionState
+		f.Summary["allowed_operations"] = strings.Join(ops, ",")
+		f.Summary["test_failover_state"] = it.TestFailoverState
+		f.Item = digest(it.ETag, it.ProtectionState, it.TestFailoverState, strings.Join(ops, ","))
+	} else {
+		f.Summary["protection_state"] = "not protected"
+	}
+	return f
+}
+
+// Diff lists what changed between a planned fingerprint and a fresh one.
+func (f Fingerprint) Diff(now Fingerprint) []string {
+	var out []string
+	if f.Source == now.Source && f.Item == now.Item {
+		return nil
+	}
+	keys := map[string]bool{}
+	for k := range f.Summary {
+		keys[k] = true
+	}
+	for k := range now.Summary {
+		keys[k] = true
+	}
+	for _, k := range sortedSet(keys) {
+		if f.Summary[k] != now.Summary[k] {
+			out = append(out, fmt.Sprintf("%s %q -> %q", k, f.Summary[k], now.Summary[k]))
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, "the live object changed (fingerprint differs)")
+	}
+	return out
+}
+
+func digest(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+func sortedSet(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,255 @@
+package planner
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"cutover/planner/dag"
+	"cutover/schema"
+)
+
+// FormatVersion is the plan file format this build writes and reads.
+const FormatVersion = 1
+
+// Plan is a reviewed, applicable plan: pure data, encoded by planfile.
+type Plan struct {
+	FormatVersion int    `json:"format_version"`
+	ToolVersion   string `json:"tool_version"`
+	Runbook       string `json:"runbook"`
+	RunbookHash   string `json:"runbook_hash"`
+	// Variables holds the values used, sensitive ones left out.
+	Variables map[string]string `json:"variables,omitempty"`
+	CreatedAt time.Time         `json:"created_at"`
+	ExpiresAt time.Time         `json:"expires_at"`
+	Windows   []WindowInfo      `json:"windows,omitempty"`
+	VMs       []VMPlan          `json:"vms"`
+	// Steps are in a topological order of the DAG.
+	Steps []Step `json:"steps"`
+}
+
+// WindowInfo is a window as declared.
+type WindowInfo struct {
+	Name     string `json:"name"`
+	Schedule string `json:"schedule"`
+	Duration string `json:"duration"`
+	Timezone string `json:"timezone,omitempty"`
+}
+
+// VMPlan summarises one VM: where it is, where it goes and what it read.
+type VMPlan struct {
+	Address     string      `json:"address"`
+	Live        LiveStage   `json:"live"`
+	Desired     string      `json:"desired"`
+	TargetName  string      `json:"target_name"`
+	Size        string      `json:"size,omitempty"`
+	Subnet      string      `json:"subnet,omitempty"`
+	Window      string      `json:"window,omitempty"`
+	Fingerprint Fingerprint `json:"fingerprint"`
+	// Sensitive lists attributes rendered as (sensitive).
+	Sensitive []string `json:"sensitive,omitempty"`
+}
+
+// Problem is a VM the planner cannot plan, with the reason.
+type Problem struct {
+	VM     string
+	Reason string
+}
+
+func (p Problem) Error() string { return p.VM + ": " + p.Reason }
+
+// Options tune Build.
+type Options struct {
+	Now         time.Time
+	ToolVersion string
+	// TTL is how long a plan stays applicable; zero means 7 days.
+	TTL time.Duration
+	// Targets limits the plan to these VM addresses (or vm block names);
+	// empty means every VM.
+	Targets []string
+}
+
+// Build diffs every runbook VM against its live state and returns the
+// plan. VMs that cannot be planned are returned as problems; the plan then
+// holds the others, and the caller decides whether to refuse it.
+func Build(rb *schema.Runbook, live map[string]Live, opts Options) (*Plan, []Problem) {
+	ttl := opts.TTL
+	if ttl == 0 {
+		ttl = 7 * 24 * time.Hour
+	}
+	p := &Plan{
+		FormatVersion: FormatVersion,
+		ToolVersion:   opts.ToolVersion,
+		Runbook:       rb.Name,
+		RunbookHash:   rb.Hash,
+		Variables:     map[string]string{},
+		CreatedAt:     opts.Now.UTC(),
+		ExpiresAt:     opts.Now.UTC().Add(ttl),
+	}
+	for _, v := range rb.Variables {
+		if !v.Sensitive && v.Value.IsWhollyKnown() {
+			p.Variables[v.Name] = ctyDisplay(v.Value)
+		}
+	}
+	for _, w := range rb.Windows {
+		p.Windows = append(p.Windows, WindowInfo{Name: w.Name, Schedule: w.Schedule, Duration: w.Duration, Timezone: w.Timezone})
+	}
+
+	var problems []Problem
+	selected := targetSet(rb, opts.Targets)
+	byVM := map[string][]Step{}
+	for _, vm := range rb.VMs {
+		if !selected[vm.Address] {
+			continue
+		}
+		l, ok := live[vm.Address]
+		if !ok || l.Source == nil && !l.Completed {
+			problems = append(problems, Problem{VM: vm.Address, Reason: "the source VM was not found in vCenter"})
+			continue
+		}
+		steps, stage, err := vmSteps(vm, l)
+		if err != nil {
+			problems = append(problems, Problem{VM: vm.Address, Reason: err.Error()})
+			continue
+		}
+		_ = stage
+		live0, _ := StageOf(l)
+		vp := VMPlan{
+			Address: vm.Address, Live: live0, Desired: string(vm.Stage),
+			TargetName: vm.Target.Name, Size: vm.Target.Size, Subnet: vm.Target.Subnet, Window: vm.Window,
+			Fingerprint: FingerprintOf(l),
+		}
+		for k := range vm.Sensitive {
+			vp.Sensitive = append(vp.Sensitive, k)
+		}
+		sort.Strings(vp.Sensitive)
+		if vm.Sensitive.Has("target.name") {
+			vp.TargetName = "(sensitive)"
+		}
+		p.VMs = append(p.VMs, vp)
+		byVM[vm.Address] = steps
+	}
+
+	g := dag.New()
+	index := map[string]*Step{}
+	var all []Step
+	for _, vm := range rb.VMs {
+		all = append(all, byVM[vm.Address]...)
+	}
+	for i := range all {
+		g.Add(all[i].ID)
+		index[all[i].ID] = &all[i]
+	}
+	// depends_on between VMs orders like steps: the app's test failover
+	// waits for the db's, its failover for the db's failover.
+	for _, vm := range rb.VMs {
+		for _, dep := range vm.DependsOn {
+			for _, k := range []StepKind{StepTestFailover, StepUnplannedFailover, StepFailoverCommit} {
+				a, b := index[vm.Address+"."+string(k)], index[dep+"."+string(k)]
+				if a != nil && b != nil {
+					a.DependsOn = append(a.DependsOn, b.ID)
+				}
+			}
+		}
+	}
+	for i := range all {
+		for _, d := range all[i].DependsOn {
+			g.Connect(all[i].ID, d)
+		}
+	}
+	if err := g.Validate(); err != nil {
+		problems = append(problems, Problem{VM: "plan", Reason: err.Error()})
+		return p, problems
+	}
+	order, err := g.TopoSort()
+	if err != nil {
+		problems = append(problems, Problem{VM: "plan", Reason: err.Error()})
+		return p, problems
+	}
+	for _, id := range order {
+		s := *index[id]
+		sort.Strings(s.DependsOn)
+		p.Steps = append(p.Steps, s)
+	}
+	return p, problems
+}
+
+func targetSet(rb *schema.Runbook, targets []string) map[string]bool {
+	out := map[string]bool{}
+	for _, vm := range rb.VMs {
+		if len(targets) == 0 {
+			out[vm.Address] = true
+			continue
+		}
+		for _, t := range targets {
+			if t == vm.Address || t == "vm."+vm.Block {
+				out[vm.Address] = true
+			}
+		}
+	}
+	return out
+}
+
+// Graph rebuilds the plan's DAG from its steps.
+func (p *Plan) Graph() *dag.Graph {
+	g := dag.New()
+	for _, s := range p.Steps {
+		g.Add(s.ID)
+	}
+	for _, s := range p.Steps {
+		for _, d := range s.DependsOn {
+			g.Connect(s.ID, d)
+		}
+	}
+	return g
+}
+
+// Summary counts what a plan does.
+type Summary struct {
+	Replicate, Update, Test, Failover, Commit, Source int
+	Disruptive, NoReturn                              int
+	Unchanged                                         int
+}
+
+// Summarize counts the plan's steps by what they do.
+func (p *Plan) Summarize() Summary {
+	var s Summary
+	changed := map[string]bool{}
+	for _, st := range p.Steps {
+		changed[st.VM] = true
+		switch st.Kind {
+		case StepEnableReplication:
+			s.Replicate++
+		case StepUpdateReplication:
+			s.Update++
+		case StepTestFailover:
+			s.Test++
+		case StepUnplannedFailover:
+			s.Failover++
+		case StepFailoverCommit:
+			s.Commit++
+		case StepRelocate, StepSnapshot, StepMakeFTPrimary, StepCloneRehearsal:
+			s.Source++
+		}
+		if st.Disruptive {
+			s.Disruptive++
+		}
+		if st.NoReturn {
+			s.NoReturn++
+		}
+	}
+	for _, vm := range p.VMs {
+		if !changed[vm.Address] {
+			s.Unchanged++
+		}
+	}
+	return s
+}
+
+// HasChanges reports whether applying the plan would do anything.
+func (p *Plan) HasChanges() bool { return len(p.Steps) > 0 }
+
+func (s Summary) String() string {
+	return fmt.Sprintf("%d to replicate, %d to update, %d to test, %d to fail over, %d to commit, %d source changes; %d disruptive, %d points of no return",
+		s.Replicate, s.Update, s.Test, s.Failover, s.Commit, s.Source, s.Disruptive, s.NoReturn)
+}

@@ -1,0 +1,198 @@
+package planner_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"cutover/planner"
+	"cutover/schema"
+)
+
+func loadExample(t *testing.T, name string) *schema.Runbook {
+	t.Helper()
+	rb, diags := schema.LoadDir(filepath.Join("..", "examples", name), schema.Options{
+		LookupEnv: func(string) (string, bool) { return "", false },
+	})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	return rb
+}
+
+func poweredOn() *planner.LiveSource {
+	return &planner.LiveSource{Moref: "vm-1", PowerState: "poweredOn", Host: "/DC0/host/H0/H0", ResourcePool: "/DC0/host/H0/Resources", Datastore: "LocalDS_0", ChangeVersion: "1"}
+}
+
+func item(state, tfo string, tested bool, ops ...string) *planner.LiveItem {
+	return &planner.LiveItem{ProtectionState: state, TestFailoverState: tfo, Tested: tested, AllowedOperations: ops, ETag: "e1"}
+}
+
+// liveAll gives every VM of a runbook the same live state.
+func liveAll(rb *schema.Runbook, l planner.Live) map[string]planner.Live {
+	out := map[string]planner.Live{}
+	for _, vm := range rb.VMs {
+		out[vm.Address] = l
+	}
+	return out
+}
+
+func kindsOf(p *planner.Plan, vm string) string {
+	var out []string
+	for _, s := range p.Steps {
+		if s.VM == vm {
+			out = append(out, string(s.Kind))
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+func TestLifecycleFromEveryStage(t *testing.T) {
+	t.Parallel()
+	rb := loadExample(t, "quickstart") // db01: snapshot_before_cutover, stage migrated
+	tests := []struct {
+		name string
+		live planner.Live
+		want string
+	}{
+		{"discovered", planner.Live{Source: poweredOn()},
+			"enable_replication wait_protected test_failover test_failover_cleanup snapshot shutdown unplanned_failover"},
+		{"replicating", planner.Live{Source: poweredOn(), Item: item("InitialReplicationInProgress", "None", false, "DisableProtection")},
+			"wait_protected test_failover test_failover_cleanup snapshot shutdown unplanned_failover"},
+		{"protected", planner.Live{Source: poweredOn(), Item: item("Protected", "None", false, "TestFailover", "UnplannedFailover")},
+			"test_failover test_failover_cleanup snapshot shutdown unplanned_failover"},
+		{"testing", planner.Live{Source: poweredOn(), Item: item("Protected", "WaitingForCompletion", false, "TestFailoverCleanup")},
+			"test_failover_cleanup snapshot shutdown unplanned_failover"},
+		{"tested, source already off", planner.Live{Source: &planner.LiveSource{PowerState: "poweredOff"}, Item: item("Protected", "None", true, "TestFailover", "UnplannedFailover")},
+			"snapshot unplanned_failover"},
+		{"failed over", planner.Live{Source: &planner.LiveSource{PowerState: "poweredOff"}, Item: item("UnplannedFailoverCompleted", "None", true, "Commit", "CancelFailover")},
+			""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, problems := planner.Build(rb, liveAll(rb, tt.live), planner.Options{Now: time.Unix(0, 0)})
+			if len(problems) > 0 {
+				t.Fatal(problems)
+			}
+			if got := kindsOf(p, "vm.db01"); got != tt.want {
+				t.Errorf("steps:\n got %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestBackwardMoves(t *testing.T) {
+	t.Parallel()
+	rb := loadExample(t, "rehearsal") // billing01: stage replicating
+	failedOver := planner.Live{Source: &planner.LiveSource{PowerState: "poweredOff"}, Item: item("UnplannedFailoverCompleted", "None", true, "Commit", "CancelFailover")}
+	p, problems := planner.Build(rb, liveAll(rb, failedOver), planner.Options{})
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	if got := kindsOf(p, "vm.billing01"); got != "failover_cancel power_on" {
+		t.Errorf("back from failover: %s", got)
+	}
+
+	committed := planner.Live{Source: &planner.LiveSource{PowerState: "poweredOff"}, Item: item("FailoverCommitted", "None", true, "CompleteMigration")}
+	_, problems = planner.Build(rb, liveAll(rb, committed), planner.Options{})
+	if len(problems) != 1 || !strings.Contains(problems[0].Reason, "point of no return") {
+		t.Errorf("back from commit: %v", problems)
+	}
+}
+
+func TestDependsOnOrdersFailovers(t *testing.T) {
+	t.Parallel()
+	rb := loadExample(t, "multi-tier")
+	p, problems := planner.Build(rb, liveAll(rb, planner.Live{Source: poweredOn()}), planner.Options{})
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	deps := map[string][]string{}
+	pos := map[string]int{}
+	for i, s := range p.Steps {
+		deps[s.ID] = s.DependsOn
+		pos[s.ID] = i
+	}
+	app := `vm.app["orders-app01"]`
+	web := `vm.web["orders-web02"]`
+	for _, c := range []struct{ step, dep string }{
+		{app + ".unplanned_failover", "vm.db.unplanned_failover"},
+		{app + ".test_failover", "vm.db.test_failover"},
+		{web + ".unplanned_failover", app + ".unplanned_failover"},
+		{app + ".unplanned_failover", app + ".shutdown"},
+	} {
+		if !contains(deps[c.step], c.dep) {
+			t.Errorf("%s should depend on %s; depends on %v", c.step, c.dep, deps[c.step])
+		}
+		if pos[c.dep] > pos[c.step] {
+			t.Errorf("%s is ordered before its dependency %s", c.step, c.dep)
+		}
+	}
+	s := p.Summarize()
+	if s.Replicate != 5 || s.Failover != 5 || s.Disruptive != 10 || s.NoReturn != 0 {
+		t.Errorf("summary = %+v", s)
+	}
+	for _, st := range p.Steps {
+		if st.Disruptive && st.Window != "sat-night" {
+			t.Errorf("%s is disruptive but bound to window %q", st.ID, st.Window)
+		}
+	}
+}
+
+func TestSettingsDriftPlansAnUpdate(t *testing.T) {
+	t.Parallel()
+	rb := loadExample(t, "csv-wave")
+	it := item("Protected", "None", false, "TestFailover", "UnplannedFailover")
+	vnet := "/subscriptions/22222222-3333-4444-5555-666666666666/resourceGroups/net-rg/providers/Microsoft.Network/virtualNetworks/hub-vnet"
+	it.Settings = map[string]string{"size": "Standard_D2s_v5", "resource_group": "/subscriptions/x/resourceGroups/WAVE1-RG", "subnet": "old",
+		"name": "wave1-web01", "network": vnet, "test_network": vnet, "test_subnet": "test", "license_type": "WindowsServer"}
+	live := liveAll(rb, planner.Live{Source: poweredOn(), Item: it})
+	p, _ := planner.Build(rb, live, planner.Options{Targets: []string{`vm.wave["wave1-web01"]`}})
+	if len(p.VMs) != 1 {
+		t.Fatalf("--target kept %d VMs", len(p.VMs))
+	}
+	var upd *planner.Step
+	for i := range p.Steps {
+		if p.Steps[i].Kind == planner.StepUpdateReplication {
+			upd = &p.Steps[i]
+		}
+	}
+	if upd == nil {
+		t.Fatalf("no update step: %s", kindsOf(p, `vm.wave["wave1-web01"]`))
+	}
+	var got []string
+	for _, c := range upd.Changes {
+		got = append(got, c.Attribute+":"+c.Old+"->"+c.New)
+	}
+	// size differs (web01 is Standard_D4s_v5 in the CSV), the resource group
+	// matches by name, subnet differs.
+	want := "target.size:Standard_D2s_v5->Standard_D4s_v5 target.subnet:old->web"
+	if strings.Join(got, " ") != want {
+		t.Errorf("changes:\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+}
+
+func TestFingerprintDiffNamesTheChange(t *testing.T) {
+	t.Parallel()
+	a := planner.FingerprintOf(planner.Live{Source: poweredOn()})
+	off := poweredOn()
+	off.PowerState = "poweredOff"
+	b := planner.FingerprintOf(planner.Live{Source: off})
+	d := a.Diff(b)
+	if len(d) != 1 || !strings.Contains(d[0], `power_state "poweredOn" -> "poweredOff"`) {
+		t.Errorf("diff = %v", d)
+	}
+	if a.Diff(planner.FingerprintOf(planner.Live{Source: poweredOn()})) != nil {
+		t.Error("equal states differ")
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

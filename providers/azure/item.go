@@ -126,21 +126,21 @@ func (p *ProtectedItem) Allows(op string) bool {
 	return false
 }
 
-func s(p *string) string {
+func str(p *string) string {
 	if p == nil {
 		return ""
 	}
 	return *p
 }
 
-func t(p *time.Time) time.Time {
+func utc(p *time.Time) time.Time {
 	if p == nil {
 		return time.Time{}
 	}
 	return p.UTC()
 }
 
-func b(p *string) bool { return p != nil && strings.EqualFold(*p, "true") }
+func isTrue(p *string) bool { return p != nil && strings.EqualFold(*p, "true") }
 
 func pct(p *int32) *int {
 	if p == nil {
@@ -160,8 +160,8 @@ func enumStr[T ~string](p *T) string {
 // protectedItemFrom converts the SDK model; it never fails, missing fields
 // stay empty.
 func protectedItemFrom(m *asr.ReplicationProtectedItem) ProtectedItem {
-	out := ProtectedItem{ID: s(m.ID), Name: s(m.Name)}
-	if id := s(m.ID); id != "" {
+	out := ProtectedItem{ID: str(m.ID), Name: str(m.Name)}
+	if id := str(m.ID); id != "" {
 		if i := strings.Index(strings.ToLower(id), "/replicationprotectioncontainers/"); i >= 0 {
 			rest := id[i+len("/replicationProtectionContainers/"):]
 			out.Container, _, _ = strings.Cut(rest, "/")
@@ -172,29 +172,29 @@ func protectedItemFrom(m *asr.ReplicationProtectedItem) ProtectedItem {
 		out.ETag = fingerprint(&out)
 		return out
 	}
-	out.VM = s(p.FriendlyName)
-	out.ProtectionState = s(p.ProtectionState)
-	out.ProtectionStateDescription = s(p.ProtectionStateDescription)
+	out.VM = str(p.FriendlyName)
+	out.ProtectionState = str(p.ProtectionState)
+	out.ProtectionStateDescription = str(p.ProtectionStateDescription)
 	for _, a := range p.AllowedOperations {
-		out.AllowedOperations = append(out.AllowedOperations, s(a))
+		out.AllowedOperations = append(out.AllowedOperations, str(a))
 	}
-	out.TestFailoverState = s(p.TestFailoverState)
-	out.TestFailoverStateDescription = s(p.TestFailoverStateDescription)
-	out.ReplicationHealth = s(p.ReplicationHealth)
-	out.FailoverHealth = s(p.FailoverHealth)
+	out.TestFailoverState = str(p.TestFailoverState)
+	out.TestFailoverStateDescription = str(p.TestFailoverStateDescription)
+	out.ReplicationHealth = str(p.ReplicationHealth)
+	out.FailoverHealth = str(p.FailoverHealth)
 	for _, h := range p.HealthErrors {
 		if h == nil {
 			continue
 		}
 		out.HealthErrors = append(out.HealthErrors, HealthError{
-			Code: s(h.ErrorCode), Level: s(h.ErrorLevel), Category: s(h.ErrorCategory), Message: s(h.ErrorMessage),
-			PossibleCauses: s(h.PossibleCauses), RecommendedAction: s(h.RecommendedAction),
+			Code: str(h.ErrorCode), Level: str(h.ErrorLevel), Category: str(h.ErrorCategory), Message: str(h.ErrorMessage),
+			PossibleCauses: str(h.PossibleCauses), RecommendedAction: str(h.RecommendedAction),
 		})
 	}
-	out.PolicyID, out.PolicyName = s(p.PolicyID), s(p.PolicyFriendlyName)
-	out.LastTestFailover, out.LastFailover = t(p.LastSuccessfulTestFailoverTime), t(p.LastSuccessfulFailoverTime)
-	if cs := p.CurrentScenario; cs != nil && s(cs.ScenarioName) != "" && !strings.EqualFold(s(cs.ScenarioName), "None") {
-		out.CurrentScenario, out.CurrentJobID, out.ScenarioStart = s(cs.ScenarioName), s(cs.JobID), t(cs.StartTime)
+	out.PolicyID, out.PolicyName = str(p.PolicyID), str(p.PolicyFriendlyName)
+	out.LastTestFailover, out.LastFailover = utc(p.LastSuccessfulTestFailoverTime), utc(p.LastSuccessfulFailoverTime)
+	if cs := p.CurrentScenario; cs != nil && str(cs.ScenarioName) != "" && !strings.EqualFold(str(cs.ScenarioName), "None") {
+		out.CurrentScenario, out.CurrentJobID, out.ScenarioStart = str(cs.ScenarioName), str(cs.JobID), utc(cs.StartTime)
 	}
 	if d, ok := p.ProviderSpecificDetails.(*asr.InMageRcmReplicationDetails); ok && d != nil {
 		fillInMageRcm(&out, d)
@@ -204,20 +204,20 @@ func protectedItemFrom(m *asr.ReplicationProtectedItem) ProtectedItem {
 }
 
 func fillInMageRcm(out *ProtectedItem, d *asr.InMageRcmReplicationDetails) {
-	out.MachineID = s(d.FabricDiscoveryMachineID)
-	out.ProcessServerID, out.RunAsAccountID = s(d.ProcessServerID), s(d.RunAsAccountID)
+	out.MachineID = str(d.FabricDiscoveryMachineID)
+	out.ProcessServerID, out.RunAsAccountID = str(d.ProcessServerID), str(d.RunAsAccountID)
 	out.InitialReplicationPercent = pct(d.InitialReplicationProgressPercentage)
 	out.ResyncPercent = pct(d.ResyncProgressPercentage)
-	out.ResyncState, out.ResyncRequired = enumStr(d.ResyncState), b(d.ResyncRequired)
+	out.ResyncState, out.ResyncRequired = enumStr(d.ResyncState), isTrue(d.ResyncRequired)
 	out.LastRPOSeconds = d.LastRpoInSeconds
-	out.LastRPOCalculated = t(d.LastRpoCalculatedTime)
-	out.LastRecoveryPointID, out.LastRecoveryPointTime = s(d.LastRecoveryPointID), t(d.LastRecoveryPointReceived)
+	out.LastRPOCalculated = utc(d.LastRpoCalculatedTime)
+	out.LastRecoveryPointID, out.LastRecoveryPointTime = str(d.LastRecoveryPointID), utc(d.LastRecoveryPointReceived)
 	ts := TargetSettings{
-		VMName: s(d.TargetVMName), VMSize: s(d.TargetVMSize), ResourceGroupID: s(d.TargetResourceGroupID),
-		NetworkID: s(d.TargetNetworkID), TestNetworkID: s(d.TestNetworkID), AvailabilityZone: s(d.TargetAvailabilityZone),
-		AvailabilitySetID: s(d.TargetAvailabilitySetID), ProximityPlacementGroupID: s(d.TargetProximityPlacementGroupID),
-		BootDiagnosticsStorageAccountID: s(d.TargetBootDiagnosticsStorageAccountID), LicenseType: s(d.LicenseType),
-		SQLServerLicenseType: s(d.SQLServerLicenseType), LinuxLicenseType: enumStr(d.LinuxLicenseType),
+		VMName: str(d.TargetVMName), VMSize: str(d.TargetVMSize), ResourceGroupID: str(d.TargetResourceGroupID),
+		NetworkID: str(d.TargetNetworkID), TestNetworkID: str(d.TestNetworkID), AvailabilityZone: str(d.TargetAvailabilityZone),
+		AvailabilitySetID: str(d.TargetAvailabilitySetID), ProximityPlacementGroupID: str(d.TargetProximityPlacementGroupID),
+		BootDiagnosticsStorageAccountID: str(d.TargetBootDiagnosticsStorageAccountID), LicenseType: str(d.LicenseType),
+		SQLServerLicenseType: str(d.SQLServerLicenseType), LinuxLicenseType: enumStr(d.LinuxLicenseType),
 	}
 	if sp := d.TargetVMSecurityProfile; sp != nil {
 		ts.SecurityType = enumStr(sp.TargetVMSecurityType)
@@ -229,15 +229,15 @@ func fillInMageRcm(out *ProtectedItem, d *asr.InMageRcmReplicationDetails) {
 		if ts.Tags == nil {
 			ts.Tags = map[string]string{}
 		}
-		ts.Tags[s(tag.TagName)] = s(tag.TagValue)
+		ts.Tags[str(tag.TagName)] = str(tag.TagValue)
 	}
 	for _, n := range d.VMNics {
 		if n == nil {
 			continue
 		}
 		nic := NIC{
-			ID: s(n.NicID), Primary: b(n.IsPrimaryNic), Selected: b(n.IsSelectedForFailover), SourceIP: s(n.SourceIPAddress),
-			TargetSubnet: s(n.TargetSubnetName), TargetIP: s(n.TargetIPAddress), TestSubnet: s(n.TestSubnetName), TestIP: s(n.TestIPAddress),
+			ID: str(n.NicID), Primary: isTrue(n.IsPrimaryNic), Selected: isTrue(n.IsSelectedForFailover), SourceIP: str(n.SourceIPAddress),
+			TargetSubnet: str(n.TargetSubnetName), TargetIP: str(n.TargetIPAddress), TestSubnet: str(n.TestSubnetName), TestIP: str(n.TestIPAddress),
 		}
 		ts.NICs = append(ts.NICs, nic)
 		if nic.Primary {
@@ -253,8 +253,8 @@ func fillInMageRcm(out *ProtectedItem, d *asr.InMageRcmReplicationDetails) {
 			size = *dk.CapacityInBytes
 		}
 		ts.Disks = append(ts.Disks, Disk{
-			ID: s(dk.DiskID), Type: enumStr(dk.DiskType), LogStorageAccountID: s(dk.LogStorageAccountID),
-			DiskEncryptionSetID: s(dk.DiskEncryptionSetID), SizeBytes: size, IsOS: b(dk.IsOSDisk),
+			ID: str(dk.DiskID), Type: enumStr(dk.DiskType), LogStorageAccountID: str(dk.LogStorageAccountID),
+			DiskEncryptionSetID: str(dk.DiskEncryptionSetID), SizeBytes: size, IsOS: isTrue(dk.IsOSDisk),
 		})
 	}
 	out.Target = ts

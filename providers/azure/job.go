@@ -50,13 +50,13 @@ func (c *Client) Job(ctx context.Context, id string) (*Job, error) {
 }
 
 func jobFrom(m *asr.Job) Job {
-	j := Job{ID: s(m.ID), Name: s(m.Name)}
+	j := Job{ID: str(m.ID), Name: str(m.Name)}
 	if p := m.Properties; p != nil {
-		j.Scenario, j.FriendlyName, j.State, j.Target = s(p.ScenarioName), s(p.FriendlyName), s(p.State), s(p.TargetObjectName)
-		j.Start, j.End = t(p.StartTime), t(p.EndTime)
+		j.Scenario, j.FriendlyName, j.State, j.Target = str(p.ScenarioName), str(p.FriendlyName), str(p.State), str(p.TargetObjectName)
+		j.Start, j.End = utc(p.StartTime), utc(p.EndTime)
 		for _, e := range p.Errors {
 			if e != nil && e.ServiceErrorDetails != nil {
-				j.Errors = append(j.Errors, JobError{Code: s(e.ServiceErrorDetails.Code), Message: s(e.ServiceErrorDetails.Message)})
+				j.Errors = append(j.Errors, JobError{Code: str(e.ServiceErrorDetails.Code), Message: str(e.ServiceErrorDetails.Message)})
 			}
 		}
 	}

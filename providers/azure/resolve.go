@@ -54,7 +54,7 @@ func (c *Client) Resolve(ctx context.Context) (*Target, error) {
 			if f.Properties.CustomDetails != nil && f.Properties.CustomDetails.GetFabricSpecificDetails().InstanceType != nil {
 				kind = *f.Properties.CustomDetails.GetFabricSpecificDetails().InstanceType
 			}
-			others = append(others, s(f.Name)+" ("+kind+")")
+			others = append(others, str(f.Name)+" ("+kind+")")
 		}
 	}
 	if len(inmage) == 0 {
@@ -71,10 +71,10 @@ func (c *Client) Resolve(ctx context.Context) (*Target, error) {
 			if p == nil {
 				continue
 			}
-			seen = append(seen, s(p.Name))
-			if strings.EqualFold(s(p.Name), c.cfg.Appliance) {
+			seen = append(seen, str(p.Name))
+			if strings.EqualFold(str(p.Name), c.cfg.Appliance) {
 				if fabric != nil && fabric != f {
-					return nil, &Error{Operation: op, Kind: KindConflict, Message: fmt.Sprintf("appliance %q is registered in fabrics %s and %s", c.cfg.Appliance, s(fabric.Name), s(f.Name))}
+					return nil, &Error{Operation: op, Kind: KindConflict, Message: fmt.Sprintf("appliance %q is registered in fabrics %s and %s", c.cfg.Appliance, str(fabric.Name), str(f.Name))}
 				}
 				fabric, ps = f, p
 			}
@@ -84,29 +84,29 @@ func (c *Client) Resolve(ctx context.Context) (*Target, error) {
 		return nil, &Error{Operation: op, Kind: KindNotFound, Message: fmt.Sprintf("no process server named %q in the InMageRcm fabric of vault %s (appliances: %s)", c.cfg.Appliance, c.vault.Name, listOrNone(seen))}
 	}
 	details := fabric.Properties.CustomDetails.(*asr.InMageRcmFabricSpecificDetails)
-	if s(details.VmwareSiteID) == "" {
-		return nil, &Error{Operation: op, Kind: KindNotFound, Message: fmt.Sprintf("fabric %s has no vmwareSiteId: the appliance discovers no VMware site", s(fabric.Name))}
+	if str(details.VmwareSiteID) == "" {
+		return nil, &Error{Operation: op, Kind: KindNotFound, Message: fmt.Sprintf("fabric %s has no vmwareSiteId: the appliance discovers no VMware site", str(fabric.Name))}
 	}
 	var containers []*asr.ProtectionContainer
-	cp := c.containers.NewListByReplicationFabricsPager(c.vault.ResourceGroup, c.vault.Name, s(fabric.Name), nil)
+	cp := c.containers.NewListByReplicationFabricsPager(c.vault.ResourceGroup, c.vault.Name, str(fabric.Name), nil)
 	for cp.More() {
 		page, err := cp.NextPage(ctx)
 		if err != nil {
-			return nil, classify("", op+" protection containers of fabric "+s(fabric.Name), err)
+			return nil, classify("", op+" protection containers of fabric "+str(fabric.Name), err)
 		}
 		containers = append(containers, page.Value...)
 	}
 	if len(containers) != 1 {
 		var names []string
 		for _, ct := range containers {
-			names = append(names, s(ct.Name))
+			names = append(names, str(ct.Name))
 		}
-		return nil, &Error{Operation: op, Kind: KindConflict, Message: fmt.Sprintf("fabric %s has %d protection containers (%s); exactly one is expected", s(fabric.Name), len(containers), listOrNone(names))}
+		return nil, &Error{Operation: op, Kind: KindConflict, Message: fmt.Sprintf("fabric %s has %d protection containers (%s); exactly one is expected", str(fabric.Name), len(containers), listOrNone(names))}
 	}
 	tg := &Target{
-		VaultID: c.vault.ID, FabricName: s(fabric.Name), FabricID: s(fabric.ID),
-		ProcessServerID: s(ps.ID), ProcessServerName: s(ps.Name), SiteID: s(details.VmwareSiteID),
-		ContainerName: s(containers[0].Name), ContainerID: s(containers[0].ID),
+		VaultID: c.vault.ID, FabricName: str(fabric.Name), FabricID: str(fabric.ID),
+		ProcessServerID: str(ps.ID), ProcessServerName: str(ps.Name), SiteID: str(details.VmwareSiteID),
+		ContainerName: str(containers[0].Name), ContainerID: str(containers[0].ID),
 	}
 	c.target = tg
 	return tg, nil
@@ -129,7 +129,7 @@ func (c *Client) Policies(ctx context.Context) ([]Policy, error) {
 			return nil, classify("", "list policies", err)
 		}
 		for _, p := range page.Value {
-			out = append(out, Policy{ID: s(p.ID), Name: s(p.Name)})
+			out = append(out, Policy{ID: str(p.ID), Name: str(p.Name)})
 		}
 	}
 	return out, nil

@@ -16,6 +16,24 @@
 // and refuses a damaged record anywhere before it, because silently skipping
 // a middle record could make a resumed apply repeat a failover.
 //
+// The executor journals each step through these kinds (see Kind); a step
+// may be retried, which starts a new attempt from StepPending:
+//
+//	stateDiagram-v2
+//	    [*] --> step_pending
+//	    step_pending --> before_image: step changes something rollback must restore
+//	    before_image --> step_started
+//	    step_pending --> step_started: remote call issued, handle saved
+//	    step_started --> step_succeeded
+//	    step_started --> step_failed
+//	    step_started --> step_unknown: outcome lost (crash, timeout)
+//	    step_unknown --> step_succeeded: live state says done
+//	    step_unknown --> step_failed: live state says not done
+//	    step_failed --> step_pending: retry, attempt+1
+//	    step_succeeded --> [*]
+//
+// (A mermaid diagram; run_started and run_finished bracket each run.)
+//
 // The package must not decide what a record means for the plan (that is the
 // executor's job), talk to vCenter or Azure, print, or read the wall clock
 // except through the injected clock. Records must never carry credentials:

@@ -18,8 +18,9 @@ import (
 // seen. Callers stay responsible for journaling handles, not credentials.
 type Guard []string
 
-// DefaultGuard refuses JSON object keys that name credentials and URL
-// query parameters that carry a SAS signature. Keys are matched with their
+// DefaultGuard refuses JSON object keys that name credentials, URL query
+// parameters that carry a SAS signature, and the key parts of Azure
+// connection strings (which an SDK error may echo). Keys are matched with their
 // quotes and colon so that a VM or step merely named "password" is not
 // refused; Go's JSON encoder writes no space before the colon.
 var DefaultGuard = Guard{
@@ -28,7 +29,8 @@ var DefaultGuard = Guard{
 	`"refresh_token":`, `"refreshtoken":`, `"authorization":`,
 	`"api_key":`, `"apikey":`, `"sas_token":`, `"sastoken":`,
 	`"private_key":`, `"privatekey":`,
-	`?sig=`, `&sig=`,
+	`"connectionstring":`, `"connection_string":`,
+	`?sig=`, `&sig=`, `accountkey=`, `sharedaccesskey=`,
 }
 
 // SecretError is returned by Append for a record refused by the store's

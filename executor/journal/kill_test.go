@@ -3,10 +3,12 @@ package journal_test
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -42,6 +44,10 @@ func TestHelperProcess(t *testing.T) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	if _, err := s.Lock(ctx, journal.LockInfo{Operation: "apply", Info: "round " + strconv.Itoa(round)}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	rng := rand.New(rand.NewPCG(uint64(round), 1))
 	// A safety net, in case the parent dies without killing us.
 	stop := time.Now().Add(20 * time.Second)
@@ -61,7 +67,8 @@ func TestHelperProcess(t *testing.T) {
 
 // TestKilledWhileAppending kills a child process at random moments while it
 // appends, and checks after each kill that every record the child saw
-// appended replays intact, and that the next child carries on after it.
+// appended replays intact, that the dead child's lock is still held and
+// reported stale until force-unlocked, and that the next child carries on.
 func TestKilledWhileAppending(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
@@ -83,7 +90,7 @@ func TestKilledWhileAppending(t *testing.T) {
 			t.Fatalf("only %d rounds in %v", round, el)
 		}
 		done++
-		lines := runAndKill(t, dir, round, time.Duration(rng.IntN(25000))*time.Microsecond)
+		lines, pid := runAndKill(t, dir, round, time.Duration(rng.IntN(25000))*time.Microsecond)
 		for _, l := range lines {
 			var seq uint64
 			var r, i int
@@ -98,10 +105,23 @@ func TestKilledWhileAppending(t *testing.T) {
 			t.Fatal(err)
 		}
 		rep, err := s.Replay(ctx)
-		_ = s.Close()
 		if err != nil {
 			t.Fatalf("round %d: replay after kill: %v", round, err)
 		}
+		// The killed child's lock stays until a human breaks it; the
+		// refusal says its process is gone.
+		_, err = s.Lock(ctx, journal.LockInfo{Operation: "apply"})
+		var le *journal.LockedError
+		if !errors.As(err, &le) || le.Held.PID != pid || le.Held.Info != "round "+strconv.Itoa(round) {
+			t.Fatalf("round %d: Lock after kill = %v, want *LockedError naming pid %d", round, err, pid)
+		}
+		if runtime.GOOS != "windows" && le.Stale == "" {
+			t.Errorf("round %d: the lock of killed pid %d is not reported stale: %v", round, pid, err)
+		}
+		if err := s.ForceUnlock(ctx, le.Held.ID); err != nil {
+			t.Fatalf("round %d: ForceUnlock: %v", round, err)
+		}
+		_ = s.Close()
 		if rep.DroppedBytes > 0 {
 			torn++
 		}
@@ -130,7 +150,7 @@ func TestKilledWhileAppending(t *testing.T) {
 
 // runAndKill starts a child appending to dir, SIGKILLs it after it has
 // appended at least once and then after, and returns the lines it printed.
-func runAndKill(t *testing.T, dir string, round int, after time.Duration) []string {
+func runAndKill(t *testing.T, dir string, round int, after time.Duration) (lines []string, pid int) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
 	cmd.Env = append(os.Environ(), killDirEnv+"="+dir, killDirEnv+"_ROUND="+strconv.Itoa(round))
@@ -165,10 +185,10 @@ func runAndKill(t *testing.T, dir string, round int, after time.Duration) []stri
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	lines := <-done
+	lines = <-done
 	_ = cmd.Wait() // "signal: killed" is the expected outcome
 	if cmd.ProcessState.Exited() {
 		t.Fatalf("round %d: child exited by itself (%v): %s", round, cmd.ProcessState, stderr.String())
 	}
-	return lines
+	return lines, cmd.Process.Pid
 }

@@ -26,7 +26,9 @@ const (
 	KindUnspecified Kind = iota
 	// RunStarted opens one apply or rollback run of a plan.
 	RunStarted
-	// StepPending records that a step is about to be attempted.
+	// StepPending records that a step is about to be attempted. A step
+	// whose last record is StepPending may have had its call issued just
+	// before a crash, so a resume checks live state before issuing again.
 	StepPending
 	// StepStarted records that a step's remote operation was issued; it
 	// carries the operation handle so a restart can re-attach.

@@ -85,6 +85,7 @@ func TestDefaultGuard(t *testing.T) {
 		{"nested client secret", journal.Record{Kind: journal.BeforeImage, StepID: "s", BeforeImage: json.RawMessage(`{"a":[{"clientSecret":"x"}]}`)}, true},
 		{"bearer in authorization key", journal.Record{Kind: journal.StepStarted, StepID: "s", Handle: json.RawMessage(`{"headers":{"Authorization":"Bearer x"}}`)}, true},
 		{"SAS signature", journal.Record{Kind: journal.StepFailed, StepID: "s", Error: "https://a.blob.core.windows.net/c?sv=1&SIG=abc"}, true},
+		{"storage connection string in error", journal.Record{Kind: journal.StepFailed, StepID: "s", Error: "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=abc==;"}, true},
 		{"SAS signature first", journal.Record{Kind: journal.StepFailed, StepID: "s", Error: "https://a/c?sig=abc"}, true},
 	}
 	for _, c := range cases {

@@ -21,7 +21,9 @@ type Store interface {
 	// returns cannot lose it. The executor appends before every remote
 	// call whose outcome it must remember. A record that is invalid
 	// (ErrInvalidRecord) or looks like it carries a credential
-	// (*SecretError) is refused and nothing is written.
+	// (*SecretError) is refused and nothing is written. ctx is checked
+	// before writing; a write under way is finished rather than
+	// abandoned, since a half-written record helps nobody.
 	Append(ctx context.Context, r Record) (Record, error)
 
 	// Replay reads every record in append order. A torn last record (the

@@ -23,7 +23,10 @@ type Store interface {
 	// (ErrInvalidRecord) or looks like it carries a credential
 	// (*SecretError) is refused and nothing is written. ctx is checked
 	// before writing; a write under way is finished rather than
-	// abandoned, since a half-written record helps nobody.
+	// abandoned, since a half-written record helps nobody. After an
+	// error the record may or may not be in the journal (a write can
+	// land and its sync fail), so the executor must not make the call
+	// the record guards; it stops, and a resume reads what survived.
 	Append(ctx context.Context, r Record) (Record, error)
 
 	// Replay reads every record in append order. A torn last record (the

@@ -1,0 +1,264 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"cutover/providers/azure"
+	"cutover/providers/vcenter"
+	"cutover/schema"
+)
+
+// VCenterReader is what refresh needs from a vCenter connection.
+type VCenterReader interface {
+	Discover(ctx context.Context) (*vcenter.Inventory, error)
+}
+
+// AzureReader is what refresh needs from a vault connection.
+type AzureReader interface {
+	ReadInventory(ctx context.Context) (*azure.Inventory, error)
+}
+
+var (
+	_ VCenterReader = (*vcenter.Client)(nil)
+	_ AzureReader   = (*azure.Client)(nil)
+)
+
+// Sources are the connections of a runbook, keyed by block name.
+type Sources struct {
+	VCenters map[string]VCenterReader
+	Azures   map[string]AzureReader
+}
+
+// Snapshot is everything one refresh read.
+type Snapshot struct {
+	Live     map[string]Live
+	VCenters map[string]*vcenter.Inventory
+	Azures   map[string]*azure.Inventory
+	// Matched records which live objects each VM was matched to, for
+	// status and apply.
+	Matched map[string]Match
+}
+
+// Match names the live objects behind one runbook VM.
+type Match struct {
+	VM      *vcenter.VM
+	Machine *azure.Machine
+	Item    *azure.ProtectedItem
+}
+
+// Refresh reads every connection the runbook uses, in bulk and
+// concurrently (one discovery per vCenter, one inventory read per vault),
+// then matches each runbook VM to its vCenter VM, its discovered machine
+// and its protected item. VMs that cannot be matched are problems; the
+// error is for connections that could not be read at all.
+func Refresh(ctx context.Context, rb *schema.Runbook, src Sources) (*Snapshot, []Problem, error) {
+	snap := &Snapshot{
+		Live:     map[string]Live{},
+		VCenters: map[string]*vcenter.Inventory{},
+		Azures:   map[string]*azure.Inventory{},
+		Matched:  map[string]Match{},
+	}
+	usedVC, usedAz := map[string]bool{}, map[string]bool{}
+	for _, vm := range rb.VMs {
+		usedVC[vm.Source.VCenter] = true
+		usedAz[vm.Target.Azure] = true
+	}
+
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		errs []error
+	)
+	fail := func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	}
+	for name := range usedVC {
+		r, ok := src.VCenters[name]
+		if !ok {
+			return nil, nil, fmt.Errorf("vcenter %q: no connection", name)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			inv, err := r.Discover(ctx)
+			if err != nil {
+				fail(fmt.Errorf("vcenter %q: %w", name, err))
+				return
+			}
+			mu.Lock()
+			snap.VCenters[name] = inv
+			mu.Unlock()
+		}()
+	}
+	for name := range usedAz {
+		r, ok := src.Azures[name]
+		if !ok {
+			return nil, nil, fmt.Errorf("azure %q: no connection", name)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			inv, err := r.ReadInventory(ctx)
+			if err != nil {
+				fail(fmt.Errorf("azure %q: %w", name, err))
+				return
+			}
+			mu.Lock()
+			snap.Azures[name] = inv
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+		return nil, nil, errors.Join(errs...)
+	}
+
+	indexes := map[string]*azureIndex{}
+	for name, inv := range snap.Azures {
+		indexes[name] = indexAzure(inv)
+	}
+	var problems []Problem
+	for _, vm := range rb.VMs {
+		inv := snap.VCenters[vm.Source.VCenter]
+		v, err := inv.MatchVM(selectorOf(vm))
+		if err != nil {
+			problems = append(problems, Problem{VM: vm.Address, Reason: err.Error()})
+			continue
+		}
+		m := Match{VM: v}
+		l := Live{Source: liveSource(inv, v, vm)}
+		if idx := indexes[vm.Target.Azure]; idx != nil {
+			m.Machine = idx.machine(v)
+			m.Item = idx.item(m.Machine, vm.Target.Name)
+			if m.Item != nil {
+				l.Item = liveItem(m.Item)
+			}
+		}
+		snap.Live[vm.Address] = l
+		snap.Matched[vm.Address] = m
+	}
+	return snap, problems, nil
+}
+
+func selectorOf(vm *schema.VM) vcenter.Selector {
+	return vcenter.Selector{Name: vm.Source.Name, Path: vm.Source.Path, MoRef: vm.Source.Moref, InstanceUUID: vm.Source.InstanceUUID}
+}
+
+func liveSource(inv *vcenter.Inventory, v *vcenter.VM, vm *schema.VM) *LiveSource {
+	path := func(moref string) string {
+		if e, ok := inv.Entity(moref); ok {
+			return e.Path
+		}
+		return moref
+	}
+	s := &LiveSource{
+		Moref: v.MoRef, Path: v.Path, PowerState: v.PowerState,
+		Host: path(v.Host), ResourcePool: path(v.Pool), Folder: path(v.Folder),
+		ChangeVersion: v.ChangeVersion,
+	}
+	if len(v.Datastores) > 0 {
+		s.Datastore = path(v.Datastores[0])
+	}
+	switch {
+	case v.FTRole == 1:
+		s.FTRole, s.FTPrimary = "primary", s.Host
+	case v.FTRole > 1:
+		s.FTRole = "secondary"
+		for _, p := range v.FTPartner {
+			if pv, ok := inv.VM(p); ok && pv.FTRole == 1 {
+				s.FTPrimary = path(pv.Host)
+			}
+		}
+	}
+	if r := vm.Rehearsal; r != nil {
+		if _, err := inv.MatchVM(vcenter.Selector{Name: r.Name}); err == nil {
+			s.RehearsalExists = true
+		}
+	}
+	return s
+}
+
+// azureIndex finds machines and items without scanning per VM.
+type azureIndex struct {
+	byUUID, byName map[string][]*azure.Machine
+	itemByMachine  map[string]*azure.ProtectedItem
+	itemByVM       map[string]*azure.ProtectedItem
+}
+
+func indexAzure(inv *azure.Inventory) *azureIndex {
+	x := &azureIndex{
+		byUUID: map[string][]*azure.Machine{}, byName: map[string][]*azure.Machine{},
+		itemByMachine: map[string]*azure.ProtectedItem{}, itemByVM: map[string]*azure.ProtectedItem{},
+	}
+	for i := range inv.Machines {
+		m := &inv.Machines[i]
+		if m.InstanceUUID != "" {
+			x.byUUID[strings.ToLower(m.InstanceUUID)] = append(x.byUUID[strings.ToLower(m.InstanceUUID)], m)
+		}
+		x.byName[strings.ToLower(m.DisplayName)] = append(x.byName[strings.ToLower(m.DisplayName)], m)
+	}
+	for i := range inv.Items {
+		it := &inv.Items[i]
+		if it.MachineID != "" {
+			x.itemByMachine[strings.ToLower(it.MachineID)] = it
+		}
+		x.itemByVM[strings.ToLower(it.VM)] = it
+	}
+	return x
+}
+
+// machine finds the appliance's record of a vCenter VM: by instance UUID,
+// else by a unique display name.
+func (x *azureIndex) machine(v *vcenter.VM) *azure.Machine {
+	if ms := x.byUUID[strings.ToLower(v.InstanceUUID)]; len(ms) == 1 && v.InstanceUUID != "" {
+		return ms[0]
+	}
+	if ms := x.byName[strings.ToLower(v.Name)]; len(ms) == 1 {
+		return ms[0]
+	}
+	return nil
+}
+
+func (x *azureIndex) item(m *azure.Machine, targetName string) *azure.ProtectedItem {
+	if m != nil {
+		if it := x.itemByMachine[strings.ToLower(m.ID)]; it != nil {
+			return it
+		}
+		if it := x.itemByMachine[strings.ToLower(m.Name)]; it != nil {
+			return it
+		}
+	}
+	return x.itemByVM[strings.ToLower(targetName)]
+}
+
+func liveItem(it *azure.ProtectedItem) *LiveItem {
+	t := it.Target
+	l := &LiveItem{
+		ProtectionState:           it.ProtectionState,
+		AllowedOperations:         it.AllowedOperations,
+		TestFailoverState:         it.TestFailoverState,
+		Tested:                    !it.LastTestFailover.IsZero(),
+		InitialReplicationPercent: it.InitialReplicationPercent,
+		ReplicationHealth:         it.ReplicationHealth,
+		ETag:                      it.ETag,
+		Settings: map[string]string{
+			"name": t.VMName, "size": t.VMSize, "resource_group": t.ResourceGroupID,
+			"network": t.NetworkID, "subnet": t.Subnet, "test_network": t.TestNetworkID, "test_subnet": t.TestSubnet,
+			"zone": t.AvailabilityZone, "availability_set": t.AvailabilitySetID, "proximity_placement_group": t.ProximityPlacementGroupID,
+			"license_type": t.LicenseType, "sql_license_type": t.SQLServerLicenseType, "linux_license_type": t.LinuxLicenseType,
+		},
+	}
+	if it.LastRPOSeconds != nil {
+		l.LastRPO = time.Duration(*it.LastRPOSeconds) * time.Second
+	}
+	return l
+}

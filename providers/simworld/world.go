@@ -1,0 +1,287 @@
+package simworld
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"cutover/providers/azure"
+	"cutover/providers/azure/azuresim"
+	"cutover/providers/vcenter"
+	"cutover/providers/vcenter/vcentersim"
+	"cutover/schema"
+)
+
+// Options tune the world.
+type Options struct {
+	// TimeScale scales simulated ASR job durations (see azuresim.Options).
+	TimeScale float64
+}
+
+// World is a running simulated world.
+type World struct {
+	Dir     string
+	VCenter *vcentersim.Sim
+	Vaults  map[string]*azuresim.Sim
+	servers []*azuresim.Server
+	// VCenterConfigs and AzureConfigs connect the real providers to the
+	// simulators, keyed by runbook block name.
+	VCenterConfigs map[string]vcenter.Config
+	AzureConfigs   map[string]azure.Config
+}
+
+// AzureOptions are the client options for a simulated vault: its token.
+func (w *World) AzureOptions() *azure.Options {
+	return &azure.Options{Credential: simToken{}}
+}
+
+// Close stops every simulator.
+func (w *World) Close() {
+	for _, s := range w.servers {
+		_ = s.Close()
+	}
+	if w.VCenter != nil {
+		w.VCenter.Close()
+	}
+}
+
+const vcenterFile = "vcenter.json"
+
+// Open starts the world kept in dir, creating it from the runbook first if
+// dir holds none.
+func Open(ctx context.Context, rb *schema.Runbook, dir string, opts Options) (*World, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	w := &World{Dir: dir, Vaults: map[string]*azuresim.Sim{}, VCenterConfigs: map[string]vcenter.Config{}, AzureConfigs: map[string]azure.Config{}}
+	world, err := loadOrCreate(filepath.Join(dir, vcenterFile), func() (vcentersim.World, error) { return VCenterWorld(rb), nil })
+	if err != nil {
+		return nil, err
+	}
+	w.VCenter, err = vcentersim.Start(ctx, world)
+	if err != nil {
+		return nil, fmt.Errorf("simulated vCenter: %w", err)
+	}
+	for _, vc := range rb.VCenters {
+		w.VCenterConfigs[vc.Name] = vcenter.Config{
+			Name: vc.Name, URL: w.VCenter.URL.String(),
+			Username: w.VCenter.Username, Password: w.VCenter.Password,
+			Thumbprint: w.VCenter.Thumbprint,
+		}
+	}
+	scale := opts.TimeScale
+	if scale == 0 {
+		scale = 1
+	}
+	for _, az := range rb.Azures {
+		seed, err := AzureSeed(rb, az)
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		sim, err := azuresim.New(seed, azuresim.Options{TimeScale: scale, StateFile: filepath.Join(dir, "azure-"+az.Name+".json")})
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("simulated vault %q: %w", az.Name, err)
+		}
+		srv, err := azuresim.Serve(ctx, "127.0.0.1:0", sim)
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		w.servers = append(w.servers, srv)
+		w.Vaults[az.Name] = sim
+		ca := filepath.Join(dir, "azure-"+az.Name+"-ca.pem")
+		if err := os.WriteFile(ca, srv.CAPEM, 0o600); err != nil {
+			w.Close()
+			return nil, err
+		}
+		w.AzureConfigs[az.Name] = azure.Config{
+			Name: az.Name, Endpoint: srv.URL, CAFile: ca,
+			SubscriptionID: seed.SubscriptionID, Vault: vaultID(seed), Appliance: seed.Appliance,
+			Credential: azure.CredentialToken,
+		}
+	}
+	return w, nil
+}
+
+func vaultID(s azuresim.Seed) string {
+	return fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s", s.SubscriptionID, s.ResourceGroup, s.Vault)
+}
+
+func loadOrCreate(path string, create func() (vcentersim.World, error)) (vcentersim.World, error) {
+	f, err := os.Open(path)
+	if err == nil {
+		defer f.Close()
+		w, err := vcentersim.DecodeWorld(f)
+		if err != nil {
+			return w, fmt.Errorf("%s: %w", path, err)
+		}
+		return w, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return vcentersim.World{}, err
+	}
+	w, err := create()
+	if err != nil {
+		return w, err
+	}
+	b, err := json.MarshalIndent(w, "", "  ")
+	if err != nil {
+		return w, err
+	}
+	return w, os.WriteFile(path, b, 0o600)
+}
+
+// simToken is the bearer token the simulated vaults accept: any non-empty
+// token will do, and this one is not a secret.
+type simToken struct{}
+
+func (simToken) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	return azcore.AccessToken{Token: "simulated"}, nil
+}
+
+// VCenterWorld describes a simulated vCenter holding every source VM of
+// the runbook, powered on, plus every host, pool, datastore and folder the
+// runbook names for placement or rehearsals.
+func VCenterWorld(rb *schema.Runbook) vcentersim.World {
+	dcName := "DC0"
+	for _, vc := range rb.VCenters {
+		if vc.Datacenter != "" {
+			dcName = vc.Datacenter
+			break
+		}
+	}
+	hosts := set{"DC0_C0_H0": true, "DC0_C0_H1": true}
+	pools := set{}
+	datastores := set{"LocalDS_0": true}
+	folders := set{}
+	var vms []vcentersim.VM
+	for _, vm := range rb.VMs {
+		s := vm.Source
+		name, folder := s.Name, ""
+		if s.Path != "" {
+			parts := strings.Split(strings.Trim(s.Path, "/"), "/")
+			name = parts[len(parts)-1]
+			if len(parts) > 3 && parts[1] == "vm" {
+				dcName = parts[0]
+				folder = strings.Join(parts[2:len(parts)-1], "/")
+			}
+		}
+		if name == "" {
+			name = vm.Block // moref or UUID selectors cannot be honoured by a fresh simulator
+		}
+		if folder != "" {
+			folders[folder] = true
+		}
+		sv := vcentersim.VM{Name: name, Folder: folder, PowerState: "poweredOn", GuestID: "otherGuest64",
+			Disks: []vcentersim.Disk{{SizeGB: 40}}}
+		for _, nic := range vm.Target.NICs {
+			if nic.MAC != "" {
+				sv.NICs = append(sv.NICs, vcentersim.NIC{MAC: strings.ToLower(strings.ReplaceAll(nic.MAC, "-", ":"))})
+			}
+		}
+		if len(sv.NICs) == 0 {
+			sv.NICs = []vcentersim.NIC{{}}
+		}
+		for i := 1; i < len(vm.Target.Disks); i++ {
+			sv.Disks = append(sv.Disks, vcentersim.Disk{SizeGB: 20})
+		}
+		addPlace(hosts, pools, datastores, folders, s.Host, s.ResourcePool, s.Datastore, s.Folder)
+		if r := vm.Rehearsal; r != nil {
+			addPlace(hosts, pools, datastores, folders, r.Host, r.ResourcePool, r.Datastore, r.Folder)
+		}
+		vms = append(vms, sv)
+	}
+	return vcentersim.World{Datacenters: []vcentersim.Datacenter{{
+		Name:       dcName,
+		Folders:    folders.sorted(),
+		Clusters:   []vcentersim.Cluster{{Name: "DC0_C0", Hosts: hosts.sorted(), Pools: pools.sorted()}},
+		Datastores: datastores.sorted(),
+		VMs:        vms,
+	}}}
+}
+
+func addPlace(hosts, pools, datastores, folders set, host, pool, ds, folder string) {
+	last := func(p string) string { return p[strings.LastIndex(p, "/")+1:] }
+	if host != "" {
+		hosts[last(host)] = true
+	}
+	if pool != "" && last(pool) != "Resources" {
+		pools[last(pool)] = true
+	}
+	if ds != "" {
+		datastores[last(ds)] = true
+	}
+	if folder != "" {
+		// Folders are kept relative to the datacenter's vm folder.
+		if i := strings.Index(folder, "/vm/"); i >= 0 {
+			folder = folder[i+len("/vm/"):]
+		}
+		folders[strings.Trim(folder, "/")] = true
+	}
+}
+
+type set map[string]bool
+
+func (s set) sorted() []string {
+	out := make([]string, 0, len(s))
+	for k := range s {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// AzureSeed describes the simulated vault of one azure block: its
+// subscription, resource group and vault from the block's vault ID, its
+// appliance, the policies and run-as accounts the runbook names, and one
+// discovered machine per source VM that replicates through it.
+func AzureSeed(rb *schema.Runbook, az *schema.Azure) (azuresim.Seed, error) {
+	parts := strings.Split(strings.Trim(az.Vault, "/"), "/")
+	if len(parts) < 8 {
+		return azuresim.Seed{}, fmt.Errorf("azure %q: vault %q is not a vault ID", az.Name, az.Vault)
+	}
+	seed := azuresim.DefaultSeed(0)
+	seed.SubscriptionID, seed.ResourceGroup, seed.Vault = parts[1], parts[3], parts[7]
+	seed.Appliance = az.Appliance
+	seed.Fabric = az.Appliance + "-fabric"
+	policies, runAs := set{}, set{}
+	for _, p := range seed.Policies {
+		policies[p] = true
+	}
+	for _, vm := range rb.VMs {
+		if vm.Target.Azure != az.Name {
+			continue
+		}
+		if vm.Replication.Policy != "" {
+			policies[vm.Replication.Policy] = true
+		}
+		if vm.Replication.RunAsAccount != "" {
+			runAs[vm.Replication.RunAsAccount] = true
+		}
+		name := vm.Source.Name
+		if vm.Source.Path != "" {
+			name = vm.Source.Path[strings.LastIndex(vm.Source.Path, "/")+1:]
+		}
+		if name == "" {
+			name = vm.Block
+		}
+		m := azuresim.NumberedMachine(len(seed.Machines) + 1)
+		m.DisplayName = name
+		seed.Machines = append(seed.Machines, m)
+	}
+	seed.Policies = policies.sorted()
+	for i, name := range runAs.sorted() {
+		seed.RunAsAccounts = append(seed.RunAsAccounts, azuresim.RunAsAccount{Name: fmt.Sprintf("runas-%04d", i+10), DisplayName: name, CredentialType: "VMwareVCenter"})
+	}
+	return seed, nil
+}

@@ -48,7 +48,8 @@ func WithTransport(wrap func(soap.RoundTripper) soap.RoundTripper) Option {
 // WithRetry sets the backoff for transient faults.
 func WithRetry(r Retry) Option { return func(s *settings) { s.retry = r } }
 
-// WithPollInterval sets how often a task's state is read while waiting.
+// WithPollInterval caps how often a task's state is read while waiting
+// (default 1s); polling starts faster and backs off to it.
 func WithPollInterval(d time.Duration) Option { return func(s *settings) { s.poll = d } }
 
 // WithKeepAlive sets the idle time after which the session is refreshed.

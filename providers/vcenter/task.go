@@ -87,8 +87,9 @@ var ErrTaskGone = errors.New("task no longer known to vCenter")
 // started the task.
 func (c *Client) Wait(ctx context.Context, h Handle, progress func(Progress)) (types.AnyType, error) {
 	pc := property.DefaultCollector(c.vim)
-	ticker := time.NewTicker(c.poll)
-	defer ticker.Stop()
+	// Poll quickly at first (most tasks are short) and back off to the
+	// configured interval for long ones.
+	interval := min(50*time.Millisecond, c.poll)
 	for {
 		var t mo.Task
 		err := pc.RetrieveOne(ctx, h.taskRef(), []string{"info"}, &t)
@@ -111,11 +112,14 @@ func (c *Client) Wait(ctx context.Context, h Handle, progress func(Progress)) (t
 			}
 			return nil, task.Error{LocalizedMethodFault: info.Error, Description: info.Description}
 		}
+		timer := time.NewTimer(interval)
 		select {
 		case <-ctx.Done():
+			timer.Stop()
 			return nil, ctx.Err()
-		case <-ticker.C:
+		case <-timer.C:
 		}
+		interval = min(2*interval, c.poll)
 	}
 }
 

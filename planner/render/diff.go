@@ -1,0 +1,193 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"cutover/planner"
+)
+
+// Diff writes what changed between a reviewed plan (old) and a fresh one
+// (new): VMs added or dropped, VMs whose live stage, fingerprint or target
+// moved, and steps added, removed or changed field by field. It compares
+// structure rather than diffing two renderings, so that a change reads as
+// "this step now also waits for that one" instead of as shifted lines, and
+// the output does not move when the human rendering's layout does.
+// Creation and expiry times are left out: they differ between any two
+// plans and say nothing about what apply would do.
+func Diff(w io.Writer, old, new *planner.Plan) error {
+	a, b := newView(old), newView(new)
+	d := &errWriter{w: w}
+
+	var head []string
+	if old.Runbook != new.Runbook {
+		head = append(head, fmt.Sprintf("runbook: %q -> %q", old.Runbook, new.Runbook))
+	}
+	if old.RunbookHash != new.RunbookHash {
+		head = append(head, fmt.Sprintf("runbook hash: %s -> %s (the runbook was edited)", short(old.RunbookHash), short(new.RunbookHash)))
+	}
+	if sa, sb := summaryLine(a.sum), summaryLine(b.sum); sa != sb {
+		head = append(head, "summary: "+sa, "      -> "+sb)
+	}
+	vms := diffVMs(a, b)
+	steps := diffSteps(a, b)
+
+	if len(head) == 0 && len(vms) == 0 && len(steps) == 0 {
+		d.print("No differences: the new plan does what the reviewed plan does, from the same live state.\n")
+		return d.err
+	}
+	d.print("Changes since the reviewed plan:\n")
+	if len(head) > 0 {
+		d.print("\n")
+		for _, l := range head {
+			d.printf("  %s\n", l)
+		}
+	}
+	if len(vms) > 0 {
+		d.print("\nVMs:\n")
+		for _, l := range vms {
+			d.printf("  %s\n", l)
+		}
+	}
+	if len(steps) > 0 {
+		d.print("\nSteps:\n")
+		for _, l := range steps {
+			d.printf("  %s\n", l)
+		}
+	}
+	return d.err
+}
+
+func diffVMs(a, b *view) []string {
+	olds := map[string]*vmView{}
+	for _, vm := range a.allVMs() {
+		olds[vm.Address] = vm
+	}
+	news := map[string]bool{}
+	var out []string
+	for _, nv := range b.allVMs() {
+		news[nv.Address] = true
+		ov, ok := olds[nv.Address]
+		if !ok {
+			out = append(out, fmt.Sprintf("+ %s: new in this plan (%s, desired %s)", nv.Address, nv.Live, nv.Desired))
+			continue
+		}
+		var lines []string
+		if ov.Live != nv.Live {
+			lines = append(lines, fmt.Sprintf("live stage: %s -> %s", ov.Live, nv.Live))
+		}
+		for _, f := range ov.Fingerprint.Diff(nv.Fingerprint) {
+			lines = append(lines, "live state: "+f)
+		}
+		for _, f := range []struct{ name, o, n string }{
+			{"desired stage", ov.Desired, nv.Desired},
+			{"target_name", ov.TargetName, nv.TargetName},
+			{"size", ov.Size, nv.Size},
+			{"subnet", ov.Subnet, nv.Subnet},
+			{"window", ov.Window, nv.Window},
+		} {
+			if f.o != f.n {
+				lines = append(lines, fmt.Sprintf("%s: %s -> %s", f.name, quote(f.o), quote(f.n)))
+			}
+		}
+		if len(lines) > 0 {
+			out = append(out, "~ "+nv.Address)
+			for _, l := range lines {
+				out = append(out, "    "+l)
+			}
+		}
+	}
+	for _, ov := range a.allVMs() {
+		if !news[ov.Address] {
+			out = append(out, fmt.Sprintf("- %s: no longer in the plan", ov.Address))
+		}
+	}
+	return out
+}
+
+func diffSteps(a, b *view) []string {
+	var out []string
+	for _, ns := range b.steps {
+		os, ok := a.byID[ns.ID]
+		if !ok {
+			out = append(out, "+ "+ns.ID+stepFlags(ns))
+			continue
+		}
+		if lines := stepChanges(os, ns); len(lines) > 0 {
+			out = append(out, "~ "+ns.ID)
+			for _, l := range lines {
+				out = append(out, "    "+l)
+			}
+		}
+	}
+	for _, os := range a.steps {
+		if _, ok := b.byID[os.ID]; !ok {
+			out = append(out, "- "+os.ID+stepFlags(os))
+		}
+	}
+	return out
+}
+
+// stepFlags marks an added or removed step that a reviewer must notice.
+func stepFlags(s *stepView) string {
+	switch {
+	case s.NoReturn:
+		return " (point of no return)"
+	case s.Disruptive:
+		return " (disruptive)"
+	}
+	return ""
+}
+
+// stepChanges lists the fields that differ between two versions of a step.
+func stepChanges(o, n *stepView) []string {
+	var out []string
+	field := func(name, ov, nv string) {
+		if ov != nv {
+			out = append(out, fmt.Sprintf("%s: %s -> %s", name, quote(ov), quote(nv)))
+		}
+	}
+	field("kind", string(o.Kind), string(n.Kind))
+	field("depends_on", strings.Join(o.DependsOn, ", "), strings.Join(n.DependsOn, ", "))
+	field("disruptive", strconv.FormatBool(o.Disruptive), strconv.FormatBool(n.Disruptive))
+	field("no_return", strconv.FormatBool(o.NoReturn), strconv.FormatBool(n.NoReturn))
+	field("window", o.Window, n.Window)
+	field("gate", o.Gate, n.Gate)
+	field("inverse", string(o.Inverse), string(n.Inverse))
+	keys := map[string]string{}
+	for k := range o.Inputs {
+		keys[k] = ""
+	}
+	for k := range n.Inputs {
+		keys[k] = ""
+	}
+	for _, k := range sortedKeys(keys) {
+		ov, inOld := o.Inputs[k]
+		nv, inNew := n.Inputs[k]
+		switch {
+		case !inOld:
+			out = append(out, fmt.Sprintf("inputs.%s: added %s", k, quote(nv)))
+		case !inNew:
+			out = append(out, fmt.Sprintf("inputs.%s: removed (was %s)", k, quote(ov)))
+		default:
+			field("inputs."+k, ov, nv)
+		}
+	}
+	if oc, nc := changesText(o.Changes), changesText(n.Changes); oc != nc {
+		out = append(out, "changes: "+oc+"  =>  "+nc)
+	}
+	return out
+}
+
+func changesText(cs []planner.Change) string {
+	var parts []string
+	for _, c := range cs {
+		parts = append(parts, c.Attribute+" "+quote(c.Old)+" -> "+quote(c.New))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,19 @@
+// Package render turns a *planner.Plan into the forms people and tools
+// review: human text for a terminal, Markdown for a pull-request comment,
+// JSON for policy checks, and the step DAG as Graphviz DOT or Mermaid. Diff
+// compares a reviewed plan with a fresh one.
+//
+// The package owns presentation only. It must not change a plan, read live
+// state, the clock, the environment or the terminal (the caller says whether
+// to colour), and it must not print or log: every renderer writes to the
+// io.Writer it is given. Output is deterministic for a given plan, because
+// reviewers diff it and the tests compare it to golden files.
+//
+// Sensitive values are never printed. The planner already stores
+// "(sensitive)" in most inputs; this package applies a second, conservative
+// redaction from VMPlan.Sensitive and Change.Sensitive before any renderer
+// sees a value, so a step input the planner derived from a sensitive
+// attribute (a snapshot named after a sensitive target name, a test subnet)
+// is hidden as well. Redaction happens in one place, the view, so that no
+// renderer can forget it.
+package render

@@ -1,0 +1,269 @@
+package render
+
+import (
+	"html"
+	"io"
+	"strings"
+
+	"cutover/planner"
+)
+
+// Markdown writes the plan as a GitHub pull-request comment: alerts for
+// points of no return and disruptive steps, a summary table, a table per
+// maintenance window, the DAG as a Mermaid graph, the rollback preview and,
+// folded away, every VM's steps with their inputs and gates.
+func Markdown(w io.Writer, p *planner.Plan) error {
+	v := newView(p)
+	m := &errWriter{w: w}
+	pl := v.plan
+	m.printf("### cutover plan: %s\n\n", code(pl.Runbook))
+	m.printf("Runbook hash %s, planned %s by cutover %s, applicable until %s.\n\n",
+		code(short(pl.RunbookHash)), stamp(pl.CreatedAt), code(pl.ToolVersion), stamp(pl.ExpiresAt))
+
+	if len(v.steps) == 0 {
+		n := len(v.vms)
+		m.printf("**No changes.** %d %s already at %s desired stage.\n", n, plural(n, "VM is", "VMs are"), plural(n, "its", "their"))
+		if n > 0 {
+			m.print("\n")
+			mdWindows(m, v)
+		}
+		return m.err
+	}
+
+	if nr := v.noReturn(); len(nr) > 0 {
+		m.print("> [!CAUTION]\n")
+		m.printf("> This plan passes **%d %s**. Once applied, %s cannot be undone:\n",
+			len(nr), plural(len(nr), "point of no return", "points of no return"), plural(len(nr), "this step", "these steps"))
+		for _, s := range nr {
+			m.printf("> - %s\n", code(s.ID))
+		}
+		m.print("\n")
+	}
+	if d := v.sum.Disruptive; d > 0 {
+		var ws []string
+		seen := map[string]bool{}
+		for _, s := range v.steps {
+			if s.Disruptive && s.Window != "" && !seen[s.Window] {
+				seen[s.Window] = true
+				ws = append(ws, code(s.Window))
+			}
+		}
+		m.print("> [!WARNING]\n")
+		m.printf("> **%d disruptive %s** %s running workloads", d, plural(d, "step", "steps"), plural(d, "stops or moves", "stop or move"))
+		if len(ws) > 0 {
+			m.printf("; %s only inside %s %s", plural(d, "it runs", "they run"), plural(len(ws), "window", "windows"), strings.Join(ws, ", "))
+		}
+		m.print(".\n\n")
+	}
+
+	m.printf("**Plan:** %s.\n\n", summaryLine(v.sum))
+	mdSummary(m, v)
+	mdWindows(m, v)
+
+	m.print("#### Step graph\n\n")
+	m.print("Edges run in apply order; ")
+	m.print("disruptive steps are amber, points of no return red.\n\n")
+	m.print("```mermaid\n")
+	m.print(mermaidOf(v))
+	m.print("```\n\n")
+
+	mdUndo(m, v)
+
+	m.print("#### Steps per VM\n\n")
+	for _, vm := range v.allVMs() {
+		if len(vm.steps) > 0 {
+			mdVM(m, vm)
+		}
+	}
+	return m.err
+}
+
+func mdSummary(m *errWriter, v *view) {
+	s := v.sum
+	changed := 0
+	for _, vm := range v.allVMs() {
+		if len(vm.steps) > 0 {
+			changed++
+		}
+	}
+	m.print("| | count |\n| --- | ---: |\n")
+	for _, r := range []struct {
+		name string
+		n    int
+	}{
+		{"VMs changing", changed},
+		{"VMs already at their desired stage", s.Unchanged},
+		{"steps", len(v.steps)},
+		{"to replicate", s.Replicate},
+		{"to update", s.Update},
+		{"to test", s.Test},
+		{"to fail over", s.Failover},
+		{"to commit", s.Commit},
+		{"source changes", s.Source},
+		{"disruptive", s.Disruptive},
+		{"points of no return", s.NoReturn},
+	} {
+		m.printf("| %s | %d |\n", r.name, r.n)
+	}
+	m.print("\n")
+}
+
+// mdWindows writes one table per maintenance window: a wave is usually what
+// shares a window, and reviewers sign off a window at a time.
+func mdWindows(m *errWriter, v *view) {
+	for _, name := range v.windows() {
+		if name == "" {
+			m.print("#### No window\n\n")
+			m.print("These VMs have no maintenance window, so they can have no disruptive steps.\n\n")
+		} else {
+			m.printf("#### Window %s\n\n", code(name))
+			if wi, ok := v.windowInfo(name); ok {
+				m.printf("Opens %s for %s", code(wi.Schedule), code(wi.Duration))
+				if wi.Timezone != "" {
+					m.printf(" (%s)", wi.Timezone)
+				}
+				m.print(".\n\n")
+			}
+		}
+		m.print("| VM | stage now → target | size | subnet | window | steps | disruptive steps |\n")
+		m.print("| --- | --- | --- | --- | --- | ---: | --- |\n")
+		for _, vm := range v.allVMs() {
+			if vm.Window != name {
+				continue
+			}
+			var dis []string
+			for _, s := range vm.steps {
+				if s.Disruptive || s.NoReturn {
+					t := string(s.Kind)
+					if s.NoReturn {
+						t += " (no return)"
+					}
+					dis = append(dis, cell(code(t)))
+				}
+			}
+			m.printf("| %s | %s → %s | %s | %s | %s | %d | %s |\n",
+				cell(code(vm.Address)), vm.Live, cell(mdText(vm.Desired)), cell(mdValue(vm.Size)), cell(mdValue(vm.Subnet)),
+				cell(mdValue(vm.Window)), len(vm.steps), strings.Join(dis, ", "))
+		}
+		m.print("\n")
+	}
+}
+
+func mdUndo(m *errWriter, v *view) {
+	undos := v.undos()
+	nr := v.noReturn()
+	m.print("#### To undo this\n\n")
+	if len(undos) == 0 {
+		m.print("No step of this plan has an inverse.\n\n")
+	} else {
+		m.print("A rollback builds an inverse plan from the journal and runs, in reverse order:\n\n")
+		m.print("| inverse step | count | undoes |\n| --- | ---: | --- |\n")
+		for _, u := range undos {
+			m.printf("| %s | %d | %s |\n", code(string(u.Inverse)), u.Count, code(string(u.Of)))
+		}
+		m.print("\n")
+	}
+	if len(nr) > 0 {
+		m.print("Cannot be undone once applied (points of no return):\n\n")
+		for _, s := range nr {
+			m.printf("- %s\n", code(s.ID))
+		}
+		m.print("\n")
+	}
+}
+
+// mdVM folds one VM's steps into a <details> block: the tables above are
+// what most reviews need, the inputs are for the reviewer who checks them.
+func mdVM(m *errWriter, vm *vmView) {
+	m.printf("<details>\n<summary><code>%s</code>: %s → %s, %d %s",
+		html.EscapeString(vm.Address), html.EscapeString(vm.Live.String()), html.EscapeString(vm.Desired),
+		len(vm.steps), plural(len(vm.steps), "step", "steps"))
+	if vm.disruptive > 0 {
+		m.printf(", %d disruptive", vm.disruptive)
+	}
+	if vm.noReturn > 0 {
+		m.printf(", %d no return", vm.noReturn)
+	}
+	m.print("</summary>\n\n")
+	for i, s := range vm.steps {
+		m.printf("%d. %s %s\n", i+1, code(symbol(s.Step)), code(string(s.Kind)))
+		if s.NoReturn {
+			m.print("   - **point of no return**\n")
+		}
+		if s.Disruptive {
+			if s.Window != "" {
+				m.printf("   - **disruptive**: only in window %s\n", mdValue(s.Window))
+			} else {
+				m.print("   - **disruptive**\n")
+			}
+		}
+		if len(s.DependsOn) > 0 {
+			var ds []string
+			for _, d := range s.DependsOn {
+				ds = append(ds, code(d))
+			}
+			m.printf("   - after %s\n", strings.Join(ds, ", "))
+		}
+		if s.Gate != "" {
+			m.printf("   - gate: %s\n", code(s.Gate))
+		}
+		if len(s.Inputs) > 0 {
+			m.print("   - inputs:\n")
+			for _, k := range sortedKeys(s.Inputs) {
+				m.printf("     - %s = %s\n", code(k), mdValue(s.Inputs[k]))
+			}
+		}
+		if len(s.Changes) > 0 {
+			m.print("   - changes:\n")
+			for _, c := range s.Changes {
+				m.printf("     - %s: %s → %s\n", code(c.Attribute), mdValue(c.Old), mdValue(c.New))
+			}
+		}
+		if s.Inverse != "" {
+			m.printf("   - undone by %s\n", code(string(s.Inverse)))
+		}
+	}
+	m.print("\n</details>\n\n")
+}
+
+// code makes an inline code span that survives backticks in the value and
+// never spans lines.
+func code(s string) string {
+	s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+	if s == "" {
+		return "`\"\"`"
+	}
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || fence != "`" {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
+}
+
+// mdValue shows a value as code, the placeholder in italics so that it
+// reads as "hidden" rather than as a value.
+func mdValue(s string) string {
+	switch s {
+	case Sensitive:
+		return "*(sensitive)*"
+	case "":
+		return ""
+	}
+	return code(s)
+}
+
+// mdText escapes the characters that would turn plain text into markup.
+func mdText(s string) string {
+	if s == Sensitive {
+		return "*(sensitive)*"
+	}
+	r := strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", ">", "&gt;", "[", `\[`, "]", `\]`, "\n", " ")
+	return r.Replace(s)
+}
+
+// cell makes text safe inside a table cell, where a bare pipe ends the
+// cell even inside a code span.
+func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

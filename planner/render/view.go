@@ -1,0 +1,236 @@
+package render
+
+import (
+	"sort"
+	"strings"
+
+	"cutover/planner"
+)
+
+// Sensitive is what every rendering shows in place of a sensitive value. It
+// matches the placeholder the schema and the planner use, so that a reader
+// sees one word for "hidden" wherever it came from.
+const Sensitive = "(sensitive)"
+
+// view is a plan prepared for rendering: sensitive values already replaced,
+// steps grouped by VM. Every renderer reads the view, never the plan's raw
+// values, so redaction cannot be skipped by a new renderer.
+type view struct {
+	plan  *planner.Plan
+	sum   planner.Summary
+	vms   []*vmView
+	steps []*stepView // topological order, as in the plan
+	byID  map[string]*stepView
+	// orphans are steps whose VM has no VMPlan; rendered under their VM
+	// address anyway so nothing the plan does is hidden.
+	orphans []*vmView
+}
+
+// vmView is one VM with its redacted summary fields and its steps.
+type vmView struct {
+	planner.VMPlan
+	steps      []*stepView
+	disruptive int
+	noReturn   int
+}
+
+// stepView is a step with redacted inputs, changes and gate. Before is
+// dropped: before-images are for the executor's rollback, not for review,
+// and may hold live values of sensitive attributes.
+type stepView struct {
+	planner.Step
+}
+
+func newView(p *planner.Plan) *view {
+	v := &view{plan: p, sum: p.Summarize(), byID: map[string]*stepView{}}
+	byVM := map[string]*vmView{}
+	for _, vp := range p.VMs {
+		s := secrets(vp.Sensitive)
+		vp.TargetName = s.hide("target.name", vp.TargetName)
+		vp.Size = s.hide("target.size", vp.Size)
+		vp.Subnet = s.hide("target.subnet", vp.Subnet)
+		vp.Window = s.hide("window", vp.Window)
+		vp.Desired = s.hide("stage", vp.Desired)
+		vp.Sensitive = append([]string(nil), vp.Sensitive...)
+		vm := &vmView{VMPlan: vp}
+		v.vms = append(v.vms, vm)
+		byVM[vp.Address] = vm
+	}
+	for _, st := range p.Steps {
+		vm := byVM[st.VM]
+		if vm == nil {
+			vm = &vmView{VMPlan: planner.VMPlan{Address: st.VM}}
+			byVM[st.VM] = vm
+			v.orphans = append(v.orphans, vm)
+		}
+		sv := &stepView{Step: redactStep(st, secrets(vm.Sensitive))}
+		vm.steps = append(vm.steps, sv)
+		if sv.Disruptive {
+			vm.disruptive++
+		}
+		if sv.NoReturn {
+			vm.noReturn++
+		}
+		v.steps = append(v.steps, sv)
+		v.byID[sv.ID] = sv
+	}
+	return v
+}
+
+// allVMs lists the runbook's VMs then any VM known only from its steps.
+func (v *view) allVMs() []*vmView {
+	return append(append([]*vmView(nil), v.vms...), v.orphans...)
+}
+
+// noReturn lists the points of no return in plan order.
+func (v *view) noReturn() []*stepView {
+	var out []*stepView
+	for _, s := range v.steps {
+		if s.NoReturn {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// undo is one line of the rollback preview: the kind that undoes Of, and how
+// many steps of the plan it would undo.
+type undo struct {
+	Inverse planner.StepKind
+	Of      planner.StepKind
+	Count   int
+}
+
+// undos counts, for every step with an inverse, the inverse kind. Sorted by
+// inverse then undone kind so the preview reads the same on every run.
+func (v *view) undos() []undo {
+	count := map[[2]planner.StepKind]int{}
+	for _, s := range v.steps {
+		if s.Inverse != "" {
+			count[[2]planner.StepKind{s.Inverse, s.Kind}]++
+		}
+	}
+	out := make([]undo, 0, len(count))
+	for k, n := range count {
+		out = append(out, undo{Inverse: k[0], Of: k[1], Count: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Inverse != out[j].Inverse {
+			return out[i].Inverse < out[j].Inverse
+		}
+		return out[i].Of < out[j].Of
+	})
+	return out
+}
+
+// windows lists the window names VMs use, in first-use order, with ""
+// (no window) last.
+func (v *view) windows() []string {
+	seen := map[string]bool{}
+	var out []string
+	none := false
+	for _, vm := range v.allVMs() {
+		if vm.Window == "" {
+			none = true
+			continue
+		}
+		if !seen[vm.Window] {
+			seen[vm.Window] = true
+			out = append(out, vm.Window)
+		}
+	}
+	if none {
+		out = append(out, "")
+	}
+	return out
+}
+
+// windowInfo finds a declared window by name.
+func (v *view) windowInfo(name string) (planner.WindowInfo, bool) {
+	for _, w := range v.plan.Windows {
+		if w.Name == name {
+			return w, true
+		}
+	}
+	return planner.WindowInfo{}, false
+}
+
+// secrets is one VM's list of sensitive attribute paths.
+type secrets []string
+
+// covers reports whether a value shown under key may carry a sensitive
+// attribute's value. It over-redacts on purpose: step inputs are named
+// after what the step sends (a test failover's "subnet" comes from
+// target.test_subnet or target.subnet, a snapshot's "name" from
+// target.name), so a key matches a sensitive path equal to it, under it,
+// or whose last segment is the key or ends in "_"+key.
+func (s secrets) covers(key string) bool {
+	last := key[strings.LastIndex(key, ".")+1:]
+	for _, p := range s {
+		if p == key || strings.HasPrefix(p, key+".") {
+			return true
+		}
+		for _, seg := range strings.Split(p, ".") {
+			if seg == last || strings.HasSuffix(seg, "_"+last) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hide returns Sensitive when key is covered, the value otherwise. An
+// empty value stays empty: there is nothing to hide and "(sensitive)" would
+// claim a value exists.
+func (s secrets) hide(key, value string) string {
+	if value == "" || value == Sensitive || !s.covers(key) {
+		return value
+	}
+	return Sensitive
+}
+
+// redactStep copies st with every value that may be sensitive replaced.
+func redactStep(st planner.Step, s secrets) planner.Step {
+	if st.Inputs != nil {
+		in := make(map[string]string, len(st.Inputs))
+		for k, val := range st.Inputs {
+			in[k] = s.hide(k, val)
+		}
+		st.Inputs = in
+	}
+	if st.Changes != nil {
+		ch := make([]planner.Change, len(st.Changes))
+		for i, c := range st.Changes {
+			if c.Sensitive || s.covers(c.Attribute) {
+				c.Old, c.New, c.Sensitive = Sensitive, Sensitive, true
+			}
+			ch[i] = c
+		}
+		st.Changes = ch
+	}
+	st.Gate = redactGate(st.Gate, s)
+	st.Window = s.hide("window", st.Window)
+	st.Before = nil
+	st.DependsOn = append([]string(nil), st.DependsOn...)
+	return st
+}
+
+// redactGate hides the RPO bound in a failover gate when max_rpo came from
+// a sensitive input; the rest of the gate is fixed text.
+func redactGate(gate string, s secrets) string {
+	const rpo = "RPO <= "
+	if i := strings.Index(gate, rpo); i >= 0 && s.covers("replication.max_rpo") {
+		return gate[:i+len(rpo)] + Sensitive
+	}
+	return gate
+}
+
+// sortedKeys returns m's keys in order, for deterministic output.
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

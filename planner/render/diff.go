@@ -150,7 +150,9 @@ func stepChanges(o, n *stepView) []string {
 		}
 	}
 	field("kind", string(o.Kind), string(n.Kind))
-	field("depends_on", strings.Join(o.DependsOn, ", "), strings.Join(n.DependsOn, ", "))
+	if od, nd := "["+strings.Join(o.DependsOn, ", ")+"]", "["+strings.Join(n.DependsOn, ", ")+"]"; od != nd {
+		out = append(out, "depends_on: "+od+" -> "+nd)
+	}
 	field("disruptive", strconv.FormatBool(o.Disruptive), strconv.FormatBool(n.Disruptive))
 	field("no_return", strconv.FormatBool(o.NoReturn), strconv.FormatBool(n.NoReturn))
 	field("window", o.Window, n.Window)

@@ -134,9 +134,13 @@ func (h *human) header(v *view) {
 }
 
 func (h *human) vm(vm *vmView) {
+	// A VM that starts replicating is new to Azure: "+" like a created
+	// resource, even when source preparation comes first.
 	headSym := "~"
-	if vm.steps[0].Kind == planner.StepEnableReplication {
-		headSym = "+"
+	for _, s := range vm.steps {
+		if s.Kind == planner.StepEnableReplication {
+			headSym = "+"
+		}
 	}
 	what := fmt.Sprintf("# %s goes from %s to %s", vm.Address, vm.Live, vm.Desired)
 	if vm.disruptive > 0 {
@@ -176,9 +180,9 @@ func (h *human) vm(vm *vmView) {
 func (h *human) step(vm *vmView, s *stepView) {
 	var notes []string
 	if s.Disruptive {
-		n := "disruptive"
+		n := "disruptive, no window declared"
 		if s.Window != "" {
-			n += ", only in window " + strconv.Quote(s.Window)
+			n = "disruptive, only in window " + strconv.Quote(s.Window)
 		}
 		notes = append(notes, n)
 	}

@@ -114,7 +114,7 @@ func mdWindows(m *errWriter, v *view) {
 	for _, name := range v.windows() {
 		if name == "" {
 			m.print("#### No window\n\n")
-			m.print("These VMs have no maintenance window, so they can have no disruptive steps.\n\n")
+			m.print("No maintenance window is declared for these VMs.\n\n")
 		} else {
 			m.printf("#### Window %s\n\n", code(name))
 			if wi, ok := v.windowInfo(name); ok {
@@ -194,7 +194,7 @@ func mdVM(m *errWriter, vm *vmView) {
 			if s.Window != "" {
 				m.printf("   - **disruptive**: only in window %s\n", mdValue(s.Window))
 			} else {
-				m.print("   - **disruptive**\n")
+				m.print("   - **disruptive**, no window declared\n")
 			}
 		}
 		if len(s.DependsOn) > 0 {

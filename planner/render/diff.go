@@ -79,6 +79,11 @@ func diffVMs(a, b *view) []string {
 			lines = append(lines, fmt.Sprintf("live stage: %s -> %s", ov.Live, nv.Live))
 		}
 		for _, f := range ov.Fingerprint.Diff(nv.Fingerprint) {
+			// Live placement reads back what a relocation wrote, so it is
+			// as secret as the runbook placement that fed it.
+			if strings.HasPrefix(f, "placement ") && placementSensitive(ov, nv) {
+				f = "placement " + Sensitive + " -> " + Sensitive
+			}
 			lines = append(lines, "live state: "+f)
 		}
 		for _, f := range []struct{ name, o, n string }{
@@ -192,4 +197,15 @@ func changesText(cs []planner.Change) string {
 		return "none"
 	}
 	return strings.Join(parts, "; ")
+}
+
+func placementSensitive(vms ...*vmView) bool {
+	for _, vm := range vms {
+		for _, k := range []string{"source.host", "source.resource_pool", "source.datastore", "source.folder"} {
+			if secrets(vm.Sensitive).covers(k) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -56,3 +56,28 @@ func ExampleHuman() {
 	// To undo this (rollback preview):
 	//   test_failover_cleanup    1 step, undoing test_failover
 }
+
+// The CLI's --format flag picks a renderer by name; colour is decided by
+// the caller and only the human form uses it.
+func ExampleByName() {
+	p := &planner.Plan{
+		VMs: []planner.VMPlan{{Address: "vm.db", Live: planner.LiveFailedOver, Desired: "completed"}},
+		Steps: []planner.Step{
+			{ID: "vm.db.failover_commit", VM: "vm.db", Kind: planner.StepFailoverCommit, Disruptive: true, NoReturn: true},
+			{ID: "vm.db.complete_migration", VM: "vm.db", Kind: planner.StepCompleteMigration, NoReturn: true,
+				DependsOn: []string{"vm.db.failover_commit"}},
+		},
+	}
+	f, err := render.ByName("mermaid", render.HumanOptions{})
+	if err != nil {
+		panic(err) // the CLI reports it as a usage error
+	}
+	_ = f(os.Stdout, p)
+	// Output:
+	// flowchart TD
+	//   vm_db_complete_migration["vm.db.complete_migration (no return)"]
+	//   vm_db_failover_commit["vm.db.failover_commit (no return)"]
+	//   vm_db_failover_commit --> vm_db_complete_migration
+	//   class vm_db_complete_migration,vm_db_failover_commit no_return
+	//   classDef no_return fill:#f8d7da,stroke:#b00020,stroke-width:3px,color:#000
+}

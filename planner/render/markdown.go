@@ -60,12 +60,7 @@ func Markdown(w io.Writer, p *planner.Plan) error {
 	mdSummary(m, v)
 	mdWindows(m, v)
 
-	m.print("#### Step graph\n\n")
-	m.print("Edges run in apply order; ")
-	m.print("disruptive steps are amber, points of no return red.\n\n")
-	m.print("```mermaid\n")
-	m.print(mermaidOf(v))
-	m.print("```\n\n")
+	mdGraph(m, v)
 
 	mdUndo(m, v)
 
@@ -76,6 +71,30 @@ func Markdown(w io.Writer, p *planner.Plan) error {
 		}
 	}
 	return m.err
+}
+
+// Mermaid's defaults, which GitHub keeps: a larger diagram is replaced by
+// an error box, which helps nobody, so the comment says so instead.
+const (
+	mermaidMaxText  = 50000
+	mermaidMaxEdges = 500
+)
+
+func mdGraph(m *errWriter, v *view) {
+	m.print("#### Step graph\n\n")
+	graph := mermaidOf(v)
+	edges := 0
+	for _, s := range v.steps {
+		edges += len(s.DependsOn)
+	}
+	if len(graph) > mermaidMaxText || edges > mermaidMaxEdges {
+		m.printf("The graph has %d steps and %d edges, more than GitHub draws; render the plan in the dot or mermaid format to see it.\n\n", len(v.steps), edges)
+		return
+	}
+	m.print("Edges run in apply order; disruptive steps are amber, points of no return red.\n\n")
+	m.print("```mermaid\n")
+	m.print(graph)
+	m.print("```\n\n")
 }
 
 func mdSummary(m *errWriter, v *view) {

@@ -440,3 +440,40 @@ func TestWriteErrorsAreReturned(t *testing.T) {
 		t.Errorf("diff: err = %v", err)
 	}
 }
+
+// A step whose VM has no VMPlan (a plan file edited by hand, or a model
+// change) is still shown: hiding work from a reviewer is worse than an
+// odd-looking block.
+func TestStepsOfUnknownVMsAreShown(t *testing.T) {
+	t.Parallel()
+	p := &planner.Plan{Steps: []planner.Step{{ID: "vm.ghost.shutdown", VM: "vm.ghost", Kind: planner.StepShutdown, Disruptive: true}}}
+	for _, name := range render.Formats {
+		f, _ := render.ByName(name, render.HumanOptions{})
+		var buf bytes.Buffer
+		if err := f(&buf, p); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), "vm.ghost") {
+			t.Errorf("%s hides the step:\n%s", name, buf.String())
+		}
+	}
+}
+
+func TestMarkdownLeavesOutGraphsGitHubCannotDraw(t *testing.T) {
+	t.Parallel()
+	p := &planner.Plan{}
+	for i := 0; i < 600; i++ {
+		vm := "vm.v" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + strings.Repeat("y", i/26)
+		p.VMs = append(p.VMs, planner.VMPlan{Address: vm})
+		p.Steps = append(p.Steps,
+			planner.Step{ID: vm + ".enable_replication", VM: vm, Kind: planner.StepEnableReplication},
+			planner.Step{ID: vm + ".wait_protected", VM: vm, Kind: planner.StepWaitProtected, DependsOn: []string{vm + ".enable_replication"}})
+	}
+	var buf bytes.Buffer
+	if err := render.Markdown(&buf, p); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "```mermaid") || !strings.Contains(buf.String(), "1200 steps and 600 edges, more than GitHub draws") {
+		t.Error("an oversized graph was put in the comment")
+	}
+}

@@ -167,3 +167,19 @@ func TestSensitiveValuesAreNeverRendered(t *testing.T) {
 		}
 	}
 }
+
+func TestDiffHidesLivePlacementFedBySecrets(t *testing.T) {
+	t.Parallel()
+	vm := planner.VMPlan{Address: "vm.a", Sensitive: []string{"source.host"}}
+	a := &planner.Plan{VMs: []planner.VMPlan{vm}}
+	b := &planner.Plan{VMs: []planner.VMPlan{vm}}
+	a.VMs[0].Fingerprint = planner.FingerprintOf(planner.Live{Source: &planner.LiveSource{Host: "/DC0/host/" + canary + "-old"}})
+	b.VMs[0].Fingerprint = planner.FingerprintOf(planner.Live{Source: &planner.LiveSource{Host: "/DC0/host/" + canary + "-new"}})
+	var buf bytes.Buffer
+	if err := render.Diff(&buf, a, b); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), canary) || !strings.Contains(buf.String(), "placement (sensitive) -> (sensitive)") {
+		t.Errorf("diff:\n%s", buf.String())
+	}
+}

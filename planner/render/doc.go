@@ -3,6 +3,15 @@
 // JSON for policy checks, and the step DAG as Graphviz DOT or Mermaid. Diff
 // compares a reviewed plan with a fresh one.
 //
+// The CLI picks a renderer from --format with ByName and decides colour
+// itself:
+//
+//	f, err := render.ByName(format, render.HumanOptions{Color: stdoutIsTerminal})
+//	if err != nil {
+//		return err // a usage error; the message lists Formats
+//	}
+//	return f(os.Stdout, plan)
+//
 // The package owns presentation only. It must not change a plan, read live
 // state, the clock, the environment or the terminal (the caller says whether
 // to colour), and it must not print or log: every renderer writes to the

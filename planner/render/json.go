@@ -145,7 +145,7 @@ func jsonOf(v *view) jsonPlan {
 	}
 	s := v.sum
 	out.Summary = jsonSummary{
-		VMs: len(v.vms), Unchanged: s.Unchanged, Steps: len(v.steps),
+		VMs: len(v.allVMs()), Unchanged: s.Unchanged, Steps: len(v.steps),
 		Replicate: s.Replicate, Update: s.Update, Test: s.Test, Failover: s.Failover,
 		Commit: s.Commit, Source: s.Source, Disruptive: s.Disruptive, NoReturn: s.NoReturn,
 	}

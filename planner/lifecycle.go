@@ -118,7 +118,7 @@ func vmSteps(vm *schema.VM, live Live) ([]Step, LiveStage, error) {
 	if stage == LiveTested {
 		powered := live.Source != nil && live.Source.PowerState == "poweredOn"
 		if vm.Source.SnapshotBeforeCutover {
-			c.add(Step{Kind: StepSnapshot, Inputs: map[string]string{"name": "cutover-" + vm.Target.Name}})
+			c.add(Step{Kind: StepSnapshot, Inputs: map[string]string{"name": shown(vm, "target.name", "cutover-"+vm.Target.Name)}})
 		}
 		if vm.Source.Shutdown != schema.ShutdownNone && powered {
 			c.add(Step{Kind: StepShutdown,
@@ -128,7 +128,7 @@ func vmSteps(vm *schema.VM, live Live) ([]Step, LiveStage, error) {
 		in := map[string]string{"perform_shutdown": "false", "recovery_point": "latest"}
 		gate := ""
 		if vm.Replication.MaxRPO != "" {
-			gate = "allowedOperations contains UnplannedFailover and RPO <= " + vm.Replication.MaxRPO
+			gate = "allowedOperations contains UnplannedFailover and RPO <= " + shown(vm, "replication.max_rpo", vm.Replication.MaxRPO)
 		}
 		c.add(Step{Kind: StepUnplannedFailover, Inputs: in, Gate: gate})
 		stage = LiveFailedOver
@@ -234,7 +234,13 @@ func settingsDrift(vm *schema.VM, it *LiveItem) []Change {
 		if w == "" || sameResource(w, h) {
 			continue
 		}
-		out = append(out, Change{Attribute: "target." + k, Old: h, New: w, Sensitive: vm.Sensitive.Has("target." + k)})
+		c := Change{Attribute: "target." + k, Old: h, New: w}
+		if vm.Sensitive.Has(c.Attribute) {
+			// Neither side is kept: the live value may have come from the
+			// same secret on an earlier apply.
+			c.Old, c.New, c.Sensitive = "(sensitive)", "(sensitive)", true
+		}
+		out = append(out, c)
 	}
 	return out
 }
@@ -279,9 +285,18 @@ func enableInputs(vm *schema.VM) map[string]string {
 }
 
 func testFailoverInputs(vm *schema.VM) map[string]string {
-	n, s := vm.Target.TestNetwork, vm.Target.TestSubnet
-	if n == "" {
-		n, s = vm.Target.Network, vm.Target.Subnet
+	n, s := shown(vm, "target.test_network", vm.Target.TestNetwork), shown(vm, "target.test_subnet", vm.Target.TestSubnet)
+	if vm.Target.TestNetwork == "" {
+		n, s = shown(vm, "target.network", vm.Target.Network), shown(vm, "target.subnet", vm.Target.Subnet)
 	}
 	return map[string]string{"network": n, "subnet": s}
+}
+
+// shown is value, or (sensitive) when the attribute at path came from a
+// sensitive input: plan files and renderings never hold such values.
+func shown(vm *schema.VM, path, value string) string {
+	if vm.Sensitive.Has(path) {
+		return "(sensitive)"
+	}
+	return value
 }

@@ -123,9 +123,9 @@ func Build(rb *schema.Runbook, live map[string]Live, opts Options) (*Plan, []Pro
 			vp.Sensitive = append(vp.Sensitive, k)
 		}
 		sort.Strings(vp.Sensitive)
-		if vm.Sensitive.Has("target.name") {
-			vp.TargetName = "(sensitive)"
-		}
+		vp.TargetName = shown(vm, "target.name", vp.TargetName)
+		vp.Size = shown(vm, "target.size", vp.Size)
+		vp.Subnet = shown(vm, "target.subnet", vp.Subnet)
 		p.VMs = append(p.VMs, vp)
 		byVM[vm.Address] = steps
 	}

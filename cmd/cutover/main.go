@@ -91,6 +91,8 @@ state; 'cutover apply' executes the plan with durable checkpoints.`,
 		newValidateCommand(g),
 		newFmtCommand(g),
 		newVersionCommand(),
+		newPlanCommand(g),
+		newShowCommand(g),
 	)
 	for _, s := range notBuilt {
 		root.AddCommand(newNotBuiltCommand(s))

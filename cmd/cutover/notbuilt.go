@@ -13,9 +13,7 @@ type notBuiltCommand struct {
 }
 
 var notBuilt = []notBuiltCommand{
-	{"plan [DIR]", "Diff a runbook against live vCenter and Azure state and save a plan"},
 	{"apply [PLAN|DIR]", "Apply a saved plan with checkpoints, resume and maintenance windows"},
-	{"show PLAN", "Render a saved plan as text, Markdown, JSON, DOT or mermaid"},
 	{"status [DIR]", "Show the live stage of every runbook VM"},
 	{"rollback [DIR]", "Build the inverse plan of what was applied"},
 	{"force-unlock LOCK_ID", "Release a state lock left by an interrupted apply"},

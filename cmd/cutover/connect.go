@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"cutover/planner"
+	"cutover/providers/azure"
+	"cutover/providers/simworld"
+	"cutover/providers/vcenter"
+	"cutover/schema"
+)
+
+// session holds the live connections of one command.
+type session struct {
+	sources planner.Sources
+	world   *simworld.World
+	closers []func()
+}
+
+func (s *session) Close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+// simDir is where --sim keeps the simulated world of a runbook.
+func simDir(rb *schema.Runbook) string { return filepath.Join(rb.Dir, ".cutover", "sim") }
+
+// connect opens every vcenter and azure connection of the runbook, or the
+// simulated world's when sim is set. The same provider code runs in both
+// cases; only the endpoints and credentials differ.
+func connect(ctx context.Context, rb *schema.Runbook, sim bool) (*session, error) {
+	s := &session{sources: planner.Sources{VCenters: map[string]planner.VCenterReader{}, Azures: map[string]planner.AzureReader{}}}
+	vcs := map[string]vcenter.Config{}
+	azs := map[string]azure.Config{}
+	var azOpts *azure.Options
+	if sim {
+		w, err := simworld.Open(ctx, rb, simDir(rb), simworld.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("simulated world: %w", err)
+		}
+		s.world = w
+		s.closers = append(s.closers, w.Close)
+		vcs, azs, azOpts = w.VCenterConfigs, w.AzureConfigs, w.AzureOptions()
+	} else {
+		for _, vc := range rb.VCenters {
+			vcs[vc.Name] = vcenter.Config{
+				Name: vc.Name, URL: vc.URL, Username: vc.Username, Password: vc.Password.Reveal(),
+				Insecure: vc.Insecure, Thumbprint: vc.Thumbprint, Datacenter: vc.Datacenter,
+			}
+		}
+		for _, az := range rb.Azures {
+			azs[az.Name] = azure.Config{
+				Name: az.Name, Cloud: az.Cloud, Endpoint: az.Endpoint, CAFile: caPath(rb, az.CAFile),
+				SubscriptionID: az.SubscriptionID, TenantID: az.TenantID, Vault: az.Vault, Appliance: az.Appliance,
+				Credential: az.Credential, ClientID: az.ClientID, ClientSecret: az.ClientSecret.Reveal(), TokenEnv: az.TokenEnv,
+			}
+		}
+	}
+	for name, cfg := range vcs {
+		c, err := vcenter.Connect(ctx, cfg)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("vcenter %q: %w", name, err)
+		}
+		s.closers = append(s.closers, func() { _ = c.Close(context.Background()) })
+		s.sources.VCenters[name] = c
+	}
+	for name, cfg := range azs {
+		c, err := azure.New(cfg, azOpts)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("azure %q: %w", name, err)
+		}
+		s.sources.Azures[name] = c
+	}
+	return s, nil
+}
+
+func caPath(rb *schema.Runbook, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(rb.Dir, p)
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/cobra"
+
+	"cutover/planner"
+	"cutover/planner/planfile"
+	"cutover/planner/render"
+	"cutover/schema"
+)
+
+// Exit code of plan --detailed-exitcode when the plan has changes.
+const exitChanges = 2
+
+func newPlanCommand(g *globals) *cobra.Command {
+	var (
+		out          string
+		detailed     bool
+		sim          bool
+		targets      []string
+		format       string
+		refreshLimit time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "plan [DIR]",
+		Short: "Diff a runbook against live vCenter and Azure state and show or save the plan",
+		Long: `Plan reads every vCenter and vault the runbook names, in bulk, diffs each
+VM's live stage and settings against the runbook and prints the ordered steps
+that would close the gap. With --out the plan is saved for review and for
+'cutover apply PLAN'.
+
+--sim plans against the simulated world kept in DIR/.cutover/sim (created
+from the runbook's VMs the first time).
+
+Exit status: 0 no changes, 1 error, 2 changes present (with --detailed-exitcode).`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			renderFn, err := render.ByName(format, render.HumanOptions{Color: colorFor(cmd.OutOrStdout(), g.noColor)})
+			if err != nil {
+				return usageError{err}
+			}
+			rb, diags := schema.LoadDir(runbookDir(args), g.loadOptions())
+			if diags.HasErrors() {
+				var files map[string]*hcl.File
+				if rb != nil {
+					files = rb.Files
+				}
+				writeDiagnostics(cmd.ErrOrStderr(), files, diags, g.noColor)
+				return exitCodeError{exitError}
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			ctx, cancel := context.WithTimeout(ctx, refreshLimit)
+			defer cancel()
+
+			p, err := makePlan(ctx, cmd.ErrOrStderr(), rb, sim, targets)
+			if err != nil {
+				return err
+			}
+			if err := renderFn(cmd.OutOrStdout(), p); err != nil {
+				return err
+			}
+			if out != "" {
+				if err := planfile.Save(out, p); err != nil {
+					return fmt.Errorf("saving the plan: %w", err)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "Saved the plan to %s. Apply exactly this plan with: cutover apply %s\n", out, out)
+			}
+			if detailed && p.HasChanges() {
+				return exitCodeError{exitChanges}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&out, "out", "", "save the plan to this file")
+	f.BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when the plan has changes, 0 when it has none")
+	f.BoolVar(&sim, "sim", false, "plan against the simulated world in DIR/.cutover/sim")
+	f.StringArrayVar(&targets, "target", nil, "plan only this VM (vm.NAME or vm.NAME[\"key\"]; repeatable)")
+	f.StringVar(&format, "format", "human", "how to show the plan: human, markdown, json, dot or mermaid")
+	f.DurationVar(&refreshLimit, "timeout", 10*time.Minute, "give up reading live state after this long")
+	return cmd
+}
+
+// makePlan connects, refreshes and builds. Problems with single VMs are
+// reported together and fail the command: a plan that silently leaves VMs
+// out would be reviewed as if it were whole.
+func makePlan(ctx context.Context, errOut io.Writer, rb *schema.Runbook, sim bool, targets []string) (*planner.Plan, error) {
+	s, err := connect(ctx, rb, sim)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	snap, problems, err := planner.Refresh(ctx, rb, s.sources)
+	if err != nil {
+		return nil, err
+	}
+	p, more := planner.Build(rb, snap.Live, planner.Options{Now: time.Now(), ToolVersion: currentVersion().Version, Targets: targets})
+	problems = append(problems, more...)
+	if len(problems) > 0 {
+		for _, pr := range problems {
+			fmt.Fprintf(errOut, "Error: %s\n", pr.Error())
+		}
+		return nil, exitCodeError{exitError}
+	}
+	return p, nil
+}
+
+func colorFor(w io.Writer, noColor bool) bool {
+	return !noColor && isTerminal(w)
+}

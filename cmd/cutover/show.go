@@ -1,0 +1,53 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"cutover/planner/planfile"
+	"cutover/planner/render"
+)
+
+func newShowCommand(g *globals) *cobra.Command {
+	var (
+		format string
+		diff   string
+		digest bool
+	)
+	cmd := &cobra.Command{
+		Use:   "show PLAN",
+		Short: "Render a saved plan as human text, Markdown, JSON, DOT or mermaid",
+		Long: `Show renders a saved plan. --format markdown is meant for a pull-request
+comment; --diff OLD shows what changed between a reviewed plan and this one;
+--digest prints the plan file's SHA-256, which apply can be told to expect.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, sum, err := planfile.Load(args[0])
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			switch {
+			case digest:
+				fmt.Fprintln(out, sum)
+				return nil
+			case diff != "":
+				old, _, err := planfile.Load(diff)
+				if err != nil {
+					return err
+				}
+				return render.Diff(out, old, p)
+			}
+			fn, err := render.ByName(format, render.HumanOptions{Color: colorFor(out, g.noColor)})
+			if err != nil {
+				return usageError{err}
+			}
+			return fn(out, p)
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "human", "human, markdown, json, dot or mermaid")
+	cmd.Flags().StringVar(&diff, "diff", "", "show what changed from this older plan file")
+	cmd.Flags().BoolVar(&digest, "digest", false, "print the plan file's SHA-256 digest")
+	return cmd
+}

@@ -1,8 +1,16 @@
-// Package executor applies a saved plan: it walks the plan's DAG, calls the
-// providers, journals every step transition with the before-images rollback
-// needs, resumes interrupted runs, holds the state lock and enforces
-// maintenance windows.
+// Package executor applies a saved plan: it takes the state lock, replays
+// the journal, and walks the plan's DAG, running each step as soon as its
+// dependencies succeeded, its live gate holds and, for disruptive steps,
+// its maintenance window is open with time enough left.
 //
-// The executor never prints; it reports through a hook interface that
-// cmd/cutover renders.
+// Every step transition is journaled before the next remote call: pending,
+// then the before-image and started with the operation handle, then
+// succeeded or failed. A resumed run skips what succeeded, re-attaches to
+// what was in flight through the journaled handle, and lets live state
+// decide a step whose request may or may not have gone out; it never sends
+// a non-idempotent request twice.
+//
+// The executor sequences, gates and journals; executor/action performs the
+// steps on the providers, and executor/journal persists. It never prints:
+// it reports through Reporter, and cmd renders.
 package executor

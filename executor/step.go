@@ -1,0 +1,222 @@
+package executor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"cutover/executor/journal"
+	"cutover/planner"
+)
+
+// stepState is what the journal says about one step of this plan.
+type stepState struct {
+	last    journal.Kind
+	handle  json.RawMessage
+	attempt int
+}
+
+// fold replays the records of one plan into per-step states.
+func fold(records []journal.Record, planID string) map[string]*stepState {
+	out := map[string]*stepState{}
+	for _, r := range records {
+		if r.PlanID != planID || r.StepID == "" {
+			continue
+		}
+		st := out[r.StepID]
+		if st == nil {
+			st = &stepState{}
+			out[r.StepID] = st
+		}
+		if r.Kind == journal.BeforeImage {
+			continue
+		}
+		st.last = r.Kind
+		if r.Attempt > st.attempt {
+			st.attempt = r.Attempt
+		}
+		switch r.Kind {
+		case journal.StepStarted:
+			st.handle = r.Handle
+		case journal.StepPending:
+			st.handle = nil
+		}
+	}
+	return out
+}
+
+func (e *Executor) stateOf(id string) stepState {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if st := e.state[id]; st != nil {
+		return *st
+	}
+	return stepState{}
+}
+
+// runStep takes one step from wherever the journal left it to success or
+// failure. Every transition is journaled before the next remote call.
+func (e *Executor) runStep(ctx context.Context, id string) error {
+	step := e.steps[id]
+	prev := e.stateOf(id)
+	attempt := prev.attempt
+
+	switch prev.last {
+	case journal.StepStarted:
+		// In flight when the last run stopped: re-attach, never resend.
+		e.report(Event{Kind: EventStepAttached, Step: id, VM: step.VM, Attempt: attempt})
+		return e.finish(ctx, step, attempt, prev.handle, time.Now())
+	case journal.StepPending, journal.StepUnknown:
+		// The request may or may not have gone out: live state decides.
+		done, err := e.cfg.Actions.Done(ctx, step)
+		if err != nil {
+			return e.fail(ctx, step, attempt, fmt.Errorf("deciding the outcome of an interrupted attempt: %w", err))
+		}
+		if done {
+			return e.succeed(ctx, step, attempt, "the interrupted attempt took effect")
+		}
+	}
+
+	if step.Disruptive {
+		if err := e.awaitWindow(ctx, step); err != nil {
+			return err
+		}
+	}
+	if err := e.awaitGate(ctx, step); err != nil {
+		return e.fail(ctx, step, attempt+1, err)
+	}
+
+	backoff := e.cfg.Backoff
+	for try := 0; ; try++ {
+		attempt++
+		if err := e.append(ctx, journal.Record{Kind: journal.StepPending, StepID: id, Attempt: attempt}); err != nil {
+			return err
+		}
+		began := time.Now()
+		started, err := e.cfg.Actions.Start(ctx, step)
+		if err == nil {
+			if len(started.Before) > 0 {
+				if err := e.append(ctx, journal.Record{Kind: journal.BeforeImage, StepID: id, Attempt: attempt, BeforeImage: started.Before}); err != nil {
+					return err
+				}
+			}
+			if err := e.append(ctx, journal.Record{Kind: journal.StepStarted, StepID: id, Attempt: attempt, Handle: started.Handle}); err != nil {
+				return err
+			}
+			e.report(Event{Kind: EventStepStarted, Step: id, VM: step.VM, Attempt: attempt})
+			return e.finish(ctx, step, attempt, started.Handle, began)
+		}
+		if !e.cfg.Actions.Transient(err) || try >= e.cfg.Retries || ctx.Err() != nil {
+			return e.fail(ctx, step, attempt, err)
+		}
+		if jerr := e.append(ctx, journal.Record{Kind: journal.StepFailed, StepID: id, Attempt: attempt, Error: err.Error()}); jerr != nil {
+			return jerr
+		}
+		e.report(Event{Kind: EventStepRetrying, Step: id, VM: step.VM, Attempt: attempt, Error: err.Error()})
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-e.cfg.Clock.After(backoff):
+		}
+		backoff *= 2
+	}
+}
+
+// finish waits for a started operation and journals its outcome.
+func (e *Executor) finish(ctx context.Context, step planner.Step, attempt int, handle json.RawMessage, began time.Time) error {
+	err := e.cfg.Actions.Wait(ctx, step, handle, func(pct int, msg string) {
+		e.report(Event{Kind: EventStepProgress, Step: step.ID, VM: step.VM, Percent: pct, Message: msg})
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			// Cancelled while waiting: the operation runs on; the next
+			// run re-attaches through the journaled handle.
+			return ctx.Err()
+		}
+		if done, derr := e.cfg.Actions.Done(ctx, step); derr == nil && done {
+			return e.succeed(ctx, step, attempt, "")
+		}
+		return e.fail(ctx, step, attempt, err)
+	}
+	return e.succeedAfter(ctx, step, attempt, "", time.Since(began))
+}
+
+func (e *Executor) succeed(ctx context.Context, step planner.Step, attempt int, msg string) error {
+	return e.succeedAfter(ctx, step, attempt, msg, 0)
+}
+
+func (e *Executor) succeedAfter(ctx context.Context, step planner.Step, attempt int, msg string, d time.Duration) error {
+	if err := e.append(ctx, journal.Record{Kind: journal.StepSucceeded, StepID: step.ID, Attempt: attempt}); err != nil {
+		return err
+	}
+	e.report(Event{Kind: EventStepSucceeded, Step: step.ID, VM: step.VM, Message: msg, Duration: d})
+	return nil
+}
+
+func (e *Executor) fail(ctx context.Context, step planner.Step, attempt int, cause error) error {
+	err := fmt.Errorf("%s: %s: %w", step.VM, step.Kind, cause)
+	if jerr := e.append(context.WithoutCancel(ctx), journal.Record{Kind: journal.StepFailed, StepID: step.ID, Attempt: attempt, Error: cause.Error()}); jerr != nil {
+		return errors.Join(err, jerr)
+	}
+	e.report(Event{Kind: EventStepFailed, Step: step.ID, VM: step.VM, Error: err.Error()})
+	return err
+}
+
+// awaitGate polls the step's live gate until it holds or GateTimeout ends.
+func (e *Executor) awaitGate(ctx context.Context, step planner.Step) error {
+	deadline := e.cfg.Clock.Now().Add(e.cfg.GateTimeout)
+	for {
+		ok, reason, err := e.cfg.Actions.Gate(ctx, step)
+		if err != nil && !e.cfg.Actions.Transient(err) {
+			return fmt.Errorf("reading its gate: %w", err)
+		}
+		if ok {
+			return nil
+		}
+		if !e.cfg.Clock.Now().Before(deadline) {
+			return fmt.Errorf("its gate did not open within %s: %s", e.cfg.GateTimeout, reason)
+		}
+		e.report(Event{Kind: EventStepWaiting, Step: step.ID, VM: step.VM, Message: "gate: " + reason})
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-e.cfg.Clock.After(e.cfg.GatePoll):
+		}
+	}
+}
+
+// awaitWindow lets a disruptive step start only inside its window and only
+// if its estimated duration fits in what is left of it. Outside, it either
+// waits for the next fitting opening or leaves the step pending.
+func (e *Executor) awaitWindow(ctx context.Context, step planner.Step) error {
+	if step.Window == "" {
+		return nil
+	}
+	w := e.windows[step.Window]
+	if w == nil {
+		return fmt.Errorf("%s: window %q is not in the plan", step.ID, step.Window)
+	}
+	est := e.cfg.Estimates[step.Kind]
+	for {
+		now := e.cfg.Clock.Now()
+		if w.At(now).Open && w.Fits(now, est) {
+			return nil
+		}
+		next, ok := w.NextFit(now, est)
+		msg := fmt.Sprintf("window %q is closed or too short for an estimated %s; next fitting start %s", step.Window, est, next.Format(time.RFC3339))
+		if !ok {
+			msg = fmt.Sprintf("window %q never opens long enough for an estimated %s", step.Window, est)
+		}
+		e.report(Event{Kind: EventStepWaiting, Step: step.ID, VM: step.VM, Window: step.Window, Message: msg})
+		if !e.cfg.WaitForWindow || !ok {
+			return fmt.Errorf("%s: %w", msg, errOutsideWindow)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-e.cfg.Clock.After(next.Sub(now)):
+		}
+	}
+}

@@ -371,4 +371,3 @@ func TestSecondApplyIsRefusedNamingTheHolder(t *testing.T) {
 		t.Fatalf("want a lock error naming ci-runner-7, got %v", err)
 	}
 }
-

@@ -93,6 +93,7 @@ state; 'cutover apply' executes the plan with durable checkpoints.`,
 		newVersionCommand(),
 		newPlanCommand(g),
 		newShowCommand(g),
+		newStatusCommand(g),
 	)
 	for _, s := range notBuilt {
 		root.AddCommand(newNotBuiltCommand(s))

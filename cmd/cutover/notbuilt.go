@@ -14,7 +14,6 @@ type notBuiltCommand struct {
 
 var notBuilt = []notBuiltCommand{
 	{"apply [PLAN|DIR]", "Apply a saved plan with checkpoints, resume and maintenance windows"},
-	{"status [DIR]", "Show the live stage of every runbook VM"},
 	{"rollback [DIR]", "Build the inverse plan of what was applied"},
 	{"force-unlock LOCK_ID", "Release a state lock left by an interrupted apply"},
 	{"sim", "Serve the simulated vCenter and Azure world"},

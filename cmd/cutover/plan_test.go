@@ -74,3 +74,20 @@ func TestPlanTargetAndBadFormat(t *testing.T) {
 		t.Errorf("bad format: exit %d %s", code, errOut)
 	}
 }
+
+func TestStatusSim(t *testing.T) {
+	dir := copyExample(t, "quickstart")
+	code, out, errOut := runCLI(t, "status", dir, "--sim", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, errOut)
+	}
+	var rows []vmStatus
+	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 3 {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, r := range rows {
+		if r.Live != "discovered" || r.Desired != "migrated" || !strings.HasPrefix(r.NextApply, "enable_replication") || r.PowerState != "poweredOn" {
+			t.Errorf("row %+v", r)
+		}
+	}
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/cobra"
+
+	"cutover/planner"
+	"cutover/schema"
+)
+
+// vmStatus is one row of cutover status.
+type vmStatus struct {
+	VM         string `json:"vm"`
+	Live       string `json:"live"`
+	Desired    string `json:"desired"`
+	Health     string `json:"health,omitempty"`
+	Progress   string `json:"progress,omitempty"`
+	RPO        string `json:"rpo,omitempty"`
+	PowerState string `json:"power_state,omitempty"`
+	NextApply  string `json:"next_apply"`
+	Problem    string `json:"problem,omitempty"`
+}
+
+func newStatusCommand(g *globals) *cobra.Command {
+	var (
+		sim    bool
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "status [DIR]",
+		Short: "Show the live stage of every runbook VM and what the next apply would do",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rb, diags := schema.LoadDir(runbookDir(args), g.loadOptions())
+			if diags.HasErrors() {
+				var files map[string]*hcl.File
+				if rb != nil {
+					files = rb.Files
+				}
+				writeDiagnostics(cmd.ErrOrStderr(), files, diags, g.noColor)
+				return exitCodeError{exitError}
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			rows, err := statusRows(ctx, rb, sim)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rows)
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "VM\tLIVE\tDESIRED\tHEALTH\tPROGRESS\tRPO\tSOURCE\tNEXT APPLY")
+			for _, r := range rows {
+				next := r.NextApply
+				if r.Problem != "" {
+					next = "cannot plan: " + r.Problem
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.VM, r.Live, r.Desired, dash(r.Health), dash(r.Progress), dash(r.RPO), dash(r.PowerState), next)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&sim, "sim", false, "read the simulated world in DIR/.cutover/sim")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return cmd
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// statusRows refreshes and plans every VM, one row each; a VM that cannot
+// be planned still gets a row saying why.
+func statusRows(ctx context.Context, rb *schema.Runbook, sim bool) ([]vmStatus, error) {
+	s, err := connect(ctx, rb, sim)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	snap, problems, err := planner.Refresh(ctx, rb, s.sources)
+	if err != nil {
+		return nil, err
+	}
+	p, more := planner.Build(rb, snap.Live, planner.Options{Now: time.Now()})
+	problems = append(problems, more...)
+	why := map[string]string{}
+	for _, pr := range problems {
+		why[pr.VM] = pr.Reason
+	}
+	next := map[string][]string{}
+	for _, st := range p.Steps {
+		next[st.VM] = append(next[st.VM], string(st.Kind))
+	}
+	var rows []vmStatus
+	for _, vm := range rb.VMs {
+		r := vmStatus{VM: vm.Address, Desired: string(vm.Stage), Problem: why[vm.Address], NextApply: "nothing"}
+		if steps := next[vm.Address]; len(steps) > 0 {
+			r.NextApply = strings.Join(steps, ", ")
+		}
+		if l, ok := snap.Live[vm.Address]; ok {
+			if st, err := planner.StageOf(l); err == nil {
+				r.Live = st.String()
+			} else {
+				r.Live = "unsettled"
+			}
+			if l.Source != nil {
+				r.PowerState = l.Source.PowerState
+			}
+			if it := l.Item; it != nil {
+				r.Health = it.ReplicationHealth
+				if it.InitialReplicationPercent != nil && *it.InitialReplicationPercent < 100 {
+					r.Progress = fmt.Sprintf("%d%% initial replication", *it.InitialReplicationPercent)
+				}
+				if it.LastRPO > 0 {
+					r.RPO = it.LastRPO.String()
+				}
+			}
+		} else {
+			r.Live = "not found"
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}

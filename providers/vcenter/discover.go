@@ -40,6 +40,18 @@ const discoverPageSize = 5000
 // paths), the full vmProperties list for VMs. With Config.Datacenter set,
 // only that datacenter's VMs are returned.
 func (c *Client) Discover(ctx context.Context) (*Inventory, error) {
+	relogins := c.Relogins()
+	inv, err := c.discover(ctx)
+	if err != nil && c.Relogins() != relogins {
+		// The container view belonged to the session that expired; the
+		// retried call ran in a new session that cannot see it. Start over.
+		c.log.Info("session changed during discovery; discovering again", "vcenter", c.name)
+		return c.discover(ctx)
+	}
+	return inv, err
+}
+
+func (c *Client) discover(ctx context.Context) (*Inventory, error) {
 	views := view.NewManager(c.vim)
 	kinds := append([]string{"VirtualMachine"}, entityTypes...)
 	cv, err := views.CreateContainerView(ctx, c.vim.ServiceContent.RootFolder, kinds, true)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/vmware/govmomi/vim25/soap"
@@ -198,4 +199,66 @@ func TestSessionTerminatedMidRun(t *testing.T) {
 	if c.Relogins() != 2 {
 		t.Fatalf("relogins %d, want 2", c.Relogins())
 	}
+}
+
+// sessionKiller terminates the client's session just before the first
+// call of a given method goes out: a session lost mid-operation.
+type sessionKiller struct {
+	next   soap.RoundTripper
+	method string
+	kill   func(context.Context) error
+	once   sync.Once
+	err    error
+}
+
+func (k *sessionKiller) RoundTrip(ctx context.Context, req, res soap.HasFault) error {
+	if k.method != "" && typeName(req) == "*methods."+k.method+"Body" {
+		k.once.Do(func() { k.err = k.kill(ctx) })
+	}
+	return k.next.RoundTrip(ctx, req, res)
+}
+
+func TestDiscoverySurvivesSessionLossMidway(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := startSim(t, testWorld())
+	var key string
+	views := 0
+	killer := &sessionKiller{kill: func(ctx context.Context) error {
+		return s.TerminateSession(ctx, key)
+	}}
+	c := connect(t, s, vcenter.WithTransport(func(rt soap.RoundTripper) soap.RoundTripper {
+		killer.next = countViews{rt, &views}
+		return killer
+	}))
+	key, err := c.SessionKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	killer.method = "RetrievePropertiesEx" // armed: the next property read finds the session gone
+	inv, err := c.Discover(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if killer.err != nil {
+		t.Fatal(killer.err)
+	}
+	if len(inv.VMs) != 8 {
+		t.Fatalf("%d VMs after re-login, want 8", len(inv.VMs))
+	}
+	if c.Relogins() != 1 || views != 2 {
+		t.Fatalf("relogins %d, container views %d; want 1 and 2", c.Relogins(), views)
+	}
+}
+
+type countViews struct {
+	next soap.RoundTripper
+	n    *int
+}
+
+func (c countViews) RoundTrip(ctx context.Context, req, res soap.HasFault) error {
+	if typeName(req) == "*methods.CreateContainerViewBody" {
+		*c.n++
+	}
+	return c.next.RoundTrip(ctx, req, res)
 }

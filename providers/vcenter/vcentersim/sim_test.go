@@ -374,3 +374,33 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestLatency(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, err := Start(ctx, extWorld(), WithLatency(0, map[string]time.Duration{"CurrentTime": 200 * time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, err := govmomi.NewClient(ctx, s.URLWithCredentials(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Logout(ctx)
+	start := time.Now()
+	if _, err := methods.GetCurrentTime(ctx, c.Client); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 200*time.Millisecond {
+		t.Fatalf("CurrentTime took %s with 200ms latency injected", d)
+	}
+	// Other methods are not slowed down.
+	start = time.Now()
+	if _, err := methods.GetServiceContent(ctx, c.Client); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 150*time.Millisecond {
+		t.Fatalf("RetrieveServiceContent took %s; latency leaked to other methods", d)
+	}
+}

@@ -1,0 +1,372 @@
+package action
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"cutover/planner"
+	"cutover/providers/azure"
+	"cutover/schema"
+)
+
+// azureStatic caches what does not change during an apply: the resolved
+// vault, the discovered machines, policies and run-as accounts. Protected
+// items are never cached: gates read them fresh.
+type azureStatic struct {
+	client       *azure.Client
+	subscription string
+
+	mu       sync.Mutex
+	target   *azure.Target
+	machines []azure.Machine
+	policies []azure.Policy
+	runAs    []azure.RunAsAccount
+}
+
+// azure returns the vault's cache, resolving the vault on first use.
+func (r *Runner) azure(ctx context.Context, name string) (*azureStatic, error) {
+	r.mu.Lock()
+	st, ok := r.azStatic[name]
+	if !ok {
+		c := r.env.Azures[name]
+		if c == nil {
+			r.mu.Unlock()
+			return nil, fmt.Errorf("no connection for azure %q", name)
+		}
+		st = &azureStatic{client: c, subscription: subscriptionOf(c.Config())}
+		r.azStatic[name] = st
+	}
+	r.mu.Unlock()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.target == nil {
+		tg, err := st.client.Resolve(ctx)
+		if err != nil {
+			return nil, err
+		}
+		st.target = tg
+	}
+	return st, nil
+}
+
+func subscriptionOf(cfg azure.Config) string {
+	if cfg.SubscriptionID != "" {
+		return cfg.SubscriptionID
+	}
+	parts := strings.Split(strings.Trim(cfg.Vault, "/"), "/")
+	if len(parts) >= 2 && strings.EqualFold(parts[0], "subscriptions") {
+		return parts[1]
+	}
+	return ""
+}
+
+// machineFor finds the appliance's record of a source VM: by instance
+// UUID when that is unique, else by display name (the source VM name). A
+// miss in the cached list reads the list again once: the appliance may
+// have discovered the VM since.
+func (st *azureStatic) machineFor(ctx context.Context, name, uuid string) (azure.Machine, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	fresh := false
+	if st.machines == nil {
+		ms, err := st.client.ListMachines(ctx)
+		if err != nil {
+			return azure.Machine{}, err
+		}
+		st.machines, fresh = ms, true
+	}
+	for {
+		if uuid != "" {
+			var hits []azure.Machine
+			for _, m := range st.machines {
+				if strings.EqualFold(m.InstanceUUID, uuid) {
+					hits = append(hits, m)
+				}
+			}
+			if len(hits) == 1 {
+				return hits[0], nil
+			}
+		}
+		m, err := azure.FindMachine(st.machines, name)
+		if err == nil || fresh || azure.KindOf(err) != azure.KindNotFound {
+			return m, err
+		}
+		ms, lerr := st.client.ListMachines(ctx)
+		if lerr != nil {
+			return azure.Machine{}, lerr
+		}
+		st.machines, fresh = ms, true
+	}
+}
+
+// itemFor reads the machine's protected item: by the name enable gives
+// it (the machine name) in one GET, else by a scan of the container for
+// an item replicating the machine or named like the target VM (an item
+// enabled by another tool).
+func (st *azureStatic) itemFor(ctx context.Context, m azure.Machine, targetName string) (*azure.ProtectedItem, error) {
+	it, err := st.client.GetProtectedItem(ctx, m.Name)
+	if err == nil {
+		return it, nil
+	}
+	if azure.KindOf(err) != azure.KindNotFound {
+		return nil, err
+	}
+	items, err := st.client.ListProtectedItems(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range items {
+		id := items[i].MachineID
+		if id != "" && (strings.EqualFold(id, m.ID) || strings.EqualFold(id, m.Name)) {
+			return &items[i], nil
+		}
+	}
+	for i := range items {
+		if items[i].MachineID == "" && strings.EqualFold(items[i].VM, targetName) {
+			return &items[i], nil
+		}
+	}
+	return nil, nil
+}
+
+func (st *azureStatic) policy(ctx context.Context, name string) (azure.Policy, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.policies == nil {
+		ps, err := st.client.Policies(ctx)
+		if err != nil {
+			return azure.Policy{}, err
+		}
+		st.policies = ps
+	}
+	var names []string
+	for _, p := range st.policies {
+		if strings.EqualFold(p.Name, name) {
+			return p, nil
+		}
+		names = append(names, p.Name)
+	}
+	return azure.Policy{}, &azure.Error{Operation: "resolve policy", Kind: azure.KindNotFound,
+		Message: fmt.Sprintf("the vault has no replication policy %q (policies: %s)", name, strings.Join(names, ", "))}
+}
+
+func (st *azureStatic) runAsAccount(ctx context.Context, displayName string) (azure.RunAsAccount, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.runAs == nil {
+		as, err := st.client.RunAsAccounts(ctx)
+		if err != nil {
+			return azure.RunAsAccount{}, err
+		}
+		st.runAs = as
+	}
+	var hits []azure.RunAsAccount
+	for _, a := range st.runAs {
+		if strings.EqualFold(a.DisplayName, displayName) {
+			hits = append(hits, a)
+		}
+	}
+	if len(hits) == 1 {
+		return hits[0], nil
+	}
+	return azure.RunAsAccount{}, &azure.Error{Operation: "resolve run-as account", Kind: azure.KindNotFound,
+		Message: fmt.Sprintf("%d run-as accounts on the site are named %q; want exactly one", len(hits), displayName)}
+}
+
+// rgID expands a bare resource group name in the vault's subscription.
+func rgID(sub, v string) string {
+	if v == "" || strings.HasPrefix(v, "/") {
+		return v
+	}
+	return "/subscriptions/" + sub + "/resourceGroups/" + v
+}
+
+// childID expands a bare resource name into an ID in the target resource
+// group.
+func childID(rg, typ, v string) string {
+	if v == "" || strings.HasPrefix(v, "/") || rg == "" {
+		return v
+	}
+	return rg + "/providers/" + typ + "/" + v
+}
+
+// desired is the runbook's target settings as ASR wants them: IDs, not
+// names.
+func (r *Runner) desired(vm *schema.VM, st *azureStatic, sourceName string) azure.TargetSettings {
+	t := vm.Target
+	rg := rgID(st.subscription, t.ResourceGroup)
+	return azure.TargetSettings{
+		VMName: r.targetName(vm, sourceName), VMSize: t.Size, ResourceGroupID: rg,
+		NetworkID: childID(rg, "Microsoft.Network/virtualNetworks", t.Network), Subnet: t.Subnet,
+		TestNetworkID: childID(rg, "Microsoft.Network/virtualNetworks", t.TestNetwork), TestSubnet: t.TestSubnet,
+		AvailabilityZone:                t.Zone,
+		AvailabilitySetID:               childID(rg, "Microsoft.Compute/availabilitySets", t.AvailabilitySet),
+		ProximityPlacementGroupID:       childID(rg, "Microsoft.Compute/proximityPlacementGroups", t.ProximityPlacementGroup),
+		BootDiagnosticsStorageAccountID: childID(rg, "Microsoft.Storage/storageAccounts", t.BootDiagnosticsStorageAccount),
+		LicenseType:                     t.LicenseType, SQLServerLicenseType: t.SQLLicenseType, LinuxLicenseType: t.LinuxLicenseType,
+		SecurityType: t.SecurityType, Tags: t.VMTags,
+	}
+}
+
+// desiredByAttr is desired under the runbook's attribute names.
+func (r *Runner) desiredByAttr(vm *schema.VM, t *targetState) map[string]string {
+	d := r.desired(vm, t.static, t.machine.DisplayName)
+	return settingsOf(&azure.ProtectedItem{Target: d})
+}
+
+func (r *Runner) enableInput(ctx context.Context, vm *schema.VM, t *targetState) (azure.EnableInput, error) {
+	st := t.static
+	want := r.desired(vm, st, t.machine.DisplayName)
+	in := azure.EnableInput{Machine: t.machine, Target: want}
+	if vm.Replication.Policy == "" {
+		return in, fmt.Errorf("no replication policy: set replication.policy")
+	}
+	pol, err := st.policy(ctx, vm.Replication.Policy)
+	if err != nil {
+		return in, err
+	}
+	in.PolicyID = pol.ID
+	if vm.Replication.RunAsAccount != "" {
+		ra, err := st.runAsAccount(ctx, vm.Replication.RunAsAccount)
+		if err != nil {
+			return in, err
+		}
+		in.RunAsAccountID = ra.ID
+	}
+	rg := want.ResourceGroupID
+	def := azure.DiskInput{
+		Type:                vm.Replication.DiskType,
+		LogStorageAccountID: childID(rg, "Microsoft.Storage/storageAccounts", vm.Replication.LogStorageAccount),
+		DiskEncryptionSetID: childID(rg, "Microsoft.Compute/diskEncryptionSets", vm.Replication.DiskEncryptionSet),
+	}
+	if len(vm.Target.Disks) == 0 {
+		in.DisksDefault = &def
+		return in, nil
+	}
+	// Disk blocks override the defaults for the disks they name; every
+	// other disk still replicates with the defaults.
+	used := make([]bool, len(vm.Target.Disks))
+	for _, md := range t.machine.Disks {
+		d := def
+		d.ID = md.ID
+		for i, sd := range vm.Target.Disks {
+			if (sd.ID != "" && strings.EqualFold(sd.ID, md.ID)) || (sd.ID == "" && sd.Label != "" && strings.EqualFold(sd.Label, md.Name)) {
+				used[i] = true
+				if sd.Type != "" {
+					d.Type = sd.Type
+				}
+				if sd.LogStorageAccount != "" {
+					d.LogStorageAccountID = childID(rg, "Microsoft.Storage/storageAccounts", sd.LogStorageAccount)
+				}
+				if sd.DiskEncryptionSet != "" {
+					d.DiskEncryptionSetID = childID(rg, "Microsoft.Compute/diskEncryptionSets", sd.DiskEncryptionSet)
+				}
+			}
+		}
+		in.Disks = append(in.Disks, d)
+	}
+	for i, u := range used {
+		if !u {
+			sd := vm.Target.Disks[i]
+			key := sd.ID
+			if key == "" {
+				key = sd.Label
+			}
+			return in, fmt.Errorf("disk %q of the runbook is not a disk of discovered machine %s", key, t.machine.DisplayName)
+		}
+	}
+	return in, nil
+}
+
+// updateInput sets exactly the attributes the step changes, to the
+// runbook's values (the step's own values may be redacted).
+func (r *Runner) updateInput(step planner.Step, vm *schema.VM, t *targetState) (azure.UpdateInput, error) {
+	want := r.desiredByAttr(vm, t)
+	var in azure.UpdateInput
+	var nic *azure.NICInput
+	primaryNIC := func() (*azure.NICInput, error) {
+		if nic != nil {
+			return nic, nil
+		}
+		nics := t.item.Target.NICs
+		if len(nics) == 0 {
+			return nil, fmt.Errorf("the item reports no NICs to set a subnet on")
+		}
+		id := nics[0].ID
+		for _, n := range nics {
+			if n.Primary {
+				id = n.ID
+				break
+			}
+		}
+		nic = &azure.NICInput{ID: id}
+		return nic, nil
+	}
+	for _, c := range step.Changes {
+		attr := strings.TrimPrefix(c.Attribute, "target.")
+		v, ok := want[attr]
+		if !ok {
+			return in, fmt.Errorf("update of %s is not supported", c.Attribute)
+		}
+		p := &v
+		switch attr {
+		case "name":
+			in.VMName = p
+		case "size":
+			in.VMSize = p
+		case "resource_group":
+			in.ResourceGroupID = p
+		case "network":
+			in.NetworkID = p
+		case "test_network":
+			in.TestNetworkID = p
+		case "zone":
+			in.AvailabilityZone = p
+		case "availability_set":
+			in.AvailabilitySetID = p
+		case "proximity_placement_group":
+			in.ProximityPlacementGroupID = p
+		case "boot_diagnostics_storage_account":
+			in.BootDiagnosticsStorageAccountID = p
+		case "license_type":
+			in.LicenseType = p
+		case "sql_license_type":
+			in.SQLServerLicenseType = p
+		case "linux_license_type":
+			in.LinuxLicenseType = p
+		case "subnet", "test_subnet":
+			n, err := primaryNIC()
+			if err != nil {
+				return in, err
+			}
+			if attr == "subnet" {
+				n.TargetSubnet = p
+			} else {
+				n.TestSubnet = p
+			}
+		}
+	}
+	if nic != nil {
+		in.NICs = []azure.NICInput{*nic}
+	}
+	return in, nil
+}
+
+// previousSettings records the live values an update replaces, for the
+// inverse update. Values of sensitive attributes are not recorded.
+func (r *Runner) previousSettings(step planner.Step, vm *schema.VM, t *targetState) map[string]string {
+	if t.item == nil {
+		return nil
+	}
+	have := settingsOf(t.item)
+	out := map[string]string{}
+	for _, c := range step.Changes {
+		if c.Sensitive || vm.Sensitive.Has(c.Attribute) {
+			continue
+		}
+		out[c.Attribute] = have[strings.TrimPrefix(c.Attribute, "target.")]
+	}
+	return out
+}

@@ -1,0 +1,407 @@
+package action
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"cutover/planner"
+	"cutover/providers/azure"
+	"cutover/schema"
+)
+
+// TargetBefore is the before-image of an ASR step.
+type TargetBefore struct {
+	// Item is the protected item's name, which the inverse addresses.
+	Item              string `json:"item"`
+	ProtectionState   string `json:"protectionState,omitempty"`
+	TestFailoverState string `json:"testFailoverState,omitempty"`
+	// Settings are the previous target settings an update changes, by
+	// runbook attribute (target.size, ...). Attributes fed by sensitive
+	// inputs are left out: their values must not be journaled.
+	Settings map[string]string `json:"settings,omitempty"`
+}
+
+// targetState is one fresh read of a VM's ASR side.
+type targetState struct {
+	client  *azure.Client
+	static  *azureStatic
+	machine azure.Machine
+	// item is nil when the machine is not protected.
+	item *azure.ProtectedItem
+}
+
+// protection states past initial replication, for wait_protected.
+var pastProtected = []string{"Protected", "UnplannedFailoverInProgress", "UnplannedFailoverCompleted", "UnplannedFailoverFailed",
+	"CancelFailoverInProgress", "FailoverCommitInProgress", "FailoverCommitted"}
+
+// scenarioOf maps the step kinds to the ASR job scenario that performs
+// them, to recognise an operation already running after a crash.
+var scenarioOf = map[planner.StepKind]string{
+	planner.StepEnableReplication:  "EnableDr",
+	planner.StepUpdateReplication:  "UpdateVmProperties",
+	planner.StepTestFailover:       "TestFailover",
+	planner.StepTestCleanup:        "TestFailoverCleanup",
+	planner.StepUnplannedFailover:  "UnplannedFailover",
+	planner.StepFailoverCancel:     "CancelFailover",
+	planner.StepFailoverCommit:     "Commit",
+	planner.StepCompleteMigration:  "DisableDr",
+	planner.StepDisableReplication: "DisableDr",
+}
+
+var operationOf = map[planner.StepKind]azure.Operation{
+	planner.StepEnableReplication:  azure.OpEnable,
+	planner.StepUpdateReplication:  azure.OpUpdate,
+	planner.StepTestFailover:       azure.OpTestFailover,
+	planner.StepTestCleanup:        azure.OpTestFailoverCleanup,
+	planner.StepUnplannedFailover:  azure.OpUnplannedFailover,
+	planner.StepFailoverCancel:     azure.OpFailoverCancel,
+	planner.StepFailoverCommit:     azure.OpFailoverCommit,
+	planner.StepCompleteMigration:  azure.OpDisable,
+	planner.StepDisableReplication: azure.OpDisable,
+}
+
+// readTarget finds the VM's discovered machine (cached) and reads its
+// protected item fresh.
+func (r *Runner) readTarget(ctx context.Context, vm *schema.VM) (*targetState, error) {
+	st, err := r.azure(ctx, vm.Target.Azure)
+	if err != nil {
+		return nil, err
+	}
+	src, err := r.sourceIdentity(ctx, vm)
+	if err != nil {
+		return nil, err
+	}
+	m, err := st.machineFor(ctx, src.Name, src.InstanceUUID)
+	if err != nil {
+		return nil, err
+	}
+	t := &targetState{client: st.client, static: st, machine: m}
+	t.item, err = st.itemFor(ctx, m, r.targetName(vm, src.Name))
+	return t, err
+}
+
+func (r *Runner) targetName(vm *schema.VM, sourceName string) string {
+	if vm.Target.Name != "" {
+		return vm.Target.Name
+	}
+	return sourceName
+}
+
+func (r *Runner) startTarget(ctx context.Context, step planner.Step, vm *schema.VM) (Started, error) {
+	t, err := r.readTarget(ctx, vm)
+	if err != nil {
+		return Started{}, err
+	}
+	before := TargetBefore{Item: t.machine.Name}
+	if t.item != nil {
+		before = TargetBefore{Item: t.item.Name, ProtectionState: t.item.ProtectionState, TestFailoverState: t.item.TestFailoverState}
+	}
+	if step.Kind == planner.StepUpdateReplication {
+		before.Settings = r.previousSettings(step, vm, t)
+	}
+	started := func(h *Handle) (Started, error) {
+		var out Started
+		var err error
+		if out.Before, err = json.Marshal(before); err != nil {
+			return out, err
+		}
+		if h != nil {
+			out.Handle, err = json.Marshal(h)
+		}
+		return out, err
+	}
+	if step.Kind == planner.StepWaitProtected {
+		if t.item == nil {
+			return Started{}, &GateError{Gate: step.Gate, Reason: "the machine is not protected: enable replication first"}
+		}
+		return started(&Handle{Item: t.item.Name})
+	}
+	done, err := r.doneFrom(step, vm, t)
+	if err != nil {
+		return Started{}, err
+	}
+	if done {
+		return started(nil)
+	}
+	if h, err := r.running(ctx, step, t); err != nil || h != nil {
+		if err != nil {
+			return Started{}, err
+		}
+		return started(&Handle{Azure: h})
+	}
+	if reason := r.gateTarget(step, vm, t); reason != "" {
+		return Started{}, &GateError{Gate: gateName(step), Reason: reason}
+	}
+	h, err := r.sendTarget(ctx, step, vm, t)
+	if err != nil {
+		return Started{}, err
+	}
+	return started(&Handle{Azure: &h})
+}
+
+// sendTarget sends the one request of an ASR step.
+func (r *Runner) sendTarget(ctx context.Context, step planner.Step, vm *schema.VM, t *targetState) (azure.Handle, error) {
+	c, it := t.client, t.item
+	switch step.Kind {
+	case planner.StepEnableReplication:
+		in, err := r.enableInput(ctx, vm, t)
+		if err != nil {
+			return azure.Handle{}, err
+		}
+		return c.EnableReplication(ctx, in)
+	case planner.StepUpdateReplication:
+		in, err := r.updateInput(step, vm, t)
+		if err != nil {
+			return azure.Handle{}, err
+		}
+		return c.UpdateReplication(ctx, it, in)
+	case planner.StepTestFailover:
+		want := r.desired(vm, t.static, t.machine.DisplayName)
+		network := want.TestNetworkID
+		if network == "" {
+			network = want.NetworkID
+		}
+		return c.TestFailover(ctx, it, azure.TestFailoverInput{NetworkID: network})
+	case planner.StepTestCleanup:
+		return c.TestFailoverCleanup(ctx, it, r.comment)
+	case planner.StepUnplannedFailover:
+		return c.UnplannedFailover(ctx, it, azure.UnplannedFailoverInput{PerformShutdown: strings.EqualFold(step.Inputs["perform_shutdown"], "true")})
+	case planner.StepFailoverCancel:
+		return c.FailoverCancel(ctx, it)
+	case planner.StepFailoverCommit:
+		return c.FailoverCommit(ctx, it)
+	case planner.StepCompleteMigration:
+		return c.DisableReplication(ctx, it, azure.DisableOptions{MigrationComplete: true})
+	case planner.StepDisableReplication:
+		return c.DisableReplication(ctx, it, azure.DisableOptions{})
+	}
+	return azure.Handle{}, fmt.Errorf("no ASR operation for step kind %q", step.Kind)
+}
+
+// running returns a handle on the step's own operation when ASR is
+// already running it: the request of an earlier attempt got through
+// before a crash, and sending it again would be refused or, worse, doubled.
+func (r *Runner) running(ctx context.Context, step planner.Step, t *targetState) (*azure.Handle, error) {
+	it := t.item
+	if it == nil || it.CurrentScenario == "" || !strings.EqualFold(it.CurrentScenario, scenarioOf[step.Kind]) {
+		return nil, nil
+	}
+	if it.CurrentJobID != "" {
+		j, err := t.client.Job(ctx, it.CurrentJobID)
+		if err != nil {
+			return nil, err
+		}
+		if j.Terminal() {
+			return nil, nil
+		}
+	}
+	tg := t.static.target
+	return &azure.Handle{Operation: operationOf[step.Kind], VM: it.VM, Item: it.Name, Fabric: tg.FabricName, Container: tg.ContainerName,
+		JobID: it.CurrentJobID, StartedAt: it.ScenarioStart}, nil
+}
+
+func gateName(step planner.Step) string {
+	if step.Gate != "" {
+		return step.Gate
+	}
+	if g := step.Kind.Gate(); g != "" {
+		return "allowedOperations contains " + g
+	}
+	return ""
+}
+
+// gateTarget returns why the step may not start now, or "".
+func (r *Runner) gateTarget(step planner.Step, vm *schema.VM, t *targetState) string {
+	it := t.item
+	if step.Kind == planner.StepEnableReplication {
+		if it != nil {
+			return fmt.Sprintf("machine %s is already protected by item %s (%s)", t.machine.DisplayName, it.Name, it.ProtectionState)
+		}
+		return ""
+	}
+	if it == nil {
+		return fmt.Sprintf("machine %s has no protected item", t.machine.DisplayName)
+	}
+	if step.Kind == planner.StepWaitProtected {
+		return "" // the step is the wait itself
+	}
+	if it.CurrentScenario != "" {
+		return fmt.Sprintf("ASR job %s is running on the item", it.CurrentScenario)
+	}
+	switch step.Kind {
+	case planner.StepUpdateReplication:
+		okState := strings.EqualFold(it.ProtectionState, "Protected") || strings.EqualFold(it.ProtectionState, "InitialReplicationInProgress")
+		if !okState {
+			return "protection state is " + it.ProtectionState + ", not Protected"
+		}
+		if it.TestFailoverState != "" && !strings.EqualFold(it.TestFailoverState, "None") {
+			return "a test failover is open (testFailoverState " + it.TestFailoverState + ")"
+		}
+		return ""
+	}
+	if g := step.Kind.Gate(); g != "" && !it.Allows(g) {
+		allowed := strings.Join(it.AllowedOperations, ", ")
+		if allowed == "" {
+			allowed = "none"
+		}
+		state := it.ProtectionState
+		if it.TestFailoverState != "" && !strings.EqualFold(it.TestFailoverState, "None") {
+			state += ", test failover " + it.TestFailoverState
+		}
+		return fmt.Sprintf("allowedOperations lacks %s in protection state %s (allowed: %s)", g, state, allowed)
+	}
+	if step.Kind == planner.StepUnplannedFailover && vm.Replication.MaxRPO != "" {
+		max, err := time.ParseDuration(vm.Replication.MaxRPO)
+		if err != nil {
+			return "max_rpo is not a duration"
+		}
+		shown := vm.Replication.MaxRPO
+		if vm.Sensitive.Has("replication.max_rpo") {
+			shown = "(sensitive)"
+		}
+		if it.LastRPOSeconds == nil {
+			return "ASR reports no RPO yet; max_rpo is " + shown
+		}
+		if rpo := time.Duration(*it.LastRPOSeconds) * time.Second; rpo > max {
+			return fmt.Sprintf("RPO %s exceeds max_rpo %s", rpo, shown)
+		}
+	}
+	return ""
+}
+
+func (r *Runner) doneTarget(ctx context.Context, step planner.Step, vm *schema.VM) (bool, error) {
+	t, err := r.readTarget(ctx, vm)
+	if err != nil {
+		return false, err
+	}
+	return r.doneFrom(step, vm, t)
+}
+
+// doneFrom decides from one read whether the step's effect is there.
+func (r *Runner) doneFrom(step planner.Step, vm *schema.VM, t *targetState) (bool, error) {
+	it := t.item
+	state := func(states ...string) bool {
+		if it == nil {
+			return false
+		}
+		for _, s := range states {
+			if strings.EqualFold(it.ProtectionState, s) {
+				return true
+			}
+		}
+		return false
+	}
+	tfo := ""
+	if it != nil {
+		tfo = it.TestFailoverState
+	}
+	switch step.Kind {
+	case planner.StepEnableReplication:
+		return it != nil, nil
+	case planner.StepWaitProtected:
+		return state(pastProtected...), nil
+	case planner.StepUpdateReplication:
+		if it == nil {
+			return false, nil
+		}
+		want := r.desiredByAttr(vm, t)
+		have := settingsOf(it)
+		for _, c := range step.Changes {
+			attr := strings.TrimPrefix(c.Attribute, "target.")
+			w, ok := want[attr]
+			if !ok {
+				return false, fmt.Errorf("update of %s is not supported", c.Attribute)
+			}
+			if !sameResource(w, have[attr]) {
+				return false, nil
+			}
+		}
+		return true, nil
+	case planner.StepTestFailover:
+		// Waiting for cleanup, or already cleaned up (the planner plans a
+		// test failover only for an item never tested).
+		return strings.EqualFold(tfo, "WaitingForCompletion") || (state("Protected") && tested(it)), nil
+	case planner.StepTestCleanup:
+		return state(pastProtected...) && tested(it) && (tfo == "" || strings.EqualFold(tfo, "None")), nil
+	case planner.StepUnplannedFailover:
+		return state("UnplannedFailoverCompleted", "FailoverCommitInProgress", "FailoverCommitted"), nil
+	case planner.StepFailoverCancel:
+		return state("Protected"), nil
+	case planner.StepFailoverCommit:
+		return state("FailoverCommitted"), nil
+	case planner.StepCompleteMigration, planner.StepDisableReplication:
+		return it == nil, nil
+	}
+	return false, fmt.Errorf("no ASR operation for step kind %q", step.Kind)
+}
+
+func tested(it *azure.ProtectedItem) bool {
+	return it != nil && !it.LastTestFailover.IsZero() && (it.TestFailoverState == "" || strings.EqualFold(it.TestFailoverState, "None"))
+}
+
+func (r *Runner) waitAzure(ctx context.Context, step planner.Step, vm *schema.VM, h azure.Handle, progress func(Progress)) error {
+	st, err := r.azure(ctx, vm.Target.Azure)
+	if err != nil {
+		return err
+	}
+	_, err = st.client.Wait(ctx, h, azureProgress(progress))
+	return err
+}
+
+func (r *Runner) waitProtected(ctx context.Context, step planner.Step, vm *schema.VM, item string, progress func(Progress)) error {
+	st, err := r.azure(ctx, vm.Target.Azure)
+	if err != nil {
+		return err
+	}
+	if item == "" {
+		t, err := r.readTarget(ctx, vm)
+		if err != nil {
+			return err
+		}
+		if t.item == nil {
+			return &GateError{Gate: step.Gate, Reason: "the machine is not protected: enable replication first"}
+		}
+		item = t.item.Name
+	}
+	_, err = st.client.WaitForState(ctx, item, azureProgress(progress), pastProtected...)
+	return err
+}
+
+func azureProgress(progress func(Progress)) azure.ProgressFunc {
+	return func(p azure.Progress) {
+		pct := -1
+		if p.Percent != nil {
+			pct = *p.Percent
+		}
+		progress(Progress{Percent: pct, Message: p.Status})
+	}
+}
+
+// settingsOf names an item's target settings by runbook attribute, as
+// the planner's drift detection does.
+func settingsOf(it *azure.ProtectedItem) map[string]string {
+	t := it.Target
+	return map[string]string{
+		"name": t.VMName, "size": t.VMSize, "resource_group": t.ResourceGroupID,
+		"network": t.NetworkID, "subnet": t.Subnet, "test_network": t.TestNetworkID, "test_subnet": t.TestSubnet,
+		"zone": t.AvailabilityZone, "availability_set": t.AvailabilitySetID, "proximity_placement_group": t.ProximityPlacementGroupID,
+		"boot_diagnostics_storage_account": t.BootDiagnosticsStorageAccountID,
+		"license_type":                     t.LicenseType, "sql_license_type": t.SQLServerLicenseType, "linux_license_type": t.LinuxLicenseType,
+	}
+}
+
+// sameResource compares a name or ARM ID with an ARM ID or name: Azure
+// names are case-insensitive and a bare name matches an ID's last segment.
+func sameResource(a, b string) bool {
+	if strings.EqualFold(a, b) {
+		return true
+	}
+	last := func(s string) string { return s[strings.LastIndex(s, "/")+1:] }
+	if strings.HasPrefix(a, "/") != strings.HasPrefix(b, "/") {
+		return strings.EqualFold(last(a), last(b))
+	}
+	return false
+}

@@ -76,6 +76,11 @@ func Connect(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 	if ep.thumbprint != "" {
 		sc.SetThumbprint(ep.url.Host, ep.thumbprint)
 	}
+	if ep.caCerts != "" {
+		if err := sc.SetRootCAs(ep.caCerts); err != nil {
+			return nil, fmt.Errorf("vcenter %q: GOVC_TLS_CA_CERTS: %w", cfg.Name, err)
+		}
+	}
 	var rt soap.RoundTripper = sc
 	if s.wrap != nil {
 		rt = s.wrap(rt)
@@ -93,7 +98,7 @@ func Connect(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("vcenter %q at %s: login as %q: %w", cfg.Name, ep.url, ep.user.Username(), err)
 	}
 	return &Client{
-		name: cfg.Name, dc: cfg.Datacenter, vim: vc, relogin: rl, keep: keep,
+		name: cfg.Name, dc: ep.datacenter, vim: vc, relogin: rl, keep: keep,
 		retry: s.retry, poll: s.poll, log: s.log,
 	}, nil
 }

@@ -96,10 +96,13 @@ type endpoint struct {
 	user       *url.Userinfo
 	insecure   bool
 	thumbprint string
+	caCerts    string // PEM files, os.PathListSeparator-separated
+	datacenter string
 }
 
 // resolve applies govc's fallbacks: GOVC_URL, GOVC_USERNAME, GOVC_PASSWORD,
-// GOVC_INSECURE, then userinfo in the URL. Errors never include secrets.
+// GOVC_INSECURE, GOVC_TLS_CA_CERTS, GOVC_DATACENTER, then userinfo in the
+// URL. Errors never include secrets.
 func (c Config) resolve(getenv func(string) string) (endpoint, error) {
 	if getenv == nil {
 		getenv = os.Getenv
@@ -147,5 +150,12 @@ func (c Config) resolve(getenv func(string) string) (endpoint, error) {
 	if insecure && c.Thumbprint != "" {
 		return endpoint{}, errors.New("vcenter " + strconv.Quote(c.Name) + ": insecure and thumbprint are exclusive: a pinned certificate is verified")
 	}
-	return endpoint{url: u, user: url.UserPassword(user, pass), insecure: insecure, thumbprint: c.Thumbprint}, nil
+	dc := c.Datacenter
+	if dc == "" {
+		dc = getenv("GOVC_DATACENTER")
+	}
+	return endpoint{
+		url: u, user: url.UserPassword(user, pass), insecure: insecure, thumbprint: c.Thumbprint,
+		caCerts: getenv("GOVC_TLS_CA_CERTS"), datacenter: dc,
+	}, nil
 }

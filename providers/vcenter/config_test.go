@@ -56,6 +56,10 @@ func TestConnectResolvesGovcEnvironment(t *testing.T) {
 	s := startSim(t, testWorld())
 	hostURL := s.URL.String()
 	withUser := s.URLWithCredentials().String()
+	caFile, err := s.CertificateFile()
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		cfg  vcenter.Config
@@ -69,6 +73,8 @@ func TestConnectResolvesGovcEnvironment(t *testing.T) {
 		{"config wins over environment", vcenter.Config{URL: hostURL, Username: s.Username, Password: s.Password, Thumbprint: s.Thumbprint},
 			map[string]string{"GOVC_USERNAME": "someone", "GOVC_PASSWORD": "else"}, true},
 		{"userinfo in config URL", vcenter.Config{URL: withUser, Thumbprint: s.Thumbprint}, nil, true},
+		{"GOVC_TLS_CA_CERTS trusts a private CA", vcenter.Config{URL: hostURL, Username: s.Username, Password: s.Password},
+			map[string]string{"GOVC_TLS_CA_CERTS": caFile}, true},
 		{"TLS verified by default", vcenter.Config{URL: hostURL, Username: s.Username, Password: s.Password}, nil, false},
 		{"wrong thumbprint refused", vcenter.Config{URL: hostURL, Username: s.Username, Password: s.Password,
 			Thumbprint: "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33"}, nil, false},

@@ -92,6 +92,21 @@ func TestDiscoverScopedToDatacenter(t *testing.T) {
 	if len(inv.VMs) != 1 || inv.VMs[0].Path != "/dc2/vm/app" {
 		t.Fatalf("VMs = %v", inv.VMs)
 	}
+	// govc users set the datacenter in the environment.
+	cfg.Datacenter = ""
+	fromEnv, err := vcenter.Connect(context.Background(), cfg, vcenter.WithGetenv(func(k string) string {
+		if k == "GOVC_DATACENTER" {
+			return "dc2"
+		}
+		return ""
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fromEnv.Close(context.Background())
+	if inv := discover(t, fromEnv); len(inv.VMs) != 1 {
+		t.Fatalf("GOVC_DATACENTER ignored: %d VMs", len(inv.VMs))
+	}
 	cfg.Datacenter = "nope"
 	c2, err := vcenter.Connect(context.Background(), cfg, vcenter.WithGetenv(noEnv))
 	if err != nil {

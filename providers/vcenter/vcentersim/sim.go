@@ -161,6 +161,11 @@ func (s *Sim) Close() {
 	})
 }
 
+// CertificateFile returns the path of a PEM file holding the server's
+// certificate, for clients that verify it as a CA (GOVC_TLS_CA_CERTS). The
+// file is removed by Close.
+func (s *Sim) CertificateFile() (string, error) { return s.server.CertificateFile() }
+
 // URLWithCredentials returns the SDK URL with the credentials as userinfo,
 // the form GOVC_URL accepts.
 func (s *Sim) URLWithCredentials() *url.URL {

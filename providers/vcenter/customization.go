@@ -130,6 +130,7 @@ type GuestCredentials struct {
 	Password string
 }
 
+// String names the guest account without its password.
 func (g GuestCredentials) String() string {
 	return fmt.Sprintf("guest login %q (password %s)", g.Username, redactedIf(g.Password))
 }

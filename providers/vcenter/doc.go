@@ -4,16 +4,32 @@
 // It owns: connecting (from a Config, with govc's GOVC_* environment as the
 // fallback), keeping the session alive and logging in again once when
 // vCenter says NotAuthenticated; bulk discovery of VMs and placement objects
-// in a fixed, small number of property-collector round trips; matching
-// runbook references (name, inventory path, moref, instance UUID) to live
-// objects; and the operations a cutover performs on the source side
-// (relocate, clone with customization, customize guest, make FT primary,
-// shutdown/power, snapshots, destroy), each started with a serializable
-// Handle, waited on with progress callbacks, retried on transient faults and
-// returning the before-image its inverse needs.
+// in one container view and one paged property read; matching runbook
+// references (name, inventory path, moref, instance UUID) to live objects;
+// and the operations a cutover performs on the source side (relocate with
+// the deprecated MigrateVM_Task as fallback, clone with customization,
+// customize guest, make FT primary, shutdown/power, snapshots, destroy).
+//
+// How callers use it:
+//
+//	c, err := vcenter.Connect(ctx, cfg)          // cfg mapped from the runbook
+//	inv, err := c.Discover(ctx)                  // one snapshot of the world
+//	vm, err := inv.MatchVM(vcenter.Selector{Path: "prod/app01"})
+//	host, err := inv.Resolve(vcenter.KindHost, vcenter.Selector{Name: "esx07"})
+//	undo, err := c.Relocate(ctx, vm.Ref(), vcenter.Placement{Host: host.MoRef}, vcenter.Watch{
+//		Before:   journalBeforeImage, // called before anything changes
+//		Started:  journalHandle,      // the task's Handle, before waiting
+//		Progress: report,
+//	})
+//	// after a restart: c.Wait(ctx, handle, report)
+//	// rollback:        c.Undo(ctx, undo, watch)
+//
+// Every operation retries transient faults (TaskInProgress,
+// HostCommunication, Timedout) with bounded backoff and returns permanent
+// ones as *OpError naming the VM, the operation and the vSphere fault type.
 //
 // It must not: import the runbook schema (the CLI maps runbook blocks onto
-// Config), print or log secrets, print at all (progress goes through
-// callbacks, diagnostics through an optional slog.Logger), or classify faults
-// by message text: faults are matched by their vim25 types.
+// Config), print or log secrets, print at all (progress goes through Watch
+// callbacks, diagnostics through an optional slog.Logger), or classify
+// faults by message text: faults are matched by their vim25 types.
 package vcenter

@@ -21,6 +21,7 @@ type OpError struct {
 	Err       error
 }
 
+// Error reads "vcenter: <op> VM <name> (<moref>): <Fault>: <detail>".
 func (e *OpError) Error() string {
 	f := e.Fault
 	if f == "" {
@@ -29,6 +30,8 @@ func (e *OpError) Error() string {
 	return fmt.Sprintf("vcenter: %s VM %s: %s: %v", e.Op, e.VM, f, e.Err)
 }
 
+// Unwrap exposes the underlying error, so fault.Is and errors.As see the
+// vSphere fault.
 func (e *OpError) Unwrap() error { return e.Err }
 
 // transient reports whether f may clear by itself: the VM is busy with

@@ -12,6 +12,7 @@ type VMRef struct {
 	Name  string `json:"name,omitempty"`
 }
 
+// String reads `"name" (moref)`, the way VMs appear in messages.
 func (r VMRef) String() string {
 	if r.Name == "" {
 		return r.MoRef

@@ -18,6 +18,7 @@ type Selector struct {
 	Datacenter string `json:"datacenter,omitempty"`
 }
 
+// String lists the fields set, for messages.
 func (s Selector) String() string {
 	var parts []string
 	for _, kv := range [][2]string{{"name", s.Name}, {"path", s.Path}, {"moref", s.MoRef}, {"instance UUID", s.InstanceUUID}, {"datacenter", s.Datacenter}} {
@@ -40,6 +41,7 @@ type MatchError struct {
 	Candidates []Entity // empty when nothing matched
 }
 
+// Error lists every candidate with its path and moref.
 func (e *MatchError) Error() string {
 	if len(e.Candidates) == 0 {
 		return fmt.Sprintf("no %s matches %s", e.Kind, e.Selector)

@@ -68,3 +68,47 @@ func TestReattachToRunningRelocate(t *testing.T) {
 		t.Fatalf("placement after re-attach: host %s pool %s, want %+v", got.Host, got.Pool, to)
 	}
 }
+
+// TestShutdownGuestBoundedWait: a guest slow to shut down is waited for
+// only as long as asked, then powered off if allowed. Not parallel: task
+// delays are process-global in vcsim.
+func TestShutdownGuestBoundedWait(t *testing.T) {
+	restore := vcentersim.SetTaskDelay(map[string]time.Duration{"ShutdownGuest": 1500 * time.Millisecond})
+	defer restore()
+	ctx := context.Background()
+	s := startSim(t, testWorld())
+	c := connect(t, s)
+	inv := discover(t, c)
+	state := func(vm *vcenter.VM) string {
+		return mustVM(t, discover(t, c), vcenter.Selector{MoRef: vm.MoRef}).PowerState
+	}
+
+	web := mustVM(t, inv, vcenter.Selector{Name: "web01"})
+	start := time.Now()
+	_, err := c.ShutdownGuest(ctx, web.Ref(), vcenter.Shutdown{Timeout: 200 * time.Millisecond}, vcenter.Watch{})
+	var oe *vcenter.OpError
+	if !errors.As(err, &oe) || !errors.Is(err, vcenter.ErrShutdownTimeout) || oe.Fault != "Timedout" || oe.Op != vcenter.OpShutdownGuest {
+		t.Fatalf("slow guest without fallback: %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("waited %s for a 200ms bound", d)
+	}
+	if state(web) != "poweredOn" {
+		t.Fatal("VM off before the guest finished, without a fallback")
+	}
+
+	other := mustVM(t, inv, vcenter.Selector{Path: "dc2/vm/app"})
+	var rec recorder
+	start = time.Now()
+	undo, err := c.ShutdownGuest(ctx, other.Ref(), vcenter.Shutdown{Timeout: 200 * time.Millisecond, FallbackPowerOff: true}, rec.watch())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 1400*time.Millisecond {
+		t.Fatalf("fallback waited for the guest (%s)", d)
+	}
+	if state(other) != "poweredOff" || undo.PowerState != "poweredOn" || len(rec.started) != 1 || rec.started[0].Op != vcenter.OpPowerOff {
+		t.Fatalf("fallback: state %s, undo %+v, handles %+v", state(other), undo, rec.started)
+	}
+	time.Sleep(1500 * time.Millisecond) // let the delayed shutdown tasks finish before the simulator closes
+}

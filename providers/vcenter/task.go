@@ -81,7 +81,8 @@ func (w Watch) progress(p Progress) {
 var ErrTaskGone = errors.New("task no longer known to vCenter")
 
 // Wait waits for a started task, reporting progress, and returns its result
-// (for clone and snapshot the new object's moref). It reads task state by
+// (for clone and snapshot the new object's moref). A failed task is an
+// *OpError. It reads task state by
 // polling rather than through a property-collector filter, so it keeps
 // working across a re-login and from a different process than the one that
 // started the task.
@@ -110,7 +111,7 @@ func (c *Client) Wait(ctx context.Context, h Handle, progress func(Progress)) (t
 			if info.Error == nil {
 				return nil, fmt.Errorf("task %s failed without a fault", h.Task)
 			}
-			return nil, task.Error{LocalizedMethodFault: info.Error, Description: info.Description}
+			return nil, classify(h.VM, h.Op, task.Error{LocalizedMethodFault: info.Error, Description: info.Description})
 		}
 		timer := time.NewTimer(interval)
 		select {

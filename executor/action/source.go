@@ -389,7 +389,7 @@ func (r *Runner) doneSourceFrom(ctx context.Context, step planner.Step, vm *sche
 
 // startSource checks the gate, then runs the provider operation in the
 // background and returns as soon as vCenter has a task for it (or, for a
-// guest shutdown, which has no task, as soon as it is asked for).
+// guest shutdown, which has no task, as soon as vCenter accepted it).
 func (r *Runner) startSource(ctx context.Context, step planner.Step, vm *schema.VM) (Started, error) {
 	s, err := r.readSource(ctx, vm)
 	if err != nil {
@@ -472,7 +472,8 @@ func (r *Runner) startSource(ctx context.Context, step planner.Step, vm *schema.
 	}
 	var env *Handle
 	switch {
-	case shutdown != nil && !finished:
+	case shutdown != nil && before.PowerState != string(types.VirtualMachinePowerStatePoweredOff):
+		// Asked to shut down (possibly already off by now): journal it.
 		env = &Handle{Shutdown: shutdown}
 	case h != nil:
 		env = &Handle{VCenter: h}
@@ -516,7 +517,11 @@ type inflight struct {
 // launch runs op in the background. The operation outlives the caller's
 // context on purpose: the executor's Start context ends when Start
 // returns, and the task is journaled by then.
-func (r *Runner) launch(ctx context.Context, op func(context.Context, vcenter.Watch) (vcenter.Undo, error), onBefore bool) *inflight {
+//
+// A task-based operation is announced when its task exists. A guest
+// shutdown has no task; it is announced at its first progress report,
+// which the provider makes only after vCenter accepted the request.
+func (r *Runner) launch(ctx context.Context, op func(context.Context, vcenter.Watch) (vcenter.Undo, error), taskless bool) *inflight {
 	opCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	f := &inflight{cancel: cancel, done: make(chan struct{}), announced: make(chan struct{})}
 	w := vcenter.Watch{
@@ -524,9 +529,6 @@ func (r *Runner) launch(ctx context.Context, op func(context.Context, vcenter.Wa
 			f.mu.Lock()
 			f.before = &u
 			f.mu.Unlock()
-			if onBefore {
-				f.announce.Do(func() { close(f.announced) })
-			}
 		},
 		Started: func(h vcenter.Handle) {
 			f.mu.Lock()
@@ -538,6 +540,9 @@ func (r *Runner) launch(ctx context.Context, op func(context.Context, vcenter.Wa
 			f.mu.Lock()
 			fn := f.progress
 			f.mu.Unlock()
+			if taskless {
+				f.announce.Do(func() { close(f.announced) })
+			}
 			if fn != nil {
 				fn(Progress{Percent: int(p.Percent), Message: p.State})
 			}

@@ -61,6 +61,9 @@ func faultOf(err error) types.BaseMethodFault {
 func classify(vm string, op Op, err error) *OpError {
 	var oe *OpError
 	if errors.As(err, &oe) {
+		if vm != "" {
+			oe.VM = vm // the caller may know the name, not just the moref
+		}
 		return oe
 	}
 	e := &OpError{VM: vm, Op: op, Err: err}

@@ -262,3 +262,57 @@ func (c countViews) RoundTrip(ctx context.Context, req, res soap.HasFault) error
 	}
 	return c.next.RoundTrip(ctx, req, res)
 }
+
+// flakyNetwork fails the first call of a method with a network timeout, as
+// a dropped connection to vCenter would.
+type flakyNetwork struct {
+	next   soap.RoundTripper
+	method string
+	failed bool
+	mu     sync.Mutex
+}
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+func (f *flakyNetwork) RoundTrip(ctx context.Context, req, res soap.HasFault) error {
+	f.mu.Lock()
+	fail := !f.failed && typeName(req) == "*methods."+f.method+"Body"
+	f.failed = f.failed || fail
+	f.mu.Unlock()
+	if fail {
+		return timeoutError{}
+	}
+	return f.next.RoundTrip(ctx, req, res)
+}
+
+func TestNetworkTimeoutIsRetried(t *testing.T) {
+	t.Parallel()
+	s := startSim(t, testWorld())
+	flaky := &flakyNetwork{method: "PowerOffVM_Task"}
+	c := connect(t, s, vcenter.WithTransport(func(rt soap.RoundTripper) soap.RoundTripper {
+		flaky.next = rt
+		return flaky
+	}))
+	web := mustVM(t, discover(t, c), vcenter.Selector{Name: "web01"})
+	var rec recorder
+	if _, err := c.PowerOff(context.Background(), web.Ref(), rec.watch()); err != nil {
+		t.Fatal(err)
+	}
+	if !flaky.failed || len(rec.started) != 1 {
+		t.Fatalf("timeout injected %v, tasks started %d", flaky.failed, len(rec.started))
+	}
+	var retried bool
+	for _, p := range rec.progress {
+		retried = retried || (p.Retry != nil && p.Retry.Transient && p.Retry.Fault == "")
+	}
+	if !retried {
+		t.Fatal("the timeout was not reported as a retried transient error")
+	}
+	if got := mustVM(t, discover(t, c), vcenter.Selector{MoRef: web.MoRef}); got.PowerState != "poweredOff" {
+		t.Fatalf("power state %s after retry", got.PowerState)
+	}
+}

@@ -1,0 +1,116 @@
+package action_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"cutover/executor/action"
+	"cutover/planner"
+	"cutover/providers/azure"
+	"cutover/providers/azure/azuresim"
+	"cutover/providers/vcenter"
+)
+
+// TestClosedGateSendsNothing: a step whose live gate does not hold is
+// reported by Gate and refused by Start before any request.
+func TestClosedGateSendsNothing(t *testing.T) {
+	t.Parallel()
+	rb := loadExample(t, "quickstart")
+	f := openWorld(t, rb, 0.001)
+	r, env := f.runner(t)
+	ctx := ctxT(t)
+	sim := f.w.Vaults["migrate"]
+
+	refused := func(s planner.Step, want string) {
+		t.Helper()
+		ok, reason, err := r.Gate(ctx, s)
+		if err != nil || ok || !strings.Contains(reason, want) {
+			t.Fatalf("%s: gate ok=%v reason %q err %v; want closed with %q", s.ID, ok, reason, err, want)
+		}
+		before := writes(sim.Requests())
+		st, err := r.Start(ctx, s)
+		if err == nil || st.Handle != nil {
+			t.Fatalf("%s: started through a closed gate: %s", s.ID, st.Handle)
+		}
+		if n := writes(sim.Requests()); n != before {
+			t.Fatalf("%s: %d requests sent through a closed gate", s.ID, n-before)
+		}
+		if !action.GateClosed(err) || action.Transient(err) {
+			t.Fatalf("%s: error not classified as a closed gate: %v", s.ID, err)
+		}
+		if msg := err.Error(); !strings.Contains(msg, s.VM) || !strings.Contains(msg, string(s.Kind)) || !strings.Contains(msg, want) {
+			t.Fatalf("%s: error does not name the VM, the step and the reason: %v", s.ID, msg)
+		}
+	}
+	mk := func(k planner.StepKind) planner.Step {
+		return planner.Step{ID: "vm.app01." + string(k), VM: "vm.app01", Kind: k, Gate: "allowedOperations contains " + k.Gate()}
+	}
+
+	refused(mk(planner.StepTestFailover), "no protected item")
+
+	p := f.plan(t, env)
+	for _, k := range []planner.StepKind{planner.StepEnableReplication, planner.StepWaitProtected} {
+		s := step(t, p, "vm.app01", k)
+		st, err := r.Start(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Wait(ctx, s, st.Handle, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	refused(mk(planner.StepTestCleanup), "TestFailoverCleanup")
+	refused(mk(planner.StepFailoverCommit), "Commit")
+	refused(mk(planner.StepCompleteMigration), "CompleteMigration")
+	if state, _, _ := sim.ProtectionState("app01"); state != azuresim.StateProtected {
+		t.Fatalf("refusals changed the item: %s", state)
+	}
+
+	// vCenter side: app01 is not fault tolerant.
+	ft := planner.Step{ID: "vm.app01.make_ft_primary", VM: "vm.app01", Kind: planner.StepMakeFTPrimary, Inputs: map[string]string{"primary": "DC0_C0_H1"}}
+	if ok, reason, err := r.Gate(ctx, ft); err != nil || ok || !strings.Contains(reason, "fault-tolerant") {
+		t.Fatalf("ft gate: %v %q %v", ok, reason, err)
+	}
+	if _, err := r.Start(ctx, ft); !action.GateClosed(err) {
+		t.Fatalf("make_ft_primary on a VM without FT: %v", err)
+	}
+
+	// A refusal by the service itself keeps its type and message.
+	sim.InjectFault(azuresim.Fault{Operation: "testFailover", VM: "app01", Status: 400, Code: "InvalidParameter", Message: "the test network is in another region", Times: 1})
+	_, err := r.Start(ctx, step(t, p, "vm.app01", planner.StepTestFailover))
+	var ae *azure.Error
+	if !errors.As(err, &ae) || ae.Kind != azure.KindInvalidParameter || action.Transient(err) {
+		t.Fatalf("service refusal: %v", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "vm.app01") || !strings.Contains(msg, "test_failover") || !strings.Contains(msg, "another region") {
+		t.Fatalf("error message: %s", msg)
+	}
+}
+
+func TestTransient(t *testing.T) {
+	t.Parallel()
+	wrapped := func(err error) error { return fmt.Errorf("outer: %w", &action.Error{VM: "vm.a", Step: planner.StepSnapshot, Err: err}) }
+	for _, c := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"throttled", &azure.Error{Kind: azure.KindThrottled}, true},
+		{"server error", &azure.Error{Kind: azure.KindTransient}, true},
+		{"not allowed", &azure.Error{Kind: azure.KindNotAllowed}, false},
+		{"invalid", &azure.Error{Kind: azure.KindInvalidParameter}, false},
+		{"vm busy", &vcenter.OpError{Op: vcenter.OpSnapshot, Fault: "TaskInProgress", Transient: true}, true},
+		{"bad power state", &vcenter.OpError{Op: vcenter.OpPowerOn, Fault: "InvalidPowerState"}, false},
+		{"gate", &action.GateError{Reason: "RPO too high"}, false},
+		{"plain", errors.New("boom"), false},
+	} {
+		if got := action.Transient(wrapped(c.err)); got != c.want {
+			t.Errorf("%s: Transient = %v, want %v", c.name, got, c.want)
+		}
+	}
+	if action.Transient(nil) {
+		t.Error("nil is transient")
+	}
+}

@@ -91,7 +91,9 @@ func TestClosedGateSendsNothing(t *testing.T) {
 
 func TestTransient(t *testing.T) {
 	t.Parallel()
-	wrapped := func(err error) error { return fmt.Errorf("outer: %w", &action.Error{VM: "vm.a", Step: planner.StepSnapshot, Err: err}) }
+	wrapped := func(err error) error {
+		return fmt.Errorf("outer: %w", &action.Error{VM: "vm.a", Step: planner.StepSnapshot, Err: err})
+	}
 	for _, c := range []struct {
 		name string
 		err  error

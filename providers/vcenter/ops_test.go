@@ -204,6 +204,8 @@ func TestCloneWithCustomizationAndDestroy(t *testing.T) {
 				NICs: []vcenter.NICSetting{{IP: "10.1.2.3", Netmask: "255.255.255.0", Gateways: []string{"10.1.2.1"}}, {}},
 			},
 		}, "web01-r", "10.1.2.3"},
+		{"windows settings", app, vcenter.CloneSpec{Name: "app-win", PowerOn: true,
+			Customization: &vcenter.Customization{Windows: true, Hostname: "APPWIN", Workgroup: "LAB"}}, "APPWIN", ""},
 		{"stored spec", app, vcenter.CloneSpec{Name: "app-spec", PowerOn: true, CustomizationSpecName: "linux-dhcp"}, "from-spec", ""},
 	}
 	for _, tt := range cases {

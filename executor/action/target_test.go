@@ -1,0 +1,152 @@
+package action_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"cutover/executor/action"
+	"cutover/planner"
+	"cutover/schema"
+)
+
+const sub = "aaaaaaaa-0000-0000-0000-000000000001"
+
+// webRunbook names its target resources by bare name and maps one disk.
+const webRunbook = `
+vcenter "dc1" {
+  url      = "https://vc.example/sdk"
+  username = "administrator@vsphere.local"
+}
+
+azure "az" {
+  subscription_id = "` + sub + `"
+  vault           = "/subscriptions/` + sub + `/resourceGroups/mig-rg/providers/Microsoft.RecoveryServices/vaults/vault-1"
+  appliance       = "appliance-01"
+}
+
+vm "web01" {
+  stage = "replicating"
+  replication {
+    policy              = "24-hour-replication-policy"
+    run_as_account      = "vcenter-runas"
+    disk_type           = "Standard_LRS"
+    log_storage_account = "cachesa"
+  }
+  target {
+    name             = "web01-az"
+    resource_group   = "web-rg"
+    network          = "web-vnet"
+    subnet           = "front"
+    availability_set = "web-as"
+    size             = "Standard_D2s_v5"
+    vm_tags          = { wave = "1" }
+    disk {
+      id   = "6000C290-0001-0001-0000-000000000000"
+      type = "Premium_LRS"
+    }
+  }
+}
+`
+
+func loadWeb(t *testing.T) *schema.Runbook {
+	t.Helper()
+	rb, diags := schema.LoadSources(t.TempDir(), map[string][]byte{"main.hcl": []byte(webRunbook)}, schema.Options{
+		LookupEnv: func(string) (string, bool) { return "", false },
+	})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	return rb
+}
+
+// TestEnableThenUpdate checks the enable input built from the runbook
+// (bare names expanded to IDs, policy and run-as account resolved, the
+// mapped disk overriding the default) and an update planned from drift.
+func TestEnableThenUpdate(t *testing.T) {
+	t.Parallel()
+	rb := loadWeb(t)
+	f := openWorld(t, rb, 0.001)
+	r, env := f.runner(t)
+	ctx := ctxT(t)
+	az := env.Azures["az"]
+
+	p := f.plan(t, env)
+	enable := step(t, p, "vm.web01", planner.StepEnableReplication)
+	st, err := r.Start(ctx, enable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Wait(ctx, enable, st.Handle, nil); err != nil {
+		t.Fatal(err)
+	}
+	var h action.Handle
+	if err := json.Unmarshal(st.Handle, &h); err != nil || h.Azure == nil {
+		t.Fatalf("enable handle %s", st.Handle)
+	}
+	it, err := az.GetProtectedItem(ctx, h.Azure.Item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rg := "/subscriptions/" + sub + "/resourceGroups/web-rg"
+	tg := it.Target
+	for _, c := range []struct{ name, got, want string }{
+		{"vm name", tg.VMName, "web01-az"},
+		{"resource group", tg.ResourceGroupID, rg},
+		{"network", tg.NetworkID, rg + "/providers/Microsoft.Network/virtualNetworks/web-vnet"},
+		{"subnet", tg.Subnet, "front"},
+		{"availability set", tg.AvailabilitySetID, rg + "/providers/Microsoft.Compute/availabilitySets/web-as"},
+		{"size", tg.VMSize, "Standard_D2s_v5"},
+		{"tag", tg.Tags["wave"], "1"},
+		{"policy", it.PolicyName, "24-hour-replication-policy"},
+	} {
+		if !strings.EqualFold(c.got, c.want) {
+			t.Errorf("%s = %q, want %q", c.name, c.got, c.want)
+		}
+	}
+	if it.RunAsAccountID == "" {
+		t.Error("no run-as account sent")
+	}
+	if len(tg.Disks) != 2 {
+		t.Fatalf("disks %+v, want both", tg.Disks)
+	}
+	for _, d := range tg.Disks {
+		want := "Standard_LRS"
+		if strings.EqualFold(d.ID, "6000C290-0001-0001-0000-000000000000") {
+			want = "Premium_LRS"
+		}
+		if d.Type != want || d.LogStorageAccountID != rg+"/providers/Microsoft.Storage/storageAccounts/cachesa" {
+			t.Errorf("disk %s: %s %s", d.ID, d.Type, d.LogStorageAccountID)
+		}
+	}
+
+	// Change the runbook: a bigger size and another subnet.
+	vm := vmOf(t, rb, "vm.web01")
+	vm.Target.Size, vm.Target.Subnet = "Standard_D4s_v5", "back"
+	p = f.plan(t, env)
+	up := step(t, p, "vm.web01", planner.StepUpdateReplication)
+	if done, err := r.Done(ctx, up); err != nil || done {
+		t.Fatalf("update done before start (%v)", err)
+	}
+	st, err = r.Start(ctx, up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before action.TargetBefore
+	if err := json.Unmarshal(st.Before, &before); err != nil || before.Settings["target.size"] != "Standard_D2s_v5" || before.Settings["target.subnet"] != "front" {
+		t.Fatalf("update before-image %s (%v)", st.Before, err)
+	}
+	if err := r.Wait(ctx, up, st.Handle, nil); err != nil {
+		t.Fatal(err)
+	}
+	if done, err := r.Done(ctx, up); err != nil || !done {
+		t.Fatalf("update not done after wait (%v)", err)
+	}
+	it, err = az.GetProtectedItem(ctx, h.Azure.Item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.Target.VMSize != "Standard_D4s_v5" || it.Target.Subnet != "back" {
+		t.Fatalf("after update: size %s subnet %s", it.Target.VMSize, it.Target.Subnet)
+	}
+}

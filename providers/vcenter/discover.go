@@ -15,7 +15,7 @@ import (
 // planner diffs and nothing else (config.hardware.device is the expensive
 // one, and the only way to see disks and NICs).
 var vmProperties = []string{
-	"name", "parent", "resourcePool", "datastore",
+	"name", "parent", "parentVApp", "resourcePool", "datastore",
 	"runtime.host", "runtime.powerState", "runtime.faultToleranceState",
 	"config.uuid", "config.instanceUuid", "config.template", "config.changeVersion",
 	"config.guestId", "config.guestFullName", "config.hardware.device", "config.ftInfo",
@@ -132,8 +132,11 @@ func (c *Client) buildInventory(contents []types.ObjectContent) (*Inventory, err
 			m := v.(mo.VirtualMachine)
 			vms = append(vms, m)
 			parent := ""
-			if m.Parent != nil {
+			switch {
+			case m.Parent != nil:
 				parent = m.Parent.Value
+			case m.ParentVApp != nil: // VMs inside a vApp have no folder
+				parent = m.ParentVApp.Value
 			}
 			nodes[oc.Obj.Value] = node{kind: "VirtualMachine", name: m.Name, parent: parent}
 			continue

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -117,8 +118,8 @@ func vmSteps(vm *schema.VM, live Live) ([]Step, LiveStage, error) {
 
 	if stage == LiveTested {
 		powered := live.Source != nil && live.Source.PowerState == "poweredOn"
-		if vm.Source.SnapshotBeforeCutover {
-			c.add(Step{Kind: StepSnapshot, Inputs: map[string]string{"name": shown(vm, "target.name", "cutover-"+vm.Target.Name)}})
+		if name := SnapshotName(vm); vm.Source.SnapshotBeforeCutover && (live.Source == nil || !slices.Contains(live.Source.Snapshots, name)) {
+			c.add(Step{Kind: StepSnapshot, Inputs: map[string]string{"name": shown(vm, "target.name", name)}})
 		}
 		if vm.Source.Shutdown != schema.ShutdownNone && powered {
 			c.add(Step{Kind: StepShutdown,
@@ -145,6 +146,9 @@ func vmSteps(vm *schema.VM, live Live) ([]Step, LiveStage, error) {
 	}
 	return c.steps, stage, nil
 }
+
+// SnapshotName is the name of the snapshot taken before cutover.
+func SnapshotName(vm *schema.VM) string { return "cutover-" + vm.Target.Name }
 
 // prepare adds source-side preparation: relocation, FT primary and the
 // rehearsal clone. Relocation and FT run before the shutdown, so they join

@@ -36,6 +36,8 @@ type LiveSource struct {
 	FTPrimary string
 	// RehearsalExists is set when the rehearsal clone is already there.
 	RehearsalExists bool
+	// Snapshots are the names in the VM's snapshot tree.
+	Snapshots []string
 }
 
 // LiveItem is the ASR side of a VM.

@@ -20,10 +20,15 @@ type Plan struct {
 	RunbookHash   string `json:"runbook_hash"`
 	// Variables holds the values used, sensitive ones left out.
 	Variables map[string]string `json:"variables,omitempty"`
-	CreatedAt time.Time         `json:"created_at"`
-	ExpiresAt time.Time         `json:"expires_at"`
-	Windows   []WindowInfo      `json:"windows,omitempty"`
-	VMs       []VMPlan          `json:"vms"`
+	// RunbookDir is the runbook directory relative to the plan file's
+	// directory, so apply finds it wherever the repository is checked out.
+	RunbookDir string `json:"runbook_dir,omitempty"`
+	// Simulated plans were made against the --sim world and apply to it.
+	Simulated bool         `json:"simulated,omitempty"`
+	CreatedAt time.Time    `json:"created_at"`
+	ExpiresAt time.Time    `json:"expires_at"`
+	Windows   []WindowInfo `json:"windows,omitempty"`
+	VMs       []VMPlan     `json:"vms"`
 	// Steps are in a topological order of the DAG.
 	Steps []Step `json:"steps"`
 }

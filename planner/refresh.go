@@ -165,6 +165,7 @@ func liveSource(inv *vcenter.Inventory, v *vcenter.VM, vm *schema.VM) *LiveSourc
 		Host: path(v.Host), ResourcePool: path(v.Pool), Folder: path(v.Folder),
 		ChangeVersion: v.ChangeVersion,
 	}
+	s.Snapshots = snapshotNames(v.Snapshots, nil)
 	if len(v.Datastores) > 0 {
 		s.Datastore = path(v.Datastores[0])
 	}
@@ -185,6 +186,14 @@ func liveSource(inv *vcenter.Inventory, v *vcenter.VM, vm *schema.VM) *LiveSourc
 		}
 	}
 	return s
+}
+
+func snapshotNames(tree []vcenter.Snapshot, out []string) []string {
+	for _, s := range tree {
+		out = append(out, s.Name)
+		out = snapshotNames(s.Children, out)
+	}
+	return out
 }
 
 // azureIndex finds machines and items without scanning per VM.

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 
 	"cutover/planner"
 	"cutover/providers/azure"
@@ -14,9 +16,11 @@ import (
 
 // session holds the live connections of one command.
 type session struct {
-	sources planner.Sources
-	world   *simworld.World
-	closers []func()
+	sources  planner.Sources
+	vcenters map[string]*vcenter.Client
+	azures   map[string]*azure.Client
+	world    *simworld.World
+	closers  []func()
 }
 
 func (s *session) Close() {
@@ -32,12 +36,15 @@ func simDir(rb *schema.Runbook) string { return filepath.Join(rb.Dir, ".cutover"
 // simulated world's when sim is set. The same provider code runs in both
 // cases; only the endpoints and credentials differ.
 func connect(ctx context.Context, rb *schema.Runbook, sim bool) (*session, error) {
-	s := &session{sources: planner.Sources{VCenters: map[string]planner.VCenterReader{}, Azures: map[string]planner.AzureReader{}}}
+	s := &session{
+		sources:  planner.Sources{VCenters: map[string]planner.VCenterReader{}, Azures: map[string]planner.AzureReader{}},
+		vcenters: map[string]*vcenter.Client{}, azures: map[string]*azure.Client{},
+	}
 	vcs := map[string]vcenter.Config{}
 	azs := map[string]azure.Config{}
 	var azOpts *azure.Options
 	if sim {
-		w, err := simworld.Open(ctx, rb, simDir(rb), simworld.Options{})
+		w, err := simworld.Open(ctx, rb, simDir(rb), simworld.Options{TimeScale: simTimeScale()})
 		if err != nil {
 			return nil, fmt.Errorf("simulated world: %w", err)
 		}
@@ -67,6 +74,7 @@ func connect(ctx context.Context, rb *schema.Runbook, sim bool) (*session, error
 		}
 		s.closers = append(s.closers, func() { _ = c.Close(context.Background()) })
 		s.sources.VCenters[name] = c
+		s.vcenters[name] = c
 	}
 	for name, cfg := range azs {
 		c, err := azure.New(cfg, azOpts)
@@ -75,8 +83,20 @@ func connect(ctx context.Context, rb *schema.Runbook, sim bool) (*session, error
 			return nil, fmt.Errorf("azure %q: %w", name, err)
 		}
 		s.sources.Azures[name] = c
+		s.azures[name] = c
 	}
 	return s, nil
+}
+
+// SimTimeScaleEnv scales the simulated vault's job durations: 1 is
+// seconds-long jobs, the default 0.2 runs the quickstart in seconds.
+const SimTimeScaleEnv = "CUTOVER_SIM_TIMESCALE"
+
+func simTimeScale() float64 {
+	if v, err := strconv.ParseFloat(os.Getenv(SimTimeScaleEnv), 64); err == nil && v > 0 {
+		return v
+	}
+	return 0.2
 }
 
 func caPath(rb *schema.Runbook, p string) string {

@@ -94,6 +94,7 @@ state; 'cutover apply' executes the plan with durable checkpoints.`,
 		newPlanCommand(g),
 		newShowCommand(g),
 		newStatusCommand(g),
+		newApplyCommand(g, stdin),
 	)
 	for _, s := range notBuilt {
 		root.AddCommand(newNotBuiltCommand(s))

@@ -13,7 +13,6 @@ type notBuiltCommand struct {
 }
 
 var notBuilt = []notBuiltCommand{
-	{"apply [PLAN|DIR]", "Apply a saved plan with checkpoints, resume and maintenance windows"},
 	{"rollback [DIR]", "Build the inverse plan of what was applied"},
 	{"force-unlock LOCK_ID", "Release a state lock left by an interrupted apply"},
 	{"sim", "Serve the simulated vCenter and Azure world"},

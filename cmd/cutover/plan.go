@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -69,7 +70,7 @@ Exit status: 0 no changes, 1 error, 2 changes present (with --detailed-exitcode)
 				return err
 			}
 			if out != "" {
-				if err := planfile.Save(out, p); err != nil {
+				if err := savePlan(out, rb, p); err != nil {
 					return fmt.Errorf("saving the plan: %w", err)
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "Saved the plan to %s. Apply exactly this plan with: cutover apply %s\n", out, out)
@@ -104,6 +105,7 @@ func makePlan(ctx context.Context, errOut io.Writer, rb *schema.Runbook, sim boo
 		return nil, err
 	}
 	p, more := planner.Build(rb, snap.Live, planner.Options{Now: time.Now(), ToolVersion: currentVersion().Version, Targets: targets})
+	p.Simulated = sim
 	problems = append(problems, more...)
 	if len(problems) > 0 {
 		for _, pr := range problems {
@@ -112,6 +114,23 @@ func makePlan(ctx context.Context, errOut io.Writer, rb *schema.Runbook, sim boo
 		return nil, exitCodeError{exitError}
 	}
 	return p, nil
+}
+
+// savePlan records where the runbook is, relative to the plan file, and
+// saves the plan.
+func savePlan(path string, rb *schema.Runbook, p *planner.Plan) error {
+	planDir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	rbDir, err := filepath.Abs(rb.Dir)
+	if err != nil {
+		return err
+	}
+	if rel, err := filepath.Rel(planDir, rbDir); err == nil {
+		p.RunbookDir = filepath.ToSlash(rel)
+	}
+	return planfile.Save(path, p)
 }
 
 func colorFor(w io.Writer, noColor bool) bool {

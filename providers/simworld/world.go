@@ -32,6 +32,7 @@ type World struct {
 	VCenter *vcentersim.Sim
 	Vaults  map[string]*azuresim.Sim
 	servers []*azuresim.Server
+	desc    vcentersim.World
 	// VCenterConfigs and AzureConfigs connect the real providers to the
 	// simulators, keyed by runbook block name.
 	VCenterConfigs map[string]vcenter.Config
@@ -66,9 +67,14 @@ func Open(ctx context.Context, rb *schema.Runbook, dir string, opts Options) (*W
 	if err != nil {
 		return nil, err
 	}
+	w.desc = world
 	w.VCenter, err = vcentersim.Start(ctx, world)
 	if err != nil {
 		return nil, fmt.Errorf("simulated vCenter: %w", err)
+	}
+	if err := w.pinChangeVersions(); err != nil {
+		w.Close()
+		return nil, err
 	}
 	for _, vc := range rb.VCenters {
 		w.VCenterConfigs[vc.Name] = vcenter.Config{

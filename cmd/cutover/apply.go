@@ -1,0 +1,339 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/cobra"
+
+	"cutover/executor"
+	"cutover/executor/action"
+	"cutover/executor/journal"
+	"cutover/planner"
+	"cutover/planner/planfile"
+	"cutover/planner/render"
+	"cutover/schema"
+)
+
+// exitWindowClosed means: nothing failed, but disruptive steps wait for
+// their window; run apply again (or with --wait-for-window) to resume.
+const exitWindowClosed = 3
+
+func newApplyCommand(g *globals, stdin io.Reader) *cobra.Command {
+	var (
+		autoApprove   bool
+		parallelism   int
+		waitForWindow bool
+		sim           bool
+		asJSON        bool
+		expectDigest  string
+		gateTimeout   time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "apply [PLAN|DIR]",
+		Short: "Apply a saved plan (or plan and apply a runbook) with checkpoints and resume",
+		Long: `Apply executes a plan. Given a saved plan file it applies exactly that plan,
+after checking that it has not expired, comes from the same runbook and that
+the VMs it read have not changed since (a resumed apply tolerates the
+changes it made itself). Given a runbook directory it plans, shows the plan
+and asks for confirmation (--auto-approve skips it; without a terminal it
+refuses instead of asking).
+
+Every step is journaled under DIR/.cutover; running apply again after any
+interruption resumes the same plan. Disruptive steps run only inside their
+maintenance window.
+
+Exit status: 0 done, 1 a step failed or an error, 3 resumable: disruptive
+steps wait for their window.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			target := runbookDir(args)
+			st, err := os.Stat(target)
+			if err != nil {
+				return usageError{err}
+			}
+			var (
+				p      *planner.Plan
+				rb     *schema.Runbook
+				planID string
+			)
+			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			if st.Mode().IsRegular() {
+				var digest string
+				p, digest, err = planfile.Load(target)
+				if err != nil {
+					return err
+				}
+				if expectDigest != "" && !strings.EqualFold(expectDigest, digest) {
+					return fmt.Errorf("the plan's digest is %s, not the approved %s; refusing to apply", digest, expectDigest)
+				}
+				planID = digest
+				rb, err = loadRunbook(g, errOut, filepath.Join(filepath.Dir(target), filepath.FromSlash(p.RunbookDir)))
+				if err != nil {
+					return err
+				}
+				sim = sim || p.Simulated
+			} else {
+				rb, err = loadRunbook(g, errOut, target)
+				if err != nil {
+					return err
+				}
+				p, err = makePlan(ctx, errOut, rb, sim, nil)
+				if err != nil {
+					return err
+				}
+				if err := render.Human(out, p, render.HumanOptions{Color: colorFor(out, g.noColor)}); err != nil {
+					return err
+				}
+				if !p.HasChanges() {
+					return nil
+				}
+				if !autoApprove {
+					if err := confirm(stdin, out); err != nil {
+						return err
+					}
+				}
+				b, err := planfile.Encode(p)
+				if err != nil {
+					return err
+				}
+				planID = planfile.Digest(b)
+			}
+			return runApply(ctx, g, out, errOut, rb, p, planID, sim, applyOptions{
+				parallelism: parallelism, waitForWindow: waitForWindow, asJSON: asJSON, gateTimeout: gateTimeout,
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&autoApprove, "auto-approve", false, "apply without asking")
+	f.IntVar(&parallelism, "parallelism", 10, "run at most this many steps at once")
+	f.BoolVar(&waitForWindow, "wait-for-window", false, "wait for a closed maintenance window to open instead of exiting 3")
+	f.BoolVar(&sim, "sim", false, "apply to the simulated world in DIR/.cutover/sim")
+	f.BoolVar(&asJSON, "json", false, "report progress as one JSON event per line")
+	f.StringVar(&expectDigest, "expect-digest", "", "refuse a plan file whose SHA-256 differs (see show --digest)")
+	f.DurationVar(&gateTimeout, "gate-timeout", 2*time.Hour, "give up on a step whose live gate stays closed this long")
+	return cmd
+}
+
+type applyOptions struct {
+	parallelism   int
+	waitForWindow bool
+	asJSON        bool
+	gateTimeout   time.Duration
+}
+
+func loadRunbook(g *globals, errOut io.Writer, dir string) (*schema.Runbook, error) {
+	rb, diags := schema.LoadDir(dir, g.loadOptions())
+	if diags.HasErrors() {
+		var files map[string]*hcl.File
+		if rb != nil {
+			files = rb.Files
+		}
+		writeDiagnostics(errOut, files, diags, g.noColor)
+		return nil, exitCodeError{exitError}
+	}
+	return rb, nil
+}
+
+// confirm asks for "yes" on a terminal and refuses without one: a job with
+// no one to ask must say --auto-approve.
+func confirm(stdin io.Reader, out io.Writer) error {
+	f, ok := stdin.(*os.File)
+	if !ok || !isTerminal(f) {
+		return errors.New("no terminal to confirm on; review the plan and pass --auto-approve, or apply a saved plan file")
+	}
+	fmt.Fprint(out, "\nApply this plan? Only 'yes' is accepted: ")
+	line, _ := bufio.NewReader(stdin).ReadString('\n')
+	if strings.TrimSpace(line) != "yes" {
+		return errors.New("apply cancelled")
+	}
+	return nil
+}
+
+func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema.Runbook, p *planner.Plan, planID string, sim bool, o applyOptions) error {
+	if p.RunbookHash != rb.Hash {
+		return &planfile.RunbookError{Plan: p.RunbookHash, Runbook: rb.Hash}
+	}
+	s, err := connect(ctx, rb, sim)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+
+	store, err := journal.OpenFile(filepath.Join(rb.Dir, journal.DefaultDir), "state")
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	// A resumed apply changed some VMs itself: those are exempt from the
+	// staleness check, every other VM must be as the plan saw it.
+	rep, err := store.Replay(ctx)
+	if err != nil {
+		return err
+	}
+	touched := map[string]bool{}
+	for _, r := range rep.Records {
+		if r.PlanID == planID && r.StepID != "" {
+			touched[vmOfStep(p, r.StepID)] = true
+		}
+	}
+	snap, problems, err := planner.Refresh(ctx, rb, s.sources)
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		for _, pr := range problems {
+			fmt.Fprintf(errOut, "Error: %s\n", pr.Error())
+		}
+		return exitCodeError{exitError}
+	}
+	checked := *p
+	checked.VMs = nil
+	for _, vm := range p.VMs {
+		if !touched[vm.Address] {
+			checked.VMs = append(checked.VMs, vm)
+		}
+	}
+	if err := planfile.Check(&checked, rb.Hash, time.Now(), snap.Live); err != nil {
+		return err
+	}
+
+	runner, err := action.NewRunner(action.Env{Runbook: rb, VCenters: s.vcenters, Azures: s.azures})
+	if err != nil {
+		return err
+	}
+	defer runner.Close()
+	ex, err := executor.New(executor.Config{
+		Plan: p, PlanID: planID, Store: store, Actions: actions{runner},
+		Reporter: newLineReporter(out, o.asJSON), Parallelism: o.parallelism,
+		WaitForWindow: o.waitForWindow, GateTimeout: o.gateTimeout, GatePoll: gatePoll(sim),
+	})
+	if err != nil {
+		return err
+	}
+	res, err := ex.Run(ctx)
+	if s.world != nil {
+		if perr := s.world.Persist(context.WithoutCancel(ctx)); perr != nil {
+			fmt.Fprintf(errOut, "Warning: the simulated vCenter's state was not saved: %v\n", perr)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nApply: %d succeeded, %d already done, %d failed, %d blocked by a failure, %d pending.\n",
+		len(res.Succeeded), len(res.Skipped), len(res.Failed), len(res.Blocked), len(res.Pending))
+	for _, f := range res.Failed {
+		fmt.Fprintf(errOut, "Error: %v\n", f.Err)
+	}
+	switch {
+	case ctx.Err() != nil:
+		fmt.Fprintln(errOut, "Interrupted. Run apply again to resume: finished steps are skipped and running ones re-attached.")
+		return exitCodeError{exitError}
+	case len(res.Failed) > 0:
+		fmt.Fprintln(errOut, "Fix the cause and run apply again: finished steps are skipped.")
+		return exitCodeError{exitError}
+	case res.WindowClosed:
+		fmt.Fprintln(out, "Disruptive steps wait for their maintenance window. Run apply again inside it, or with --wait-for-window.")
+		return exitCodeError{exitWindowClosed}
+	}
+	return nil
+}
+
+func gatePoll(sim bool) time.Duration {
+	if sim {
+		return 200 * time.Millisecond
+	}
+	return 30 * time.Second
+}
+
+func vmOfStep(p *planner.Plan, id string) string {
+	for _, s := range p.Steps {
+		if s.ID == id {
+			return s.VM
+		}
+	}
+	return ""
+}
+
+// actions adapts the action runner to the executor's interface.
+type actions struct{ r *action.Runner }
+
+func (a actions) Start(ctx context.Context, s planner.Step) (executor.Started, error) {
+	st, err := a.r.Start(ctx, s)
+	return executor.Started{Handle: st.Handle, Before: st.Before}, err
+}
+
+func (a actions) Wait(ctx context.Context, s planner.Step, h json.RawMessage, progress func(int, string)) error {
+	return a.r.Wait(ctx, s, h, func(p action.Progress) { progress(p.Percent, p.Message) })
+}
+
+func (a actions) Done(ctx context.Context, s planner.Step) (bool, error) { return a.r.Done(ctx, s) }
+
+func (a actions) Gate(ctx context.Context, s planner.Step) (bool, string, error) {
+	return a.r.Gate(ctx, s)
+}
+
+func (a actions) Transient(err error) bool { return action.Transient(err) }
+
+// lineReporter prints one timestamped line per event, or one JSON object
+// per line for CI.
+type lineReporter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	asJSON bool
+	last   map[string]int
+}
+
+func newLineReporter(w io.Writer, asJSON bool) *lineReporter {
+	return &lineReporter{w: w, asJSON: asJSON, last: map[string]int{}}
+}
+
+func (l *lineReporter) Report(e executor.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.asJSON {
+		b, _ := json.Marshal(e)
+		fmt.Fprintf(l.w, "%s\n", b)
+		return
+	}
+	if e.Kind == executor.EventStepProgress {
+		// Print progress only when it moved by ten points.
+		if e.Percent < 0 || e.Percent/10 == l.last[e.Step]/10 && l.last[e.Step] != 0 {
+			return
+		}
+		l.last[e.Step] = e.Percent
+	}
+	ts := e.Time.UTC().Format("15:04:05")
+	switch e.Kind {
+	case executor.EventRunStarted, executor.EventRunFinished:
+		fmt.Fprintf(l.w, "%s %s: %s\n", ts, strings.ReplaceAll(string(e.Kind), "_", " "), e.Message)
+	case executor.EventStepProgress:
+		fmt.Fprintf(l.w, "%s %s: %d%% %s\n", ts, e.Step, e.Percent, e.Message)
+	case executor.EventStepFailed, executor.EventStepRetrying:
+		fmt.Fprintf(l.w, "%s %s: %s: %s\n", ts, e.Step, strings.TrimPrefix(string(e.Kind), "step_"), e.Error)
+	default:
+		msg := strings.TrimPrefix(string(e.Kind), "step_")
+		if e.Message != "" {
+			msg += " (" + e.Message + ")"
+		}
+		if e.Duration > 0 {
+			msg += fmt.Sprintf(" after %s", e.Duration.Round(time.Millisecond))
+		}
+		fmt.Fprintf(l.w, "%s %s: %s\n", ts, e.Step, msg)
+	}
+}

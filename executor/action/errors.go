@@ -19,6 +19,12 @@ type Error struct {
 	Err  error
 }
 
+var (
+	_ error = (*Error)(nil)
+	_ error = (*GateError)(nil)
+)
+
+// Error renders "<vm address>: <step kind>: <cause>".
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s: %v", e.VM, e.Step, e.Err) }
 
 // Unwrap exposes the cause.
@@ -32,6 +38,7 @@ type GateError struct {
 	Reason string
 }
 
+// Error says that nothing was sent, and why.
 func (e *GateError) Error() string {
 	if e.Gate == "" {
 		return "refused before sending: " + e.Reason
@@ -46,7 +53,8 @@ var ErrOutcomeUnknown = errors.New("the operation's outcome is unknown")
 
 // Transient reports whether retrying the step later may succeed:
 // throttling, server errors and busy objects. A closed gate is not
-// transient (ask Gate again instead), nor is a cancelled context.
+// transient (ask Gate again instead), nor is a cancelled context, nor
+// ErrOutcomeUnknown (ask Done instead).
 func Transient(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false

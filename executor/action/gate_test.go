@@ -116,3 +116,32 @@ func TestTransient(t *testing.T) {
 		t.Error("nil is transient")
 	}
 }
+
+// TestRefusals needs no world: an unknown VM, a handle this package did not
+// write and a runbook VM without a connection are errors, not silent
+// successes.
+func TestRefusals(t *testing.T) {
+	t.Parallel()
+	rb := loadExample(t, "quickstart")
+	ctx := ctxT(t)
+	if _, err := action.NewRunner(action.Env{Runbook: rb, VCenters: map[string]*vcenter.Client{"dc1": nil}}); err == nil || !strings.Contains(err.Error(), `azure "migrate"`) {
+		t.Fatalf("runner without a vault connection: %v", err)
+	}
+	r, err := action.NewRunner(action.Env{Runbook: rb,
+		VCenters: map[string]*vcenter.Client{"dc1": nil}, Azures: map[string]*azure.Client{"migrate": nil}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := planner.Step{ID: "vm.db01.snapshot", VM: "vm.db01", Kind: planner.StepSnapshot}
+	err = r.Wait(ctx, snap, []byte(`{"task":"task-1","op":"snapshot"}`), nil)
+	if err == nil || !strings.Contains(err.Error(), "not one this package wrote") || !strings.Contains(err.Error(), "vm.db01: snapshot") {
+		t.Fatalf("foreign handle: %v", err)
+	}
+	ghost := planner.Step{ID: "vm.ghost.snapshot", VM: "vm.ghost", Kind: planner.StepSnapshot}
+	if _, err := r.Start(ctx, ghost); err == nil || !strings.Contains(err.Error(), "vm.ghost") {
+		t.Fatalf("unknown VM: %v", err)
+	}
+	if _, err := r.Done(ctx, ghost); err == nil {
+		t.Fatal("Done of an unknown VM succeeded")
+	}
+}

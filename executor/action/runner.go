@@ -26,10 +26,10 @@ type Env struct {
 type Started struct {
 	// Handle is the serializable operation handle (a Handle envelope); nil
 	// when the step sent no request, because its effect was already there.
-	Handle json.RawMessage
+	Handle json.RawMessage `json:"handle,omitempty"`
 	// Before is the before-image the step's inverse needs (SourceBefore for
 	// vCenter steps, TargetBefore for ASR steps); nil when it needs none.
-	Before json.RawMessage
+	Before json.RawMessage `json:"before,omitempty"`
 }
 
 // Progress is one observation of a running step.
@@ -164,6 +164,11 @@ func (r *Runner) Wait(ctx context.Context, step planner.Step, handle json.RawMes
 	if len(handle) > 0 && string(handle) != "null" {
 		if err := json.Unmarshal(handle, &h); err != nil {
 			return wrap(step, fmt.Errorf("reading handle: %w", err))
+		}
+		if h == (Handle{}) {
+			// Waiting on nothing would report success for an operation
+			// nobody followed.
+			return wrap(step, fmt.Errorf("handle %.80s is not one this package wrote", handle))
 		}
 	}
 	if progress == nil {

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestApplyRefusesStalePlan plans the quickstart against the simulated
+// world, powers one VM off in that world behind the plan's back, and
+// checks that apply refuses the plan naming that VM; a fresh plan of the
+// same world applies.
+func TestApplyRefusesStalePlan(t *testing.T) {
+	t.Setenv(SimTimeScaleEnv, "0.001")
+	dir := copyExample(t, "quickstart")
+	planPath := filepath.Join(t.TempDir(), "q.plan")
+	if code, out, errOut := runCLI(t, "plan", dir, "--sim", "--out", planPath); code != 0 {
+		t.Fatalf("plan: exit %d %s %s", code, out, errOut)
+	}
+
+	worldFile := filepath.Join(dir, ".cutover", "sim", "vcenter.json")
+	b, err := os.ReadFile(worldFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var world map[string]any
+	if err := json.Unmarshal(b, &world); err != nil {
+		t.Fatal(err)
+	}
+	for _, vm := range world["datacenters"].([]any)[0].(map[string]any)["vms"].([]any) {
+		if m := vm.(map[string]any); m["name"] == "app02" {
+			m["powerState"] = "poweredOff"
+		}
+	}
+	b, _ = json.Marshal(world)
+	if err := os.WriteFile(worldFile, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errOut := runCLI(t, "apply", planPath)
+	if code != 1 || !strings.Contains(errOut, "stale") || !strings.Contains(errOut, "vm.app02") ||
+		!strings.Contains(errOut, `power_state "poweredOn" -> "poweredOff"`) || strings.Contains(errOut, "vm.app01") {
+		t.Fatalf("stale plan: exit %d\n%s%s", code, out, errOut)
+	}
+	if strings.Contains(out, "started") {
+		t.Fatalf("a stale plan started steps:\n%s", out)
+	}
+
+	// Plan again: the new plan matches the world and applies (up to the
+	// window, which is closed: exit 3, resumable).
+	if code, _, errOut := runCLI(t, "plan", dir, "--sim", "--out", planPath); code != 0 {
+		t.Fatalf("replan: %d %s", code, errOut)
+	}
+	code, out, errOut = runCLI(t, "apply", planPath)
+	if code != exitWindowClosed || !strings.Contains(out, "vm.app01.enable_replication: succeeded") {
+		t.Fatalf("fresh plan: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// Resume: everything done is skipped, nothing is started twice.
+	code, out, _ = runCLI(t, "apply", planPath)
+	if code != exitWindowClosed || strings.Contains(out, ": started") || !strings.Contains(out, "already done") {
+		t.Fatalf("resume: exit %d\n%s", code, out)
+	}
+
+	code, out, _ = runCLI(t, "apply", planPath, "--expect-digest", strings.Repeat("0", 64))
+	if code != 1 {
+		t.Fatalf("--expect-digest with the wrong digest: exit %d %s", code, out)
+	}
+}
+
+func TestApplyDirRefusesWithoutTerminal(t *testing.T) {
+	t.Setenv(SimTimeScaleEnv, "0.001")
+	dir := copyExample(t, "quickstart")
+	code, _, errOut := runCLI(t, "apply", dir, "--sim")
+	if code != 1 || !strings.Contains(errOut, "--auto-approve") {
+		t.Fatalf("exit %d %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".cutover", "state.journal")); err == nil {
+		t.Fatal("an unconfirmed apply journaled something")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"cutover/executor/action"
 	"cutover/planner"
@@ -67,6 +68,27 @@ func TestClosedGateSendsNothing(t *testing.T) {
 	if state, _, _ := sim.ProtectionState("app01"); state != azuresim.StateProtected {
 		t.Fatalf("refusals changed the item: %s", state)
 	}
+
+	// The RPO bound: open with a generous max_rpo, closed once the last
+	// recovery point is older than a tight one.
+	uf := mk(planner.StepUnplannedFailover)
+	vm := vmOf(t, rb, "vm.app01")
+	vm.Replication.MaxRPO = "1h"
+	if ok, reason, err := r.Gate(ctx, uf); err != nil || !ok {
+		t.Fatalf("failover gate with max_rpo 1h: %q %v", reason, err)
+	}
+	vm.Replication.MaxRPO = "500ms"
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		ok, _, err := r.Gate(ctx, uf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok || time.Now().After(deadline) {
+			break
+		}
+	}
+	refused(uf, "exceeds max_rpo 500ms")
+	vm.Replication.MaxRPO = ""
 
 	// vCenter side: app01 is not fault tolerant.
 	ft := planner.Step{ID: "vm.app01.make_ft_primary", VM: "vm.app01", Kind: planner.StepMakeFTPrimary, Inputs: map[string]string{"primary": "DC0_C0_H1"}}

@@ -14,6 +14,12 @@ const sub = "aaaaaaaa-0000-0000-0000-000000000001"
 
 // webRunbook names its target resources by bare name and maps one disk.
 const webRunbook = `
+variable "size" {
+  type      = string
+  default   = "Standard_D2s_v5"
+  sensitive = true
+}
+
 vcenter "dc1" {
   url      = "https://vc.example/sdk"
   username = "administrator@vsphere.local"
@@ -39,7 +45,7 @@ vm "web01" {
     network          = "web-vnet"
     subnet           = "front"
     availability_set = "web-as"
-    size             = "Standard_D2s_v5"
+    size             = var.size
     vm_tags          = { wave = "1" }
     disk {
       id   = "6000C290-0001-0001-0000-000000000000"
@@ -125,6 +131,11 @@ func TestEnableThenUpdate(t *testing.T) {
 	vm.Target.Size, vm.Target.Subnet = "Standard_D4s_v5", "back"
 	p = f.plan(t, env)
 	up := step(t, p, "vm.web01", planner.StepUpdateReplication)
+	for _, c := range up.Changes {
+		if c.Attribute == "target.size" && (!c.Sensitive || c.New != "(sensitive)") {
+			t.Fatalf("the plan shows a sensitive size: %+v", c)
+		}
+	}
 	if done, err := r.Done(ctx, up); err != nil || done {
 		t.Fatalf("update done before start (%v)", err)
 	}
@@ -133,8 +144,14 @@ func TestEnableThenUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	var before action.TargetBefore
-	if err := json.Unmarshal(st.Before, &before); err != nil || before.Settings["target.size"] != "Standard_D2s_v5" || before.Settings["target.subnet"] != "front" {
+	// The size comes from a sensitive variable: the plan shows it
+	// redacted, the update still sends the runbook's value, and the
+	// before-image keeps only the subnet.
+	if err := json.Unmarshal(st.Before, &before); err != nil || before.Settings["target.subnet"] != "front" {
 		t.Fatalf("update before-image %s (%v)", st.Before, err)
+	}
+	if _, ok := before.Settings["target.size"]; ok || strings.Contains(string(st.Before)+string(st.Handle), "Standard_D") {
+		t.Fatalf("a sensitive value reached the journal: %s %s", st.Before, st.Handle)
 	}
 	if err := r.Wait(ctx, up, st.Handle, nil); err != nil {
 		t.Fatal(err)

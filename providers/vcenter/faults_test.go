@@ -280,7 +280,7 @@ func (timeoutError) Temporary() bool { return true }
 
 func (f *flakyNetwork) RoundTrip(ctx context.Context, req, res soap.HasFault) error {
 	f.mu.Lock()
-	fail := !f.failed && typeName(req) == "*methods."+f.method+"Body"
+	fail := !f.failed && f.method != "" && typeName(req) == "*methods."+f.method+"Body"
 	f.failed = f.failed || fail
 	f.mu.Unlock()
 	if fail {
@@ -314,5 +314,31 @@ func TestNetworkTimeoutIsRetried(t *testing.T) {
 	}
 	if got := mustVM(t, discover(t, c), vcenter.Selector{MoRef: web.MoRef}); got.PowerState != "poweredOff" {
 		t.Fatalf("power state %s after retry", got.PowerState)
+	}
+}
+
+func TestWaitRidesOutAFailedPoll(t *testing.T) {
+	t.Parallel()
+	s := startSim(t, testWorld())
+	flaky := &flakyNetwork{}
+	c := connect(t, s, vcenter.WithTransport(func(rt soap.RoundTripper) soap.RoundTripper {
+		flaky.next = rt
+		return flaky
+	}))
+	web := mustVM(t, discover(t, c), vcenter.Selector{Name: "web01"})
+	var rec recorder
+	w := rec.watch()
+	started := w.Started
+	w.Started = func(h vcenter.Handle) {
+		started(h)
+		flaky.mu.Lock()
+		flaky.method = "RetrievePropertiesEx" // the first poll of the task times out
+		flaky.mu.Unlock()
+	}
+	if _, err := c.PowerOff(context.Background(), web.Ref(), w); err != nil {
+		t.Fatal(err)
+	}
+	if !flaky.failed || len(rec.started) != 1 {
+		t.Fatalf("poll failure injected %v; tasks started %d, want 1 (no restart)", flaky.failed, len(rec.started))
 	}
 }

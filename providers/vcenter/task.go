@@ -91,6 +91,7 @@ func (c *Client) Wait(ctx context.Context, h Handle, progress func(Progress)) (t
 	// Poll quickly at first (most tasks are short) and back off to the
 	// configured interval for long ones.
 	interval := min(50*time.Millisecond, c.poll)
+	failures := 0
 	for {
 		var t mo.Task
 		err := pc.RetrieveOne(ctx, h.taskRef(), []string{"info"}, &t)
@@ -98,8 +99,19 @@ func (c *Client) Wait(ctx context.Context, h Handle, progress func(Progress)) (t
 			if fault.Is(err, &types.ManagedObjectNotFound{}) {
 				return nil, fmt.Errorf("vcenter %q: %s VM %s: %s: %w", c.name, h.Op, h.VM, h.Task, ErrTaskGone)
 			}
-			return nil, err
+			// A failed read says nothing about the task: keep following
+			// the same task rather than let the caller start another.
+			oe := classify(h.VM, h.Op, err)
+			failures++
+			if !oe.Transient || failures >= max(c.retry.Attempts, 1) {
+				return nil, oe
+			}
+			if werr := c.retry.wait(ctx, failures-1); werr != nil {
+				return nil, oe
+			}
+			continue
 		}
+		failures = 0
 		info := t.Info
 		if progress != nil {
 			progress(Progress{Handle: h, State: string(info.State), Percent: info.Progress})

@@ -88,9 +88,8 @@ func ref(kind, moref string) *types.ManagedObjectReference {
 // readVM reads a few properties of one VM, for before-images and checks.
 func (c *Client) readVM(ctx context.Context, vm VMRef, op Op, props ...string) (mo.VirtualMachine, error) {
 	var m mo.VirtualMachine
-	err := property.DefaultCollector(c.vim).RetrieveOne(ctx, vmRef(vm.MoRef), props, &m)
-	if err != nil {
-		return m, classify(vm.String(), op, err)
-	}
-	return m, nil
+	err := c.retry.do(ctx, vm.String(), op, nil, func() error {
+		return property.DefaultCollector(c.vim).RetrieveOne(ctx, vmRef(vm.MoRef), props, &m)
+	})
+	return m, err
 }

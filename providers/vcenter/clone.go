@@ -88,7 +88,14 @@ func (c *Client) Destroy(ctx context.Context, vm VMRef, w Watch) error {
 			return err
 		}
 	}
-	_, err = c.run(ctx, vm, OpDestroy, w, func() (types.ManagedObjectReference, error) {
+	settled := func() (bool, error) {
+		_, err := c.readVM(ctx, vm, OpDestroy, "name")
+		if IsFault(err, &types.ManagedObjectNotFound{}) {
+			return true, nil
+		}
+		return false, err
+	}
+	_, err = c.runUntil(ctx, vm, OpDestroy, w, settled, func() (types.ManagedObjectReference, error) {
 		r, err := methods.Destroy_Task(ctx, c.vim, &types.Destroy_Task{This: vmRef(vm.MoRef)})
 		if err != nil {
 			return types.ManagedObjectReference{}, err

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
@@ -340,5 +341,86 @@ func TestWaitRidesOutAFailedPoll(t *testing.T) {
 	}
 	if !flaky.failed || len(rec.started) != 1 {
 		t.Fatalf("poll failure injected %v; tasks started %d, want 1 (no restart)", flaky.failed, len(rec.started))
+	}
+}
+
+// lostReply lets the first call of a method reach vCenter but loses the
+// answer: the caller cannot know whether the operation started.
+type lostReply struct {
+	next   soap.RoundTripper
+	method string
+	mu     sync.Mutex
+	lost   bool
+	sent   int
+}
+
+func (l *lostReply) RoundTrip(ctx context.Context, req, res soap.HasFault) error {
+	err := l.next.RoundTrip(ctx, req, res)
+	if typeName(req) != "*methods."+l.method+"Body" {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sent++
+	if !l.lost {
+		l.lost = true
+		time.Sleep(100 * time.Millisecond) // the task finishes meanwhile
+		return timeoutError{}
+	}
+	return err
+}
+
+func TestLostReplyDoesNotRepeatTheOperation(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		method string
+		op     func(t *testing.T, c *vcenter.Client, inv *vcenter.Inventory) error
+		check  func(t *testing.T, inv *vcenter.Inventory) bool
+	}{
+		{"PowerOffVM_Task", func(t *testing.T, c *vcenter.Client, inv *vcenter.Inventory) error {
+			_, err := c.PowerOff(context.Background(), mustVM(t, inv, vcenter.Selector{Name: "web01"}).Ref(), vcenter.Watch{})
+			return err
+		}, func(t *testing.T, inv *vcenter.Inventory) bool {
+			return mustVM(t, inv, vcenter.Selector{Name: "web01"}).PowerState == "poweredOff"
+		}},
+		{"RelocateVM_Task", func(t *testing.T, c *vcenter.Client, inv *vcenter.Inventory) error {
+			h3 := mustResolve(t, inv, vcenter.KindHost, vcenter.Selector{Name: "h3"}).MoRef
+			_, err := c.Relocate(context.Background(), mustVM(t, inv, vcenter.Selector{Name: "web01"}).Ref(), vcenter.Placement{Host: h3}, vcenter.Watch{})
+			return err
+		}, func(t *testing.T, inv *vcenter.Inventory) bool {
+			return mustVM(t, inv, vcenter.Selector{Name: "web01"}).Host == mustResolve(t, inv, vcenter.KindHost, vcenter.Selector{Name: "h3"}).MoRef
+		}},
+		{"MakePrimaryVM_Task", func(t *testing.T, c *vcenter.Client, inv *vcenter.Inventory) error {
+			_, err := c.MakePrimary(context.Background(), mustVM(t, inv, vcenter.Selector{Name: "db01 (secondary)"}).Ref(), vcenter.Watch{})
+			return err
+		}, func(t *testing.T, inv *vcenter.Inventory) bool {
+			return mustVM(t, inv, vcenter.Selector{Name: "db01 (secondary)"}).FTRole == 1
+		}},
+		{"Destroy_Task", func(t *testing.T, c *vcenter.Client, inv *vcenter.Inventory) error {
+			return c.Destroy(context.Background(), mustVM(t, inv, vcenter.Selector{Path: "apps/app"}).Ref(), vcenter.Watch{})
+		}, func(t *testing.T, inv *vcenter.Inventory) bool {
+			_, err := inv.MatchVM(vcenter.Selector{Path: "apps/app"})
+			return err != nil
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method, func(t *testing.T) {
+			t.Parallel()
+			s := startSim(t, testWorld())
+			lost := &lostReply{method: tt.method}
+			c := connect(t, s, vcenter.WithTransport(func(rt soap.RoundTripper) soap.RoundTripper {
+				lost.next = rt
+				return lost
+			}))
+			if err := tt.op(t, c, discover(t, c)); err != nil {
+				t.Fatal(err)
+			}
+			if lost.sent != 1 {
+				t.Fatalf("%s sent %d times; the first took effect", tt.method, lost.sent)
+			}
+			if !tt.check(t, discover(t, c)) {
+				t.Fatal("operation did not take effect")
+			}
+		})
 	}
 }

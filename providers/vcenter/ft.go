@@ -38,7 +38,15 @@ func (c *Client) MakePrimary(ctx context.Context, vm VMRef, w Watch) (Undo, erro
 	if primary == vm.MoRef {
 		return undo, nil
 	}
-	_, err = c.run(ctx, vm, OpMakePrimary, w, func() (types.ManagedObjectReference, error) {
+	settled := func() (bool, error) {
+		m, err := c.readVM(ctx, vm, OpMakePrimary, "config.ftInfo")
+		if err != nil || m.Config == nil {
+			return false, err
+		}
+		_, primary := m.Config.FtInfo.(*types.FaultTolerancePrimaryConfigInfo)
+		return primary, nil
+	}
+	_, err = c.runUntil(ctx, vm, OpMakePrimary, w, settled, func() (types.ManagedObjectReference, error) {
 		r, err := methods.MakePrimaryVM_Task(ctx, c.vim, &types.MakePrimaryVM_Task{
 			This: vmRef(primary), Vm: vmRef(vm.MoRef),
 		})

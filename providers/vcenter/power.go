@@ -31,7 +31,11 @@ func (c *Client) power(ctx context.Context, vm VMRef, op Op, want types.VirtualM
 	if m.Runtime.PowerState == want {
 		return undo, nil
 	}
-	_, err = c.run(ctx, vm, op, w, func() (types.ManagedObjectReference, error) {
+	settled := func() (bool, error) {
+		m, err := c.readVM(ctx, vm, op, "runtime.powerState")
+		return m.Runtime.PowerState == want, err
+	}
+	_, err = c.runUntil(ctx, vm, op, w, settled, func() (types.ManagedObjectReference, error) {
 		if want == types.VirtualMachinePowerStatePoweredOn {
 			r, err := methods.PowerOnVM_Task(ctx, c.vim, &types.PowerOnVM_Task{This: vmRef(vm.MoRef)})
 			if err != nil {

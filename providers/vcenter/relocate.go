@@ -21,25 +21,12 @@ type Placement struct {
 // deprecated MigrateVM_Task, which can only change host and pool. It
 // returns the previous placement for the inverse.
 func (c *Client) Relocate(ctx context.Context, vm VMRef, to Placement, w Watch) (Undo, error) {
-	m, err := c.readVM(ctx, vm, OpRelocate, "name", "parent", "resourcePool", "datastore", "runtime.host")
+	before, name, err := c.placement(ctx, vm, OpRelocate)
 	if err != nil {
 		return Undo{}, err
 	}
 	if vm.Name == "" {
-		vm.Name = m.Name
-	}
-	before := Placement{}
-	if m.Runtime.Host != nil {
-		before.Host = m.Runtime.Host.Value
-	}
-	if m.ResourcePool != nil {
-		before.Pool = m.ResourcePool.Value
-	}
-	if len(m.Datastore) > 0 {
-		before.Datastore = m.Datastore[0].Value
-	}
-	if m.Parent != nil {
-		before.Folder = m.Parent.Value
+		vm.Name = name
 	}
 	undo := Undo{Op: OpRelocate, VM: vm, Placement: &before}
 	w.before(undo)
@@ -55,7 +42,11 @@ func (c *Client) Relocate(ctx context.Context, vm VMRef, to Placement, w Watch) 
 		Datastore: ref("Datastore", to.Datastore),
 		Folder:    ref("Folder", to.Folder),
 	}
-	_, err = c.run(ctx, vm, OpRelocate, w, func() (types.ManagedObjectReference, error) {
+	settled := func() (bool, error) {
+		now, _, err := c.placement(ctx, vm, OpRelocate)
+		return to.satisfiedBy(now), err
+	}
+	_, err = c.runUntil(ctx, vm, OpRelocate, w, settled, func() (types.ManagedObjectReference, error) {
 		res, err := methods.RelocateVM_Task(ctx, c.vim, &types.RelocateVM_Task{
 			This: vmRef(vm.MoRef), Spec: spec, Priority: types.VirtualMachineMovePriorityDefaultPriority,
 		})
@@ -71,7 +62,7 @@ func (c *Client) Relocate(ctx context.Context, vm VMRef, to Placement, w Watch) 
 		return undo, fmt.Errorf("%w; MigrateVM_Task, the fallback, cannot change datastore or folder", err)
 	}
 	c.log.Info("relocate refused as not supported; falling back to MigrateVM_Task", "vm", vm.String())
-	_, err = c.run(ctx, vm, OpMigrate, w, func() (types.ManagedObjectReference, error) {
+	_, err = c.runUntil(ctx, vm, OpMigrate, w, settled, func() (types.ManagedObjectReference, error) {
 		res, err := methods.MigrateVM_Task(ctx, c.vim, &types.MigrateVM_Task{
 			This: vmRef(vm.MoRef), Pool: ref("ResourcePool", to.Pool), Host: ref("HostSystem", to.Host),
 			Priority: types.VirtualMachineMovePriorityDefaultPriority,
@@ -87,4 +78,26 @@ func (c *Client) Relocate(ctx context.Context, vm VMRef, to Placement, w Watch) 
 func (p Placement) satisfiedBy(at Placement) bool {
 	same := func(want, have string) bool { return want == "" || want == have }
 	return same(p.Host, at.Host) && same(p.Pool, at.Pool) && same(p.Datastore, at.Datastore) && same(p.Folder, at.Folder)
+}
+
+// placement reads where vm runs now, and its name.
+func (c *Client) placement(ctx context.Context, vm VMRef, op Op) (Placement, string, error) {
+	m, err := c.readVM(ctx, vm, op, "name", "parent", "resourcePool", "datastore", "runtime.host")
+	if err != nil {
+		return Placement{}, "", err
+	}
+	var p Placement
+	if m.Runtime.Host != nil {
+		p.Host = m.Runtime.Host.Value
+	}
+	if m.ResourcePool != nil {
+		p.Pool = m.ResourcePool.Value
+	}
+	if len(m.Datastore) > 0 {
+		p.Datastore = m.Datastore[0].Value
+	}
+	if m.Parent != nil {
+		p.Folder = m.Parent.Value
+	}
+	return p, m.Name, nil
 }

@@ -140,11 +140,30 @@ func (c *Client) Wait(ctx context.Context, h Handle, progress func(Progress)) (t
 // (at start or in the task) with the client's backoff. Each started task is
 // announced through w before waiting.
 func (c *Client) run(ctx context.Context, vm VMRef, op Op, w Watch, start func() (types.ManagedObjectReference, error)) (types.AnyType, error) {
+	return c.runUntil(ctx, vm, op, w, nil, start)
+}
+
+// runUntil is run for operations whose effect can be read back: before each
+// retry, settled reports whether the earlier attempt took effect after all
+// (a start call whose answer was lost), so the operation is not started
+// twice.
+func (c *Client) runUntil(ctx context.Context, vm VMRef, op Op, w Watch, settled func() (bool, error), start func() (types.ManagedObjectReference, error)) (types.AnyType, error) {
 	var result types.AnyType
+	attempt := 0
 	err := c.retry.do(ctx, vm.String(), op, func(e *OpError, attempt int) {
 		c.log.Warn("retrying transient vcenter fault", "vm", vm.String(), "op", string(op), "fault", e.Fault, "attempt", attempt)
 		w.progress(Progress{Handle: Handle{Op: op, VM: vm.MoRef}, State: "retrying", Retry: e})
 	}, func() error {
+		attempt++
+		if attempt > 1 && settled != nil {
+			done, err := settled()
+			if err != nil {
+				return err
+			}
+			if done {
+				return nil
+			}
+		}
 		ref, err := start()
 		if err != nil {
 			return err

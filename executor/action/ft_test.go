@@ -1,7 +1,6 @@
 package action_test
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -41,12 +40,7 @@ func TestFaultToleranceAndShutdownFallback(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "vcenter.json"), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	w, err := simworld.Open(context.Background(), rb, dir, simworld.Options{TimeScale: 0.001})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Close)
-	f := &fixture{rb: rb, w: w}
+	f := openWorldIn(t, rb, dir, 0.001)
 	r, env := f.runner(t, action.WithShutdownTimeout(5*time.Second))
 	ctx := ctxT(t)
 

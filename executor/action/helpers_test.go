@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,7 +47,20 @@ type fixture struct {
 
 func openWorld(t *testing.T, rb *schema.Runbook, scale float64) *fixture {
 	t.Helper()
-	w, err := simworld.Open(context.Background(), rb, t.TempDir(), simworld.Options{TimeScale: scale})
+	return openWorldIn(t, rb, t.TempDir(), scale)
+}
+
+// openMu serializes starting simulated worlds: govmomi's simulator
+// rewrites option settings shared by every instance while it starts
+// (a data race between parallel tests), though running worlds are
+// independent.
+var openMu sync.Mutex
+
+func openWorldIn(t *testing.T, rb *schema.Runbook, dir string, scale float64) *fixture {
+	t.Helper()
+	openMu.Lock()
+	w, err := simworld.Open(context.Background(), rb, dir, simworld.Options{TimeScale: scale})
+	openMu.Unlock()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/vmware/govmomi/object"
+
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -45,7 +47,30 @@ func (c *Client) Clone(ctx context.Context, vm VMRef, cs CloneSpec, w Watch) (Un
 		folder = m.Parent.Value
 	}
 	w.before(undo)
-	res, err := c.run(ctx, vm, OpClone, w, func() (types.ManagedObjectReference, error) {
+	// If a start call's answer is lost, a VM of the clone's name in the
+	// target folder that was not there before is the clone.
+	find := func() (string, error) {
+		ref, err := object.NewSearchIndex(c.vim).FindChild(ctx, object.NewFolder(c.vim, types.ManagedObjectReference{Type: "Folder", Value: folder}), cs.Name)
+		if err != nil || ref == nil {
+			return "", err
+		}
+		return ref.Reference().Value, nil
+	}
+	existing, err := find()
+	if err != nil {
+		return undo, classify(vm.String(), OpClone, err)
+	}
+	if existing != "" {
+		return undo, &OpError{VM: vm.String(), Op: OpClone, Fault: "DuplicateName",
+			Err: fmt.Errorf("a VM named %q already exists in the target folder (%s)", cs.Name, existing)}
+	}
+	var adopted string
+	settled := func() (bool, error) {
+		ref, err := find()
+		adopted = ref
+		return ref != "", err
+	}
+	res, err := c.runUntil(ctx, vm, OpClone, w, settled, func() (types.ManagedObjectReference, error) {
 		r, err := methods.CloneVM_Task(ctx, c.vim, &types.CloneVM_Task{
 			This: vmRef(vm.MoRef), Folder: types.ManagedObjectReference{Type: "Folder", Value: folder}, Name: cs.Name,
 			Spec: types.VirtualMachineCloneSpec{
@@ -64,6 +89,10 @@ func (c *Client) Clone(ctx context.Context, vm VMRef, cs CloneSpec, w Watch) (Un
 	})
 	if err != nil {
 		return undo, err
+	}
+	if adopted != "" {
+		undo.Clone = &VMRef{MoRef: adopted, Name: cs.Name}
+		return undo, nil
 	}
 	clone, ok := res.(types.ManagedObjectReference)
 	if !ok {

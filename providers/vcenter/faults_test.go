@@ -424,3 +424,41 @@ func TestLostReplyDoesNotRepeatTheOperation(t *testing.T) {
 		})
 	}
 }
+
+func TestLostReplyAdoptsTheCreatedObject(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := startSim(t, testWorld())
+	lost := &lostReply{method: "CreateSnapshot_Task"}
+	c := connect(t, s, vcenter.WithTransport(func(rt soap.RoundTripper) soap.RoundTripper {
+		lost.next = rt
+		return lost
+	}))
+	web := mustVM(t, discover(t, c), vcenter.Selector{Name: "web01"})
+	undo, err := c.Snapshot(ctx, web.Ref(), "pre-cutover", "", false, vcenter.Watch{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := mustVM(t, discover(t, c), vcenter.Selector{Name: "web01"})
+	if id, ok := after.FindSnapshot("pre-cutover"); !ok || id != undo.Snapshot || lost.sent != 1 {
+		t.Fatalf("snapshot %q adopted as %q, sent %d times", id, undo.Snapshot, lost.sent)
+	}
+
+	lost.mu.Lock()
+	lost.method, lost.lost, lost.sent = "CloneVM_Task", false, 0
+	lost.mu.Unlock()
+	undo, err = c.Clone(ctx, web.Ref(), vcenter.CloneSpec{Name: "web01-copy"}, vcenter.Watch{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clone, err := discover(t, c).MatchVM(vcenter.Selector{Name: "web01-copy"})
+	if err != nil || undo.Clone == nil || clone.MoRef != undo.Clone.MoRef || lost.sent != 1 {
+		t.Fatalf("clone %v adopted as %+v, sent %d times: %v", clone, undo.Clone, lost.sent, err)
+	}
+	// A second clone of the same name is refused rather than adopted.
+	_, err = c.Clone(ctx, web.Ref(), vcenter.CloneSpec{Name: "web01-copy"}, vcenter.Watch{})
+	var oe *vcenter.OpError
+	if !errors.As(err, &oe) || oe.Fault != "DuplicateName" {
+		t.Fatalf("clone over an existing name: %v", err)
+	}
+}

@@ -40,7 +40,11 @@ func (r *relogin) RoundTrip(ctx context.Context, req, res soap.HasFault) error {
 	r.mu.Unlock()
 
 	err := r.next.RoundTrip(ctx, req, res)
-	if err == nil || !fault.Is(err, &types.NotAuthenticated{}) || r.sessionManager.Value == "" {
+	expired := err != nil && fault.Is(err, &types.NotAuthenticated{})
+	if err == nil {
+		expired = propertiesNotAuthenticated(res)
+	}
+	if !expired || r.sessionManager.Value == "" {
 		return err
 	}
 	if lerr := r.login(ctx, gen); lerr != nil {
@@ -74,4 +78,29 @@ func (r *relogin) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.relogins
+}
+
+// propertiesNotAuthenticated reports a property read answered without a
+// session: the call itself succeeds, but every property comes back missing
+// with NotAuthenticated (vcsim answers reads of an ended session this way).
+func propertiesNotAuthenticated(res soap.HasFault) bool {
+	var objects []types.ObjectContent
+	switch b := res.(type) {
+	case *methods.RetrievePropertiesExBody:
+		if b.Res != nil && b.Res.Returnval != nil {
+			objects = b.Res.Returnval.Objects
+		}
+	case *methods.RetrievePropertiesBody:
+		if b.Res != nil {
+			objects = b.Res.Returnval
+		}
+	}
+	for _, oc := range objects {
+		for _, m := range oc.MissingSet {
+			if _, ok := m.Fault.Fault.(*types.NotAuthenticated); ok {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -3,17 +3,35 @@ package vcenter
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
 // Snapshot creates a snapshot of vm (without memory unless asked) and
-// returns its moref in the Undo, for RemoveSnapshot.
+// returns its moref in the Undo, for RemoveSnapshot. If a start call's
+// answer is lost, a snapshot of that name that was not there before is
+// taken as the one created, rather than creating another.
 func (c *Client) Snapshot(ctx context.Context, vm VMRef, name, description string, memory bool, w Watch) (Undo, error) {
 	undo := Undo{Op: OpSnapshot, VM: vm}
+	existing, err := c.snapshotsNamed(ctx, vm, name)
+	if err != nil {
+		return undo, err
+	}
 	w.before(undo)
-	res, err := c.run(ctx, vm, OpSnapshot, w, func() (types.ManagedObjectReference, error) {
+	var adopted string
+	settled := func() (bool, error) {
+		now, err := c.snapshotsNamed(ctx, vm, name)
+		for _, s := range now {
+			if !slices.Contains(existing, s) {
+				adopted = s
+				return true, err
+			}
+		}
+		return false, err
+	}
+	res, err := c.runUntil(ctx, vm, OpSnapshot, w, settled, func() (types.ManagedObjectReference, error) {
 		r, err := methods.CreateSnapshot_Task(ctx, c.vim, &types.CreateSnapshot_Task{
 			This: vmRef(vm.MoRef), Name: name, Description: description, Memory: memory,
 		})
@@ -25,12 +43,36 @@ func (c *Client) Snapshot(ctx context.Context, vm VMRef, name, description strin
 	if err != nil {
 		return undo, err
 	}
+	if adopted != "" {
+		undo.Snapshot = adopted
+		return undo, nil
+	}
 	snap, ok := res.(types.ManagedObjectReference)
 	if !ok {
 		return undo, fmt.Errorf("vcenter: snapshot VM %s: task returned %T, not a snapshot", vm, res)
 	}
 	undo.Snapshot = snap.Value
 	return undo, nil
+}
+
+// snapshotsNamed lists the morefs of vm's snapshots called name.
+func (c *Client) snapshotsNamed(ctx context.Context, vm VMRef, name string) ([]string, error) {
+	m, err := c.readVM(ctx, vm, OpSnapshot, "snapshot")
+	if err != nil || m.Snapshot == nil {
+		return nil, err
+	}
+	var out []string
+	var walk func([]types.VirtualMachineSnapshotTree)
+	walk = func(list []types.VirtualMachineSnapshotTree) {
+		for _, s := range list {
+			if s.Name == name {
+				out = append(out, s.Snapshot.Value)
+			}
+			walk(s.ChildSnapshotList)
+		}
+	}
+	walk(m.Snapshot.RootSnapshotList)
+	return out, nil
 }
 
 // RemoveSnapshot removes one snapshot (keeping its children) and

@@ -138,4 +138,23 @@ func TestResumeInNewRunner(t *testing.T) {
 	if v, _ := sourceVM(t, f, "db01"); len(v.Snapshots) != 1 {
 		t.Fatalf("a second snapshot was taken: %+v", v.Snapshots)
 	}
+
+	// The inverse of the snapshot, resumed the same way.
+	first, _ = f.runner(t)
+	rm := planner.Step{ID: "vm.db01.remove_snapshot", VM: "vm.db01", Kind: action.KindRemoveSnapshot,
+		Inputs: map[string]string{"name": "cutover-db01-az"}}
+	h = crash(rm)
+	if err := json.Unmarshal(h, &sh); err != nil || sh.VCenter == nil {
+		t.Fatalf("remove_snapshot handle %s (%v)", h, err)
+	}
+	r = fresh()
+	if err := r.Wait(ctx, rm, h, nil); err != nil {
+		t.Fatalf("remove_snapshot: wait in new runner: %v", err)
+	}
+	if v, _ := sourceVM(t, f, "db01"); len(v.Snapshots) != 0 {
+		t.Fatalf("snapshot left after remove_snapshot: %+v", v.Snapshots)
+	}
+	if done, err := r.Done(ctx, rm); err != nil || !done {
+		t.Fatalf("remove_snapshot not done (%v)", err)
+	}
 }

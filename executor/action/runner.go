@@ -13,6 +13,24 @@ import (
 	"cutover/schema"
 )
 
+// Inverse kinds the planner names (as the Inverse of snapshot and
+// clone_rehearsal) without a StepKind constant of their own. Their steps
+// carry the created object's name in Inputs["name"] (SourceBefore's
+// SnapshotName or CloneName); without it the runbook's name is used.
+var (
+	KindRemoveSnapshot = planner.StepSnapshot.Inverse()
+	KindDestroyClone   = planner.StepCloneRehearsal.Inverse()
+)
+
+// providerOf says which side a kind acts on, inverse-only kinds included.
+func providerOf(k planner.StepKind) string {
+	switch k {
+	case KindRemoveSnapshot, KindDestroyClone:
+		return "vcenter"
+	}
+	return k.Provider()
+}
+
 // Env holds the live connections, keyed by runbook block name, and the
 // runbook they serve.
 type Env struct {
@@ -140,7 +158,7 @@ func (r *Runner) Start(ctx context.Context, step planner.Step) (Started, error) 
 		return Started{}, err
 	}
 	var st Started
-	switch step.Kind.Provider() {
+	switch providerOf(step.Kind) {
 	case "vcenter":
 		st, err = r.startSource(ctx, step, vm)
 	case "azure":
@@ -195,7 +213,7 @@ func (r *Runner) Done(ctx context.Context, step planner.Step) (bool, error) {
 		return false, err
 	}
 	var ok bool
-	switch step.Kind.Provider() {
+	switch providerOf(step.Kind) {
 	case "vcenter":
 		ok, err = r.doneSource(ctx, step, vm)
 	case "azure":
@@ -215,7 +233,7 @@ func (r *Runner) Gate(ctx context.Context, step planner.Step) (bool, string, err
 		return false, "", err
 	}
 	var reason string
-	switch step.Kind.Provider() {
+	switch providerOf(step.Kind) {
 	case "vcenter":
 		reason, err = r.gateSource(ctx, step, vm)
 	case "azure":

@@ -39,7 +39,7 @@ type sourceState struct {
 
 	power     string
 	placement vcenter.Placement
-	snapshots []string
+	snapshots []snapshotRef // depth first
 	ftPrimary bool
 	ftMember  bool
 }
@@ -140,7 +140,7 @@ func readVM(ctx context.Context, c *vcenter.Client, moref string) (*sourceState,
 		var walk func([]types.VirtualMachineSnapshotTree)
 		walk = func(l []types.VirtualMachineSnapshotTree) {
 			for _, t := range l {
-				s.snapshots = append(s.snapshots, t.Name)
+				s.snapshots = append(s.snapshots, snapshotRef{name: t.Name, moref: t.Snapshot.Value})
 				walk(t.ChildSnapshotList)
 			}
 		}
@@ -155,6 +155,18 @@ func readVM(ctx context.Context, c *vcenter.Client, moref string) (*sourceState,
 		}
 	}
 	return s, nil
+}
+
+type snapshotRef struct{ name, moref string }
+
+// snapshot returns the moref of the first snapshot named name.
+func (s *sourceState) snapshot(name string) (string, bool) {
+	for _, x := range s.snapshots {
+		if x.name == name {
+			return x.moref, true
+		}
+	}
+	return "", false
 }
 
 // input is a step input, or the runbook's own value when the plan shows
@@ -187,6 +199,11 @@ func placement(inv *vcenter.Inventory, host, pool, ds, folder string) (vcenter.P
 		out  *string
 	}{{host, vcenter.KindHost, &p.Host}, {pool, vcenter.KindPool, &p.Pool}, {ds, vcenter.KindDatastore, &p.Datastore}, {folder, vcenter.KindFolder, &p.Folder}} {
 		if x.v == "" {
+			continue
+		}
+		if e, ok := inv.Entity(x.v); ok {
+			// A moref, as an inverse step carries the recorded placement.
+			*x.out = e.MoRef
 			continue
 		}
 		e, err := inv.Resolve(x.kind, selectorFor(x.v))
@@ -282,19 +299,35 @@ func (r *Runner) cloneSpec(step planner.Step, vm *schema.VM, inv *vcenter.Invent
 	return cs, nil
 }
 
-// cloneExists looks for the clone in a fresh discovery: it was created
+// findClone looks for the clone in a fresh discovery: it was created
 // after the cached one.
-func (r *Runner) cloneExists(ctx context.Context, vm *schema.VM, name string) (bool, error) {
+func (r *Runner) findClone(ctx context.Context, vm *schema.VM, name string) (vcenter.VMRef, bool, error) {
 	inv, err := r.inventory(ctx, vm.Source.VCenter, true)
 	if err != nil {
-		return false, err
+		return vcenter.VMRef{}, false, err
 	}
 	for _, v := range inv.VMs {
 		if v.Name == name {
-			return true, nil
+			return v.Ref(), true, nil
 		}
 	}
-	return false, nil
+	return vcenter.VMRef{}, false, nil
+}
+
+// cloneName is the rehearsal clone's name: the step's input, else the
+// runbook's.
+func cloneName(step planner.Step, vm *schema.VM) (string, error) {
+	def := ""
+	if vm.Rehearsal != nil {
+		def = vm.Rehearsal.Name
+	}
+	if n := input(step, "name", def); n != "" {
+		return n, nil
+	}
+	if def == "" {
+		return "", fmt.Errorf("the vm has no rehearsal block")
+	}
+	return def, nil
 }
 
 func (r *Runner) gateSource(ctx context.Context, step planner.Step, vm *schema.VM) (string, error) {
@@ -335,11 +368,14 @@ func (r *Runner) gateSourceFrom(ctx context.Context, step planner.Step, vm *sche
 }
 
 func (r *Runner) doneSource(ctx context.Context, step planner.Step, vm *schema.VM) (bool, error) {
-	if step.Kind == planner.StepCloneRehearsal {
-		if vm.Rehearsal == nil {
-			return false, fmt.Errorf("the vm has no rehearsal block")
+	switch step.Kind {
+	case planner.StepCloneRehearsal, KindDestroyClone:
+		name, err := cloneName(step, vm)
+		if err != nil {
+			return false, err
 		}
-		return r.cloneExists(ctx, vm, vm.Rehearsal.Name)
+		_, exists, err := r.findClone(ctx, vm, name)
+		return exists == (step.Kind == planner.StepCloneRehearsal), err
 	}
 	s, err := r.readSource(ctx, vm)
 	if err != nil {
@@ -357,13 +393,11 @@ func (r *Runner) doneSourceFrom(ctx context.Context, step planner.Step, vm *sche
 		}
 		return satisfied(to, s.placement), nil
 	case planner.StepSnapshot:
-		name := snapshotName(step, vm)
-		for _, n := range s.snapshots {
-			if n == name {
-				return true, nil
-			}
-		}
-		return false, nil
+		_, ok := s.snapshot(snapshotName(step, vm))
+		return ok, nil
+	case KindRemoveSnapshot:
+		_, ok := s.snapshot(snapshotName(step, vm))
+		return !ok, nil
 	case planner.StepShutdown:
 		return s.power == string(types.VirtualMachinePowerStatePoweredOff), nil
 	case planner.StepPowerOn:
@@ -381,8 +415,8 @@ func (r *Runner) doneSourceFrom(ctx context.Context, step planner.Step, vm *sche
 			return false, err
 		}
 		return ws.ftPrimary, nil
-	case planner.StepCloneRehearsal:
-		return r.cloneExists(ctx, vm, vm.Rehearsal.Name)
+	case planner.StepCloneRehearsal, KindDestroyClone:
+		return r.doneSource(ctx, step, vm)
 	}
 	return false, fmt.Errorf("no vCenter operation for step kind %q", step.Kind)
 }
@@ -436,7 +470,7 @@ func (r *Runner) startSource(ctx context.Context, step planner.Step, vm *schema.
 	case planner.StepCloneRehearsal:
 		cs, _ := r.cloneSpec(step, vm, s.inv)
 		before.CloneName = cs.Name
-		if done, err := r.cloneExists(ctx, vm, cs.Name); err != nil || done {
+		if _, done, err := r.findClone(ctx, vm, cs.Name); err != nil || done {
 			if err != nil {
 				return Started{}, err
 			}
@@ -444,6 +478,26 @@ func (r *Runner) startSource(ctx context.Context, step planner.Step, vm *schema.
 			return startedSource(before, nil)
 		}
 		op = func(ctx context.Context, w vcenter.Watch) (vcenter.Undo, error) { return c.Clone(ctx, ref, cs, w) }
+	case KindRemoveSnapshot:
+		moref, ok := s.snapshot(snapshotName(step, vm))
+		if !ok {
+			return startedSource(before, nil) // already gone
+		}
+		op = func(ctx context.Context, w vcenter.Watch) (vcenter.Undo, error) {
+			return vcenter.Undo{}, c.RemoveSnapshot(ctx, ref, moref, w)
+		}
+	case KindDestroyClone:
+		name, err := cloneName(step, vm)
+		if err != nil {
+			return Started{}, err
+		}
+		clone, exists, err := r.findClone(ctx, vm, name)
+		if err != nil || !exists {
+			return startedSource(before, nil)
+		}
+		op = func(ctx context.Context, w vcenter.Watch) (vcenter.Undo, error) {
+			return vcenter.Undo{}, c.Destroy(ctx, clone, w)
+		}
 	default:
 		return Started{}, fmt.Errorf("no vCenter operation for step kind %q", step.Kind)
 	}
@@ -630,10 +684,23 @@ func (r *Runner) waitSource(ctx context.Context, step planner.Step, vm *schema.V
 		}
 		return fmt.Errorf("%w: %v", ErrOutcomeUnknown, err)
 	}
-	if err != nil && !errors.Is(err, ctx.Err()) {
-		return taskError(*h.VCenter, err)
+	if err != nil {
+		if ctx.Err() == nil {
+			return taskError(*h.VCenter, err)
+		}
+		return err
 	}
-	return err
+	// Some operations are several tasks (destroy powers off first, a
+	// refused relocate falls back to a migrate): the journaled task may
+	// be only the first, so the effect is checked.
+	done, err := r.doneSource(ctx, step, vm)
+	if err != nil {
+		return err
+	}
+	if !done {
+		return fmt.Errorf("%w: task %s ended but the step's effect is not there", ErrOutcomeUnknown, h.VCenter.Task)
+	}
+	return nil
 }
 
 // waitShutdown follows a guest shutdown started by another process: it

@@ -80,15 +80,26 @@ func TestRelocateAndCloneRehearsal(t *testing.T) {
 		t.Fatalf("second clone start: %s %v", st.Handle, err)
 	}
 
-	// The relocation's before-image is enough to undo it.
-	var undo vcenter.Undo
-	if err := json.Unmarshal(rel.Before, &undo); err != nil {
+	// The inverse plan: destroy the clone by the name the before-image
+	// recorded, relocate back to the recorded placement (morefs).
+	run(planner.Step{ID: "vm.billing01.destroy_clone", VM: "vm.billing01", Kind: action.KindDestroyClone,
+		Inputs: map[string]string{"name": before.CloneName}})
+	if c, _ := sourceVM(t, f, "billing01-rehearsal"); c != nil {
+		t.Fatal("the clone survived destroy_clone")
+	}
+	var relBefore action.SourceBefore
+	if err := json.Unmarshal(rel.Before, &relBefore); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.VCenters["dc1"].Undo(ctx, undo, vcenter.Watch{}); err != nil {
-		t.Fatal(err)
-	}
+	run(planner.Step{ID: "vm.billing01.relocate", VM: "vm.billing01", Kind: planner.StepRelocate,
+		Inputs: map[string]string{"resource_pool": relBefore.Placement.Pool}})
 	if v, _ := sourceVM(t, f, "billing01"); v.Pool != oldPool {
-		t.Fatalf("undo left the VM in %s, want %s", v.Pool, oldPool)
+		t.Fatalf("the inverse relocate left the VM in %s, want %s", v.Pool, oldPool)
+	}
+
+	// The before-image also decodes as the provider's own Undo.
+	var undo vcenter.Undo
+	if err := json.Unmarshal(rel.Before, &undo); err != nil || undo.Op != vcenter.OpRelocate || undo.Placement == nil || undo.Placement.Pool != oldPool {
+		t.Fatalf("before-image as vcenter.Undo: %+v (%v)", undo, err)
 	}
 }

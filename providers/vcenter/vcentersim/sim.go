@@ -161,6 +161,14 @@ func (s *Sim) Close() {
 	})
 }
 
+// String describes the simulator without its password.
+func (s *Sim) String() string {
+	return fmt.Sprintf("simulated vCenter at %s (user %q, password REDACTED, thumbprint %s)", s.URL, s.Username, s.Thumbprint)
+}
+
+// GoString keeps %#v from printing the password.
+func (s *Sim) GoString() string { return s.String() }
+
 // CertificateFile returns the path of a PEM file holding the server's
 // certificate, for clients that verify it as a CA (GOVC_TLS_CA_CERTS). The
 // file is removed by Close.

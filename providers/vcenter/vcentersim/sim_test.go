@@ -2,6 +2,7 @@ package vcentersim
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -369,6 +370,11 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = c.Logout(ctx)
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%#v", s), fmt.Sprintf("%+v", s)} {
+		if strings.Contains(out, s.Password) || !strings.Contains(out, s.URL.Host) {
+			t.Errorf("printing the simulator: %s", out)
+		}
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

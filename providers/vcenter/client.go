@@ -130,3 +130,9 @@ func (c *Client) SessionKey(ctx context.Context) (string, error) {
 func (c *Client) Relogins() int { return c.relogin.count() }
 
 func (c *Client) dcName() string { return c.dc }
+
+// String names the vCenter; a client never prints its credentials.
+func (c *Client) String() string { return fmt.Sprintf("vcenter client %q", c.name) }
+
+// GoString keeps %#v from walking into the credentials.
+func (c *Client) GoString() string { return c.String() }

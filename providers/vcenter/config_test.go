@@ -103,6 +103,11 @@ func TestConnectResolvesGovcEnvironment(t *testing.T) {
 			if _, err := c.SessionKey(context.Background()); err != nil {
 				t.Fatal(err)
 			}
+			for _, out := range []string{fmt.Sprint(c), fmt.Sprintf("%#v", c), fmt.Sprintf("%+v", *c)} {
+				if strings.Contains(out, s.Password) {
+					t.Fatalf("printing the client shows the password: %s", out)
+				}
+			}
 		})
 	}
 }

@@ -479,7 +479,9 @@ func (r *Runner) startSource(ctx context.Context, step planner.Step, vm *schema.
 		}
 		op = func(ctx context.Context, w vcenter.Watch) (vcenter.Undo, error) { return c.Clone(ctx, ref, cs, w) }
 	case KindRemoveSnapshot:
-		moref, ok := s.snapshot(snapshotName(step, vm))
+		before.SnapshotName = snapshotName(step, vm)
+		before.Undo = vcenter.Undo{Op: vcenter.OpRemoveSnapshot, VM: ref}
+		moref, ok := s.snapshot(before.SnapshotName)
 		if !ok {
 			return startedSource(before, nil) // already gone
 		}
@@ -492,8 +494,16 @@ func (r *Runner) startSource(ctx context.Context, step planner.Step, vm *schema.
 			return Started{}, err
 		}
 		clone, exists, err := r.findClone(ctx, vm, name)
-		if err != nil || !exists {
-			return startedSource(before, nil)
+		if err != nil {
+			return Started{}, err
+		}
+		if clone.MoRef == ref.MoRef {
+			return Started{}, &GateError{Reason: fmt.Sprintf("the clone name %q names the source VM itself", name)}
+		}
+		before.CloneName = name
+		before.Undo = vcenter.Undo{Op: vcenter.OpDestroy, VM: clone}
+		if !exists {
+			return startedSource(before, nil) // already gone
 		}
 		op = func(ctx context.Context, w vcenter.Watch) (vcenter.Undo, error) {
 			return vcenter.Undo{}, c.Destroy(ctx, clone, w)

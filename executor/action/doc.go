@@ -20,5 +20,16 @@
 //
 // Handles are JSON envelopes (see Handle) naming the vCenter task, the ASR
 // operation (resume token and job ID) or, for steps that send no task, what
-// Wait needs to poll for the outcome.
+// Wait needs to poll for the outcome. Before-images are SourceBefore (a
+// superset of vcenter.Undo) or TargetBefore.
+//
+// Besides the planner's step kinds, the Runner performs the two inverse
+// kinds the planner names without constants, KindRemoveSnapshot and
+// KindDestroyClone, so that an inverse plan built from the journal can be
+// applied with the same Start, Wait and Done.
+//
+// Errors are *Error (VM address and step kind around the cause); the
+// provider's *azure.Error or *vcenter.OpError stays reachable with
+// errors.As. Transient, GateClosed and ErrOutcomeUnknown tell the executor
+// whether to retry, wait for the gate, or ask Done.
 package action

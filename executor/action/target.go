@@ -388,8 +388,8 @@ func settingsOf(it *azure.ProtectedItem) map[string]string {
 		"name": t.VMName, "size": t.VMSize, "resource_group": t.ResourceGroupID,
 		"network": t.NetworkID, "subnet": t.Subnet, "test_network": t.TestNetworkID, "test_subnet": t.TestSubnet,
 		"zone": t.AvailabilityZone, "availability_set": t.AvailabilitySetID, "proximity_placement_group": t.ProximityPlacementGroupID,
+		"license_type": t.LicenseType, "sql_license_type": t.SQLServerLicenseType, "linux_license_type": t.LinuxLicenseType,
 		"boot_diagnostics_storage_account": t.BootDiagnosticsStorageAccountID,
-		"license_type":                     t.LicenseType, "sql_license_type": t.SQLServerLicenseType, "linux_license_type": t.LinuxLicenseType,
 	}
 }
 

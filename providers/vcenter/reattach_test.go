@@ -112,3 +112,42 @@ func TestShutdownGuestBoundedWait(t *testing.T) {
 	}
 	time.Sleep(1500 * time.Millisecond) // let the delayed shutdown tasks finish before the simulator closes
 }
+
+// TestResumeSnapshot: a snapshot's moref is known only when its task ends,
+// so a process that died while it ran learns it by resuming the handle.
+func TestResumeSnapshot(t *testing.T) {
+	restore := vcentersim.SetTaskDelay(map[string]time.Duration{"CreateSnapshotEx": time.Second})
+	defer restore()
+	s := startSim(t, testWorld())
+	first := connect(t, s)
+	web := mustVM(t, discover(t, first), vcenter.Selector{Name: "web01"})
+
+	var (
+		before vcenter.Undo
+		handle vcenter.Handle
+	)
+	ctx, kill := context.WithCancel(context.Background())
+	_, err := first.Snapshot(ctx, web.Ref(), "pre-cutover", "", false, vcenter.Watch{
+		Before:  func(u vcenter.Undo) { before = u },
+		Started: func(h vcenter.Handle) { handle = h; kill() },
+	})
+	if !errors.Is(err, context.Canceled) || before.Snapshot != "" || handle.Task == "" {
+		t.Fatalf("first process: %v, before %+v, handle %+v", err, before, handle)
+	}
+
+	second := connect(t, s)
+	undo, err := second.Resume(context.Background(), handle, before, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, ok := mustVM(t, discover(t, second), vcenter.Selector{MoRef: web.MoRef}).FindSnapshot("pre-cutover")
+	if !ok || undo.Snapshot != id {
+		t.Fatalf("resumed undo %+v, snapshot in tree %q", undo, id)
+	}
+	if err := second.Undo(context.Background(), undo, vcenter.Watch{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := mustVM(t, discover(t, second), vcenter.Selector{MoRef: web.MoRef}).FindSnapshot("pre-cutover"); ok {
+		t.Fatal("snapshot still there after the resumed undo")
+	}
+}

@@ -175,3 +175,23 @@ func (c *Client) runUntil(ctx context.Context, vm VMRef, op Op, w Watch, settled
 	})
 	return result, err
 }
+
+// Resume re-attaches to an operation a previous process journaled (its
+// Handle and the Undo handed to Watch.Before), waits for it, and returns
+// the Undo completed with what the task produced: the snapshot or clone
+// moref that the inverse needs.
+func (c *Client) Resume(ctx context.Context, h Handle, u Undo, progress func(Progress)) (Undo, error) {
+	res, err := c.Wait(ctx, h, progress)
+	if err != nil {
+		return u, err
+	}
+	if ref, ok := res.(types.ManagedObjectReference); ok {
+		switch h.Op {
+		case OpSnapshot:
+			u.Snapshot = ref.Value
+		case OpClone:
+			u.Clone = &VMRef{MoRef: ref.Value}
+		}
+	}
+	return u, nil
+}

@@ -116,9 +116,9 @@ func TestShutdownGuestBoundedWait(t *testing.T) {
 // TestResumeSnapshot: a snapshot's moref is known only when its task ends,
 // so a process that died while it ran learns it by resuming the handle.
 func TestResumeSnapshot(t *testing.T) {
+	s := startSim(t, testWorld()) // before the delay: the world has snapshots too
 	restore := vcentersim.SetTaskDelay(map[string]time.Duration{"CreateSnapshotEx": time.Second})
 	defer restore()
-	s := startSim(t, testWorld())
 	first := connect(t, s)
 	web := mustVM(t, discover(t, first), vcenter.Selector{Name: "web01"})
 

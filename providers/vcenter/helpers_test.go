@@ -2,6 +2,7 @@ package vcenter_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -110,3 +111,6 @@ func mustResolve(t testing.TB, inv *vcenter.Inventory, k vcenter.Kind, sel vcent
 	}
 	return e
 }
+
+// typeName names a SOAP request body, e.g. "*methods.RelocateVM_TaskBody".
+func typeName(v any) string { return fmt.Sprintf("%T", v) }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"cutover/executor/journal"
@@ -156,7 +157,10 @@ func (e *Executor) succeedAfter(ctx context.Context, step planner.Step, attempt 
 }
 
 func (e *Executor) fail(ctx context.Context, step planner.Step, attempt int, cause error) error {
-	err := fmt.Errorf("%s: %s: %w", step.VM, step.Kind, cause)
+	err := cause
+	if !strings.HasPrefix(cause.Error(), step.VM+": ") {
+		err = fmt.Errorf("%s: %s: %w", step.VM, step.Kind, cause)
+	}
 	if jerr := e.append(context.WithoutCancel(ctx), journal.Record{Kind: journal.StepFailed, StepID: step.ID, Attempt: attempt, Error: cause.Error()}); jerr != nil {
 		return errors.Join(err, jerr)
 	}

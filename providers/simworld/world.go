@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -96,7 +97,9 @@ func Open(ctx context.Context, rb *schema.Runbook, dir string, opts Options) (*W
 			w.Close()
 			return nil, err
 		}
-		sim, err := azuresim.New(seed, azuresim.Options{TimeScale: scale, StateFile: filepath.Join(dir, "azure-"+az.Name+".json")})
+		// Clients poll as often as the scaled jobs need, at most every second.
+		poll := min(time.Second, max(20*time.Millisecond, time.Duration(float64(time.Second)*scale)))
+		sim, err := azuresim.New(seed, azuresim.Options{TimeScale: scale, PollAfter: poll, StateFile: filepath.Join(dir, "azure-"+az.Name+".json")})
 		if err != nil {
 			w.Close()
 			return nil, fmt.Errorf("simulated vault %q: %w", az.Name, err)

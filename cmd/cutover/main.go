@@ -95,6 +95,7 @@ state; 'cutover apply' executes the plan with durable checkpoints.`,
 		newShowCommand(g),
 		newStatusCommand(g),
 		newApplyCommand(g, stdin),
+		newGraphCommand(g),
 	)
 	for _, s := range notBuilt {
 		root.AddCommand(newNotBuiltCommand(s))

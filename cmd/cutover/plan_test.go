@@ -75,6 +75,18 @@ func TestPlanTargetAndBadFormat(t *testing.T) {
 	}
 }
 
+func TestGraph(t *testing.T) {
+	dir := copyExample(t, "multi-tier")
+	code, out, errOut := runCLI(t, "graph", dir, "--sim")
+	if code != 0 || !strings.HasPrefix(out, "digraph") || !strings.Contains(out, "vm.db.unplanned_failover") {
+		t.Fatalf("graph: exit %d %s\n%s", code, errOut, out)
+	}
+	code, out, _ = runCLI(t, "graph", dir, "--sim", "--format", "mermaid")
+	if code != 0 || !strings.Contains(out, "flowchart") {
+		t.Fatalf("graph mermaid: exit %d\n%s", code, out)
+	}
+}
+
 func TestStatusSim(t *testing.T) {
 	dir := copyExample(t, "quickstart")
 	code, out, errOut := runCLI(t, "status", dir, "--sim", "--json")

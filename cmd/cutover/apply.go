@@ -218,8 +218,16 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 		return err
 	}
 	defer runner.Close()
+	var clock executor.Clock
+	if sim {
+		c, msg := newSimClock(p, time.Now())
+		clock = c
+		if msg != "" {
+			fmt.Fprintln(out, msg)
+		}
+	}
 	ex, err := executor.New(executor.Config{
-		Plan: p, PlanID: planID, Store: store, Actions: actions{runner},
+		Plan: p, PlanID: planID, Store: store, Actions: actions{runner}, Clock: clock,
 		Reporter: newLineReporter(out, o.asJSON), Parallelism: o.parallelism,
 		WaitForWindow: o.waitForWindow, GateTimeout: o.gateTimeout, GatePoll: gatePoll(sim),
 	})

@@ -81,3 +81,29 @@ func TestApplyDirRefusesWithoutTerminal(t *testing.T) {
 		t.Fatal("an unconfirmed apply journaled something")
 	}
 }
+
+// TestQuickstartEndToEnd is the README's first command: apply the
+// quickstart to the simulated world, all the way to stage migrated.
+func TestQuickstartEndToEnd(t *testing.T) {
+	t.Setenv(SimTimeScaleEnv, "0.01")
+	dir := copyExample(t, "quickstart")
+	code, out, errOut := runCLI(t, "apply", dir, "--sim", "--auto-approve")
+	if code != 0 || !strings.Contains(out, "Simulated time starts at") || !strings.Contains(out, "19 succeeded") {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, "status", dir, "--sim", "--json")
+	var rows []vmStatus
+	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 3 {
+		t.Fatalf("status: exit %d %s\n%s", code, errOut, out)
+	}
+	for _, r := range rows {
+		if r.Live != "failed over" || r.PowerState != "poweredOff" || r.NextApply != "nothing" {
+			t.Errorf("after apply: %+v", r)
+		}
+	}
+	// Applying again finds nothing to do.
+	code, out, _ = runCLI(t, "apply", dir, "--sim", "--auto-approve")
+	if code != 0 || !strings.Contains(out, "No changes") && !strings.Contains(out, "no changes") {
+		t.Errorf("second apply: exit %d\n%s", code, out)
+	}
+}

@@ -34,6 +34,7 @@ type World struct {
 	Vaults  map[string]*azuresim.Sim
 	servers []*azuresim.Server
 	desc    vcentersim.World
+	poll    time.Duration
 	// VCenterConfigs and AzureConfigs connect the real providers to the
 	// simulators, keyed by runbook block name.
 	VCenterConfigs map[string]vcenter.Config
@@ -42,7 +43,7 @@ type World struct {
 
 // AzureOptions are the client options for a simulated vault: its token.
 func (w *World) AzureOptions() *azure.Options {
-	return &azure.Options{Credential: simToken{}}
+	return &azure.Options{Credential: simToken{}, PollInterval: w.poll}
 }
 
 // Close stops every simulator.
@@ -99,6 +100,7 @@ func Open(ctx context.Context, rb *schema.Runbook, dir string, opts Options) (*W
 		}
 		// Clients poll as often as the scaled jobs need, at most every second.
 		poll := min(time.Second, max(20*time.Millisecond, time.Duration(float64(time.Second)*scale)))
+		w.poll = poll
 		sim, err := azuresim.New(seed, azuresim.Options{TimeScale: scale, PollAfter: poll, StateFile: filepath.Join(dir, "azure-"+az.Name+".json")})
 		if err != nil {
 			w.Close()

@@ -240,6 +240,10 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 			fmt.Fprintf(errOut, "Warning: the simulated vCenter's state was not saved: %v\n", perr)
 		}
 	}
+	var locked *journal.LockedError
+	if errors.As(err, &locked) {
+		return fmt.Errorf("%w\nIf that operation is gone for good, release its lock with: cutover force-unlock %s %s", err, locked.Held.ID, rb.Dir)
+	}
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"cutover/executor/journal"
 )
 
 // TestApplyRefusesStalePlan plans the quickstart against the simulated
@@ -105,5 +108,27 @@ func TestQuickstartEndToEnd(t *testing.T) {
 	code, out, _ = runCLI(t, "apply", dir, "--sim", "--auto-approve")
 	if code != 0 || !strings.Contains(out, "No changes") && !strings.Contains(out, "no changes") {
 		t.Errorf("second apply: exit %d\n%s", code, out)
+	}
+}
+
+func TestForceUnlock(t *testing.T) {
+	dir := t.TempDir()
+	store, err := journal.OpenFile(filepath.Join(dir, journal.DefaultDir), "state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := store.Lock(context.Background(), journal.LockInfo{Operation: "apply", Who: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	if code, _, errOut := runCLI(t, "force-unlock", "wrong-id", dir); code != 1 || !strings.Contains(errOut, held.ID) && !strings.Contains(errOut, "wrong-id") {
+		t.Errorf("wrong ID: exit %d %s", code, errOut)
+	}
+	if code, out, errOut := runCLI(t, "force-unlock", held.ID, dir); code != 0 || !strings.Contains(out, "Released") {
+		t.Fatalf("force-unlock: exit %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut := runCLI(t, "force-unlock", held.ID, dir); code != 1 || !strings.Contains(errOut, "not locked") {
+		t.Errorf("second force-unlock: exit %d %s", code, errOut)
 	}
 }

@@ -96,6 +96,7 @@ state; 'cutover apply' executes the plan with durable checkpoints.`,
 		newStatusCommand(g),
 		newApplyCommand(g, stdin),
 		newGraphCommand(g),
+		newForceUnlockCommand(g),
 	)
 	for _, s := range notBuilt {
 		root.AddCommand(newNotBuiltCommand(s))

@@ -14,7 +14,6 @@ type notBuiltCommand struct {
 
 var notBuilt = []notBuiltCommand{
 	{"rollback [DIR]", "Build the inverse plan of what was applied"},
-	{"force-unlock LOCK_ID", "Release a state lock left by an interrupted apply"},
 	{"sim", "Serve the simulated vCenter and Azure world"},
 }
 

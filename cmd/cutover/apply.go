@@ -218,7 +218,7 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 		return err
 	}
 	defer runner.Close()
-	var clock executor.Clock
+	var clock executor.Clock = wallClock{}
 	if sim {
 		c, msg := newSimClock(p, time.Now())
 		clock = c
@@ -226,9 +226,13 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 			fmt.Fprintln(out, msg)
 		}
 	}
+	var reporter executor.Reporter = newLineReporter(out, o.asJSON)
+	if !o.asJSON && !g.noColor && isTerminal(out) {
+		reporter = newLiveView(out, p, clock.Now)
+	}
 	ex, err := executor.New(executor.Config{
 		Plan: p, PlanID: planID, Store: store, Actions: actions{runner}, Clock: clock,
-		Reporter: newLineReporter(out, o.asJSON), Parallelism: o.parallelism,
+		Reporter: reporter, Parallelism: o.parallelism,
 		WaitForWindow: o.waitForWindow, GateTimeout: o.gateTimeout, GatePoll: gatePoll(sim),
 	})
 	if err != nil {

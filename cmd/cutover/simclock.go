@@ -20,6 +20,12 @@ type simClock struct {
 func (c simClock) Now() time.Time                         { return c.start.Add(time.Since(c.wall)) }
 func (c simClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
+// wallClock is real time.
+type wallClock struct{}
+
+func (wallClock) Now() time.Time                         { return time.Now() }
+func (wallClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
 // newSimClock starts simulated time now if every window of the plan that
 // binds a step is open, else at the next opening of the first such window.
 func newSimClock(p *planner.Plan, now time.Time) (simClock, string) {

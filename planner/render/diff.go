@@ -11,12 +11,13 @@ import (
 
 // Diff writes what changed between a reviewed plan (old) and a fresh one
 // (new): VMs added or dropped, VMs whose live stage, fingerprint or target
-// moved, and steps added, removed or changed field by field. It compares
-// structure rather than diffing two renderings, so that a change reads as
-// "this step now also waits for that one" instead of as shifted lines, and
-// the output does not move when the human rendering's layout does.
-// Creation and expiry times are left out: they differ between any two
-// plans and say nothing about what apply would do.
+// moved, and steps added, removed or changed field by field. That summary
+// compares structure, so that a change reads as "this step now also waits
+// for that one" instead of as shifted lines. It ends with a unified diff
+// (three lines of context, no colour) of the two plans' human renderings,
+// for the reviewer who wants to see the change where they read the plan.
+// Creation and expiry times are left out of both: they differ between any
+// two plans and say nothing about what apply would do.
 func Diff(w io.Writer, old, new *planner.Plan) error {
 	a, b := newView(old), newView(new)
 	d := &errWriter{w: w}
@@ -33,8 +34,11 @@ func Diff(w io.Writer, old, new *planner.Plan) error {
 	}
 	vms := diffVMs(a, b)
 	steps := diffSteps(a, b)
+	oldText, newText := untimedLines(a), untimedLines(b)
+	ops := diffLines(oldText, newText)
+	textChanged := len(hunks(ops, diffContext)) > 0
 
-	if len(head) == 0 && len(vms) == 0 && len(steps) == 0 {
+	if len(head) == 0 && len(vms) == 0 && len(steps) == 0 && !textChanged {
 		d.print("No differences: the new plan does what the reviewed plan does, from the same live state.\n")
 		return d.err
 	}
@@ -57,7 +61,25 @@ func Diff(w io.Writer, old, new *planner.Plan) error {
 			d.printf("  %s\n", l)
 		}
 	}
+	if textChanged {
+		d.print("\nThe human renderings, line by line (planning times left out):\n\n")
+		unified(d, "reviewed plan", "new plan", oldText, newText, diffContext)
+	}
 	return d.err
+}
+
+// diffContext is how many unchanged lines the line diff keeps around a
+// change, as diff -u does.
+const diffContext = 3
+
+// untimedLines is the human rendering Diff compares line by line: no
+// colour, and without the line of planning and expiry times, which differ
+// between any two plans.
+func untimedLines(v *view) []string {
+	var b strings.Builder
+	// A strings.Builder does not fail, so neither can the rendering.
+	_ = writeHuman(&human{errWriter: errWriter{w: &b}, untimed: true}, v)
+	return strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 }
 
 func diffVMs(a, b *view) []string {

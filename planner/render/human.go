@@ -63,6 +63,9 @@ var legend = []struct{ sym, text string }{
 type human struct {
 	errWriter
 	color bool
+	// untimed leaves the planning and expiry times out, for Diff: two
+	// plans made at different times should not differ by that line.
+	untimed bool
 }
 
 func (h *human) paint(code, s string) string {
@@ -93,8 +96,10 @@ func (h *human) sym(s string) string {
 // changes with its attributes and steps, a summary line and the rollback
 // preview.
 func Human(w io.Writer, p *planner.Plan, opts HumanOptions) error {
-	v := newView(p)
-	h := &human{errWriter: errWriter{w: w}, color: opts.Color}
+	return writeHuman(&human{errWriter: errWriter{w: w}, color: opts.Color}, newView(p))
+}
+
+func writeHuman(h *human, v *view) error {
 	h.header(v)
 	if len(v.steps) == 0 {
 		n := len(v.vms)
@@ -130,6 +135,10 @@ func Human(w io.Writer, p *planner.Plan, opts HumanOptions) error {
 func (h *human) header(v *view) {
 	p := v.plan
 	h.printf("Runbook %q (hash %s)\n", p.Runbook, short(p.RunbookHash))
+	if h.untimed {
+		h.printf("Planned by cutover %s.\n", p.ToolVersion)
+		return
+	}
 	h.printf("Planned %s by cutover %s; applicable until %s.\n", stamp(p.CreatedAt), p.ToolVersion, stamp(p.ExpiresAt))
 }
 
@@ -223,9 +232,41 @@ func (h *human) step(vm *vmView, s *stepView) {
 		h.printf("            %-*s = %s\n", width, k, quote(s.Inputs[k]))
 	}
 	for _, c := range s.Changes {
+		if multiline(c.Old, c.New) {
+			h.printf("         %s %-*s = <<-EOT\n", h.sym("~"), width, c.Attribute)
+			h.valueDiff(c)
+			h.print("            EOT\n")
+			continue
+		}
 		h.printf("         %s %-*s = %s -> %s\n", h.sym("~"), width, c.Attribute, quote(c.Old), quote(c.New))
 	}
 	h.print("        }\n")
+}
+
+// valueDiff shows a multi-line value's change line by line, the way
+// Terraform shows a heredoc: a template-rendered tag that gained one line
+// reads as that line, not as two long quoted blobs to compare by eye.
+// Redaction already turned sensitive values into the one-line placeholder,
+// so they never come here.
+func (h *human) valueDiff(c planner.Change) {
+	const indent = "                "
+	for _, op := range valueDiff(c.Old, c.New) {
+		var line string
+		switch op.kind {
+		case '-':
+			line = indent[2:] + h.paint(ansiRed, "-") + " " + op.text
+		case '+':
+			line = indent[2:] + h.paint(ansiGreen, "+") + " " + op.text
+		case '#':
+			line = indent + "# " + op.text
+		default:
+			line = indent + op.text
+		}
+		if op.text == "" {
+			line = strings.TrimRight(line, " ")
+		}
+		h.print(line + "\n")
+	}
 }
 
 func (h *human) undo(v *view) {

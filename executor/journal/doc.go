@@ -14,7 +14,10 @@
 // killed mid-wait re-attaches by handle instead of issuing the operation
 // again. Replay tolerates a torn last record (the write a crash interrupted)
 // and refuses a damaged record anywhere before it, because silently skipping
-// a middle record could make a resumed apply repeat a failover.
+// a middle record could make a resumed apply repeat a failover. The file
+// backend writes appends that arrive together (parallel steps) with one
+// write and one fsync, so that they share the cost of durability; each
+// still returns only once its own record is on disk.
 //
 // The executor journals each step through these kinds (see Kind); a step
 // may be retried, which starts a new attempt from StepPending:

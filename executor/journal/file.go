@@ -31,6 +31,15 @@ func DefaultLocation(runbookPath string) (dir, state string) {
 
 // FileStore keeps a state's journal in "<dir>/<state>.journal" and its lock
 // in "<dir>/<state>.lock". It is safe for concurrent use.
+//
+// Concurrent appends share a write and an fsync (group commit): the first
+// caller to find no write under way becomes the leader, takes every record
+// queued by then, writes them in one write call and fsyncs once; each of
+// those appends returns after that fsync with its own sequence number.
+// Records that arrive while a batch is being written queue for the next
+// one, whose leader is the first of them. A single caller therefore pays
+// one fsync per append as before, while N parallel callers pay about one
+// fsync per N appends.
 type FileStore struct {
 	dir         string
 	journalPath string
@@ -38,7 +47,23 @@ type FileStore struct {
 	state       string
 	clock       func() time.Time
 	guard       Guard
+	// sync makes the journal's written data durable; tests replace it
+	// to fail.
+	sync func(*os.File) error
 
+	// qmu guards queue and leading. It is held only briefly, never
+	// across I/O, so that appends can queue while a batch is written.
+	// When both are held, mu is taken first.
+	qmu sync.Mutex
+	// queue holds the appends waiting for the next batch.
+	queue []*pendingAppend
+	// leading is true while some Append is (or has been chosen to be)
+	// the leader that will write the queue.
+	leading bool
+
+	// mu guards the journal file and what we know of it. The leader
+	// holds it while it writes and syncs a batch; Replay and Close hold
+	// it so that they never see or cut a batch half-way.
 	mu sync.Mutex
 	// f is the journal opened for appending, nil until the first Append.
 	f *os.File
@@ -47,6 +72,25 @@ type FileStore struct {
 	end     int64
 	lastSeq uint64
 	loaded  bool
+	// failed is set once a write or sync of the journal failed: what
+	// reached the disk is then unknown, so this store appends nothing
+	// more (see Append).
+	failed error
+	// buf is reused for the bytes of each batch.
+	buf []byte
+}
+
+// pendingAppend is one Append waiting in the queue.
+type pendingAppend struct {
+	ctx context.Context
+	in  Record
+	// wake receives exactly one value: either the batch holding this
+	// append was written (done is then set) or this append is to lead
+	// the next batch.
+	wake chan struct{}
+	done bool
+	out  Record
+	err  error
 }
 
 var _ Store = (*FileStore)(nil)
@@ -83,6 +127,7 @@ func OpenFile(dir, stateName string, opts ...Option) (*FileStore, error) {
 		lockPath:    filepath.Join(dir, stateName+".lock"),
 		clock:       time.Now,
 		guard:       DefaultGuard,
+		sync:        (*os.File).Sync,
 	}
 	for _, o := range opts {
 		o(s)
@@ -106,39 +151,141 @@ func (s *FileStore) JournalPath() string { return s.journalPath }
 // LockPath returns the path of the lock file, for messages.
 func (s *FileStore) LockPath() string { return s.lockPath }
 
-// Append implements Store. The record is written with one write call and
-// the file is fsynced before Append returns; the directory is fsynced too
-// when this store first opens the journal, so a newly created file survives
-// a crash as well as its contents do.
+// Append implements Store. The record is written and the file fsynced
+// before Append returns; the directory is fsynced too when this store first
+// opens the journal, so a newly created file survives a crash as well as its
+// contents do. Appends made at the same time are written together with one
+// write call and one fsync (see FileStore); sequence numbers follow the
+// order in which they are written, so they stay gapless.
+//
+// ctx is checked when Append is called and again when its batch is formed:
+// an append whose ctx ended while it waited is refused and nothing of it is
+// written. Once its batch is being written, Append waits for the outcome.
+//
+// If writing or syncing a batch fails, every append in it fails, and so
+// does every later Append on this FileStore: after a failed write or fsync
+// the file's contents are unknown (a failed fsync may even have dropped
+// dirty pages that a re-read would still show), so carrying on could put
+// durable records after lost ones. A new store from OpenFile (a resumed
+// apply) re-reads the journal and cuts off a torn record.
 func (s *FileStore) Append(ctx context.Context, r Record) (Record, error) {
 	if err := ctx.Err(); err != nil {
 		return Record{}, err
 	}
+	p := &pendingAppend{ctx: ctx, in: r, wake: make(chan struct{}, 1)}
+	s.qmu.Lock()
+	s.queue = append(s.queue, p)
+	lead := !s.leading
+	s.leading = true
+	s.qmu.Unlock()
+	if !lead {
+		<-p.wake
+		if p.done {
+			return p.out, p.err
+		}
+		// The previous leader handed the next batch to us.
+	}
+
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.qmu.Lock()
+	// Everything queued while we waited for mu joins this batch.
+	batch := s.queue
+	s.queue = nil
+	s.qmu.Unlock()
+	s.commit(batch)
+	s.mu.Unlock()
+
+	s.qmu.Lock()
+	var next *pendingAppend
+	if len(s.queue) > 0 {
+		next = s.queue[0]
+	} else {
+		s.leading = false
+	}
+	s.qmu.Unlock()
+	if next != nil {
+		next.wake <- struct{}{}
+	}
+	for _, q := range batch {
+		if q != p {
+			q.wake <- struct{}{}
+		}
+	}
+	return p.out, p.err
+}
+
+// commit writes batch as one write followed by one fsync and sets each
+// append's outcome. The caller holds mu.
+//
+// A crash during the write leaves some prefix of the batch, perhaps ending
+// in a torn record, which replay drops; none of the batch's appends had
+// returned, so nothing acknowledged is lost. A file system that made a
+// later page of the write durable but not an earlier one would leave a
+// damaged record before intact ones; replay refuses that as corrupt rather
+// than guess, as it would for damage anywhere else.
+func (s *FileStore) commit(batch []*pendingAppend) {
+	for _, q := range batch {
+		q.done = true
+	}
+	if s.failed != nil {
+		for _, q := range batch {
+			q.err = fmt.Errorf("journal %s: not appending after an earlier write failed (%w): what reached the disk is unknown; open the journal again to resume from it", s.journalPath, s.failed)
+		}
+		return
+	}
 	if err := s.readyToAppend(); err != nil {
-		return Record{}, err
+		for _, q := range batch {
+			q.err = err
+		}
+		return
 	}
-	rec, payload, err := EncodeRecord(r, s.lastSeq+1, s.clock(), s.guard)
-	if err != nil {
-		return Record{}, err
+	buf := s.buf[:0]
+	seq := s.lastSeq
+	written := batch[:0:0]
+	for _, q := range batch {
+		if err := q.ctx.Err(); err != nil {
+			q.err = err
+			continue
+		}
+		// A refused record takes no sequence number, so the next
+		// one in the batch gets it.
+		rec, payload, err := EncodeRecord(q.in, seq+1, s.clock(), s.guard)
+		if err != nil {
+			q.err = err
+			continue
+		}
+		seq++
+		buf = appendFrame(buf, payload)
+		q.out = rec
+		written = append(written, q)
 	}
-	line := appendFrame(make([]byte, 0, len(payload)+24), payload)
-	n, err := s.f.Write(line)
+	if cap(buf) <= 1<<20 {
+		s.buf = buf
+	}
+	if len(written) == 0 {
+		return
+	}
+	n, err := s.f.Write(buf)
 	if err == nil {
-		err = s.f.Sync()
+		err = s.sync(s.f)
 	}
 	if err != nil {
-		// After a failed write or fsync the file's contents are
-		// unknown (a failed fsync may even have dropped dirty pages),
-		// so forget what we knew: the next Append re-reads the file
-		// and cuts off whatever part of this record reached it.
-		s.closeFile()
-		return Record{}, fmt.Errorf("journal %s: appending record %d: %w", s.journalPath, rec.Seq, err)
+		s.fail(err)
+		for _, q := range written {
+			q.err = fmt.Errorf("journal %s: appending record %d: %w", s.journalPath, q.out.Seq, err)
+			q.out = Record{}
+		}
+		return
 	}
 	s.end += int64(n)
-	s.lastSeq = rec.Seq
-	return rec, nil
+	s.lastSeq = seq
+}
+
+// fail records that writing the journal failed and closes it: from now
+// on, Append refuses. The caller holds mu.
+func (s *FileStore) fail(err error) {
+	s.failed = err
+	s.closeFile()
 }
 
 // readyToAppend opens the journal if need be and makes sure end and
@@ -179,10 +326,14 @@ func (s *FileStore) readyToAppend() error {
 		// Appending after a torn record would turn it into a damaged
 		// record in the middle, which replay refuses. Cut it off.
 		if err := s.f.Truncate(res.end); err != nil {
-			return fmt.Errorf("journal: cutting torn record off %s: %w", s.journalPath, err)
+			err = fmt.Errorf("journal: cutting torn record off %s: %w", s.journalPath, err)
+			s.fail(err)
+			return err
 		}
-		if err := s.f.Sync(); err != nil {
-			return fmt.Errorf("journal: syncing %s: %w", s.journalPath, err)
+		if err := s.sync(s.f); err != nil {
+			err = fmt.Errorf("journal: syncing %s: %w", s.journalPath, err)
+			s.fail(err)
+			return err
 		}
 	}
 	s.end = res.end

@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,7 +33,8 @@ func killStep(round, i int) string {
 }
 
 // TestHelperProcess is the child of TestKilledWhileAppending: it appends
-// until killed and reports each record on stdout once Append has returned.
+// until killed, from one goroutine or several, and reports each record on
+// stdout once Append has returned.
 // Run directly, it does nothing.
 func TestHelperProcess(t *testing.T) {
 	dir := os.Getenv(killDirEnv)
@@ -48,20 +51,36 @@ func TestHelperProcess(t *testing.T) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	rng := rand.New(rand.NewPCG(uint64(round), 1))
+	// Odd rounds append from several goroutines at once, so that a kill
+	// can land inside a write of several records.
+	workers := 1 + 7*(round%2)
+	var (
+		next atomic.Int64
+		out  sync.Mutex
+		wg   sync.WaitGroup
+	)
 	// A safety net, in case the parent dies without killing us.
 	stop := time.Now().Add(20 * time.Second)
-	for i := 0; time.Now().Before(stop); i++ {
-		// Some records are larger than a page, so that a kill can land
-		// inside one write.
-		h, _ := json.Marshal(killHandle{Round: round, I: i, Pad: strings.Repeat("x", rng.IntN(12<<10))})
-		r, err := s.Append(ctx, journal.Record{Kind: journal.StepStarted, RunID: fmt.Sprint(round), StepID: killStep(round, i), Attempt: 1, Handle: h})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
-		}
-		fmt.Printf("%d %d %d\n", r.Seq, round, i)
+	for w := range workers {
+		rng := rand.New(rand.NewPCG(uint64(round), uint64(w)))
+		wg.Go(func() {
+			for time.Now().Before(stop) {
+				i := int(next.Add(1) - 1)
+				// Some records are larger than a page, so that a
+				// kill can land inside one write.
+				h, _ := json.Marshal(killHandle{Round: round, I: i, Pad: strings.Repeat("x", rng.IntN(12<<10))})
+				r, err := s.Append(ctx, journal.Record{Kind: journal.StepStarted, RunID: fmt.Sprint(round), StepID: killStep(round, i), Attempt: 1, Handle: h})
+				if err != nil {
+					fmt.Fprintln(os.Stderr, err)
+					os.Exit(2)
+				}
+				out.Lock()
+				fmt.Printf("%d %d %d\n", r.Seq, round, i)
+				out.Unlock()
+			}
+		})
 	}
+	wg.Wait()
 	os.Exit(3)
 }
 

@@ -1,0 +1,499 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"cutover/executor/journal"
+	"cutover/planner/planfile"
+	"cutover/providers/azure/azuresim"
+	"cutover/providers/vcenter"
+	"cutover/providers/vcenter/vcentersim"
+)
+
+// The crash and fault tests run the simulators in the test process and
+// every apply in a child process (this test binary re-executed into
+// TestHelperApply), so that an apply can be killed with SIGKILL while the
+// simulated vCenter and vault, and their request logs, live on.
+
+const (
+	helperPlanEnv  = "CUTOVER_TEST_HELPER_PLAN"
+	helperParEnv   = "CUTOVER_TEST_HELPER_PARALLELISM"
+	crashTokenEnv  = "CRASH_TEST_TOKEN"
+	crashVMs       = 50
+	crashWantKills = 20
+)
+
+// TestHelperApply is not a test: it is the child process of the crash and
+// fault tests. It applies the plan file named by the environment and exits
+// with apply's exit status.
+func TestHelperApply(t *testing.T) {
+	planPath := os.Getenv(helperPlanEnv)
+	if planPath == "" {
+		t.Skip("helper process of the crash and fault tests")
+	}
+	args := []string{"apply", planPath}
+	if p := os.Getenv(helperParEnv); p != "" {
+		args = append(args, "--parallelism", p)
+	}
+	os.Exit(run(args, strings.NewReader(""), os.Stdout, os.Stderr))
+}
+
+// simWorld is a simulated vCenter and vault with a runbook that migrates
+// every VM of the vCenter, and a plan of that runbook saved once.
+type simWorld struct {
+	dir      string // the runbook
+	planPath string
+	vc       *vcentersim.Sim
+	az       *azuresim.Sim
+	names    []string          // source VM names
+	vmOfItem map[string]string // protected item (machine) name -> VM name
+	snapVMs  map[string]bool   // VMs that take a snapshot before cutover
+	hardVMs  map[string]bool   // VMs shut down hard (PowerOffVM_Task)
+	steps    []string          // the plan's step IDs
+}
+
+// newSimWorld starts the simulators, writes the runbook and saves its plan.
+// front, if not nil, wraps the vault's handler (to fail requests before
+// they reach it).
+func newSimWorld(t *testing.T, n int, front func(http.Handler) http.Handler) *simWorld {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	w := &simWorld{dir: t.TempDir(), vmOfItem: map[string]string{}, snapVMs: map[string]bool{}, hardVMs: map[string]bool{}}
+
+	seed := azuresim.DefaultSeed(0)
+	var vms []vcentersim.VM
+	var plain, snap, hard []string
+	for i := 1; i <= n; i++ {
+		name := fmt.Sprintf("app-%03d", i)
+		w.names = append(w.names, name)
+		vms = append(vms, vcentersim.VM{Name: name, PowerState: "poweredOn", GuestID: "otherGuest64",
+			Disks: []vcentersim.Disk{{SizeGB: 40}}, NICs: []vcentersim.NIC{{}}})
+		m := azuresim.NumberedMachine(i)
+		m.DisplayName = name
+		seed.Machines = append(seed.Machines, m)
+		w.vmOfItem[m.Name] = name
+		switch i % 5 {
+		case 0:
+			snap = append(snap, name)
+			w.snapVMs[name] = true
+		case 1:
+			hard = append(hard, name)
+			w.hardVMs[name] = true
+		default:
+			plain = append(plain, name)
+		}
+	}
+	var err error
+	w.vc, err = vcentersim.Start(ctx, vcentersim.World{Datacenters: []vcentersim.Datacenter{{
+		Name:       "DC0",
+		Clusters:   []vcentersim.Cluster{{Name: "DC0_C0", Hosts: []string{"DC0_C0_H0", "DC0_C0_H1"}}},
+		Datastores: []string{"LocalDS_0"},
+		VMs:        vms,
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.vc.Close)
+
+	// Jobs of a few hundred milliseconds: enable 80 ms, initial
+	// replication 400 ms, test failover and failover 160 ms each.
+	w.az, err = azuresim.New(seed, azuresim.Options{TimeScale: 0.02, PollAfter: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var handler http.Handler = w.az
+	if front != nil {
+		handler = front(w.az)
+	}
+	srvURL, caPEM := serveTLS(t, handler)
+	writeFile(t, w.dir, "vault-ca.pem", string(caPEM))
+
+	vault := fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s",
+		seed.SubscriptionID, seed.ResourceGroup, seed.Vault)
+	net := fmt.Sprintf("/subscriptions/%s/resourceGroups/net-rg/providers/Microsoft.Network/virtualNetworks/prod-vnet", seed.SubscriptionID)
+	logs := fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Storage/storageAccounts/migratelogs01", seed.SubscriptionID, seed.ResourceGroup)
+	writeFile(t, w.dir, "main.hcl", fmt.Sprintf(`
+vcenter "dc1" {
+  url      = %q
+  username = %q
+  password = %q
+  insecure = true
+}
+
+azure "az" {
+  endpoint    = %q
+  ca_file     = "vault-ca.pem"
+  vault       = %q
+  appliance   = %q
+  credential  = "token"
+  token_env   = %q
+}
+
+defaults {
+  replication {
+    policy              = %q
+    disk_type           = "Premium_LRS"
+    log_storage_account = %q
+  }
+  target {
+    resource_group = "app-prod"
+    network        = %q
+    subnet         = "app"
+  }
+}
+
+vm "plain" {
+  for_each = toset(%s)
+  stage    = "migrated"
+}
+
+vm "snap" {
+  for_each = toset(%s)
+  stage    = "migrated"
+  source {
+    snapshot_before_cutover = true
+  }
+}
+
+vm "hard" {
+  for_each = toset(%s)
+  stage    = "migrated"
+  source {
+    shutdown = "hard"
+  }
+}
+`, w.vc.URL.String(), w.vc.Username, w.vc.Password, srvURL, vault, seed.Appliance, crashTokenEnv,
+		seed.Policies[0], logs, net, hclList(plain), hclList(snap), hclList(hard)))
+
+	t.Setenv(crashTokenEnv, "simulated-token")
+	w.planPath = filepath.Join(w.dir, "migrate.plan")
+	code, out, errOut := runCLI(t, "plan", w.dir, "--out", w.planPath)
+	if code != 0 {
+		t.Fatalf("plan: exit %d\n%s%s", code, out, errOut)
+	}
+	p, _, err := planfile.Load(w.planPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range p.Steps {
+		w.steps = append(w.steps, s.ID)
+	}
+	return w
+}
+
+func hclList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// child is one apply running in a child process.
+type child struct {
+	cmd     *exec.Cmd
+	started time.Time
+	mu      sync.Mutex
+	out     bytes.Buffer
+	lines   chan string
+	stderr  bytes.Buffer
+	done    chan struct{}
+	err     error
+}
+
+// startApply runs `cutover apply PLAN` in a child process.
+func (w *simWorld) startApply(t *testing.T, parallelism int) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperApply$", "-test.count=1", "-test.v=false")
+	cmd.Env = append(os.Environ(), helperPlanEnv+"="+w.planPath, helperParEnv+"="+strconv.Itoa(parallelism))
+	c := &child{cmd: cmd, lines: make(chan string, 4096), done: make(chan struct{})}
+	cmd.Stderr = &c.stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c.started = time.Now()
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			line := sc.Text()
+			c.mu.Lock()
+			c.out.WriteString(line + "\n")
+			c.mu.Unlock()
+			select {
+			case c.lines <- line:
+			default:
+			}
+		}
+		close(c.lines)
+		c.err = cmd.Wait()
+		close(c.done)
+	}()
+	return c
+}
+
+// wait waits for the child to end, at most d.
+func (c *child) wait(t *testing.T, d time.Duration) {
+	t.Helper()
+	select {
+	case <-c.done:
+	case <-time.After(d):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+		t.Fatalf("apply did not finish within %s:\n%s%s", d, c.output(), c.stderr.String())
+	}
+}
+
+func (c *child) output() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.out.String()
+}
+
+// exitCode is the child's exit status; -1 when a signal ended it.
+func (c *child) exitCode() int {
+	return c.cmd.ProcessState.ExitCode()
+}
+
+func (c *child) killed() bool {
+	ws, ok := c.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+}
+
+// store opens the runbook's journal.
+func (w *simWorld) store(t *testing.T) *journal.FileStore {
+	t.Helper()
+	s, err := journal.OpenFile(filepath.Join(w.dir, journal.DefaultDir), "state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// stepStates folds the journal into the last step record of each step.
+func (w *simWorld) stepStates(t *testing.T) map[string]journal.Kind {
+	t.Helper()
+	s, err := journal.OpenFile(filepath.Join(w.dir, journal.DefaultDir), "state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rep, err := s.Replay(context.Background())
+	if err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	last := map[string]journal.Kind{}
+	for _, r := range rep.Records {
+		if r.StepID != "" && r.Kind != journal.BeforeImage {
+			last[r.StepID] = r.Kind
+		}
+	}
+	return last
+}
+
+// releaseDeadLock removes the state lock a killed apply left behind,
+// after checking that it names the dead process. A real operator runs
+// `cutover force-unlock LOCK_ID`.
+func (w *simWorld) releaseDeadLock(t *testing.T, pid int) bool {
+	t.Helper()
+	s, err := journal.OpenFile(filepath.Join(w.dir, journal.DefaultDir), "state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	held, err := s.CurrentLock(ctx)
+	if errors.Is(err, journal.ErrNotLocked) {
+		return false
+	}
+	if err != nil {
+		t.Fatalf("reading the lock: %v", err)
+	}
+	if held.PID != pid {
+		t.Fatalf("the lock left behind names pid %d, the killed apply was %d: %s", held.PID, pid, held)
+	}
+	if err := s.ForceUnlock(ctx, held.ID); err != nil {
+		t.Fatalf("force-unlock: %v", err)
+	}
+	return true
+}
+
+// mutation is one mutating request of the vault's log, by item and action.
+type mutation struct{ item, action string }
+
+// mutations tallies the vault's mutating requests per item and action:
+// sent (any status) and accepted (2xx).
+func (w *simWorld) mutations() (sent, accepted map[mutation]int) {
+	sent, accepted = map[mutation]int{}, map[mutation]int{}
+	for _, r := range w.az.Requests() {
+		m, ok := parseMutation(r)
+		if !ok {
+			continue
+		}
+		sent[m]++
+		if r.Status >= 200 && r.Status < 300 {
+			accepted[m]++
+		}
+	}
+	return sent, accepted
+}
+
+func parseMutation(r azuresim.Request) (mutation, bool) {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return mutation{}, false
+	}
+	segs := strings.Split(strings.Trim(r.Path, "/"), "/")
+	for i, s := range segs {
+		if !strings.EqualFold(s, "replicationProtectedItems") || i+1 >= len(segs) {
+			continue
+		}
+		item := segs[i+1]
+		switch {
+		case i+2 == len(segs) && r.Method == http.MethodPut:
+			return mutation{item, "enable (PUT)"}, true
+		case i+2 == len(segs) && r.Method == http.MethodPatch:
+			return mutation{item, "update (PATCH)"}, true
+		case i+2 == len(segs) && r.Method == http.MethodDelete:
+			return mutation{item, "purge (DELETE)"}, true
+		case i+3 == len(segs) && r.Method == http.MethodPost:
+			return mutation{item, segs[i+2]}, true
+		}
+	}
+	return mutation{}, false
+}
+
+// opTotals sums counts per action.
+func opTotals(m map[mutation]int) map[string]int {
+	out := map[string]int{}
+	for k, v := range m {
+		out[k.action] += v
+	}
+	return out
+}
+
+func sortedKeys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// checkGoal checks the live state against the plan's goal for the given
+// VMs: the item failed over, the source powered off with at most one
+// snapshot, and exactly the snapshot the runbook asks for.
+func (w *simWorld) checkGoal(t *testing.T, vms []string) {
+	t.Helper()
+	want := map[string]bool{}
+	for _, n := range vms {
+		want[n] = true
+	}
+	for _, n := range vms {
+		state, tfo, ok := w.az.ProtectionState(n)
+		if !ok || state != azuresim.StateFailedOver || tfo != azuresim.TestFailoverNone {
+			t.Errorf("%s: protection state %q, test failover %q (found %v); want %s after a completed test failover",
+				n, state, tfo, ok, azuresim.StateFailedOver)
+		}
+	}
+	ctx := context.Background()
+	c, err := vcenter.Connect(ctx, vcenter.Config{Name: "check", URL: w.vc.URL.String(),
+		Username: w.vc.Username, Password: w.vc.Password, Insecure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = c.Close(ctx) }()
+	inv, err := c.Discover(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, vm := range inv.VMs {
+		if !want[vm.Name] {
+			continue
+		}
+		seen++
+		if vm.PowerState != "poweredOff" {
+			t.Errorf("%s: power state %q, want poweredOff", vm.Name, vm.PowerState)
+		}
+		snaps := countSnapshots(vm.Snapshots)
+		wantSnaps := 0
+		if w.snapVMs[vm.Name] {
+			wantSnaps = 1
+		}
+		if snaps != wantSnaps {
+			t.Errorf("%s: %d snapshots, want %d", vm.Name, snaps, wantSnaps)
+		}
+	}
+	if seen != len(vms) {
+		t.Errorf("found %d of %d VMs in vCenter", seen, len(vms))
+	}
+}
+
+func countSnapshots(s []vcenter.Snapshot) int {
+	n := len(s)
+	for _, c := range s {
+		n += countSnapshots(c.Children)
+	}
+	return n
+}
+
+// TestCrashResume kills `cutover apply` of a 50-VM plan with SIGKILL at
+// no fewer than 20 points, resumes it each time, and checks that no
+// mutating request reached the vault twice for one VM, that every step of
+// the plan succeeded exactly as journaled, and that the live state is the
+// plan's goal.
+func TestCrashResume(t *testing.T) {
+	began := time.Now()
+	w := newSimWorld(t, crashVMs, nil)
+	t.Logf("plan: %d steps for %d VMs (%d with a snapshot, %d shut down hard); set up in %s",
+		len(w.steps), crashVMs, len(w.snapVMs), len(w.hardVMs), time.Since(began).Round(time.Millisecond))
+	// vCenter tasks take a while, so kills land while they run.
+	restore := vcentersim.SetTaskDelay(map[string]time.Duration{"PowerOff": 150 * time.Millisecond, "CreateSnapshot": 150 * time.Millisecond})
+	t.Cleanup(restore)
+
+	c := w.startApply(t, 10)
+	c.wait(t, 90*time.Second)
+	t.Logf("one apply: exit %d in %s\n%s%s", c.exitCode(), time.Since(c.started), c.output(), c.stderr.String())
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// serveTLS serves h over TLS on loopback and returns its URL and the PEM
+// of its certificate, for the runbook's ca_file.
+func serveTLS(t *testing.T, h http.Handler) (string, []byte) {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	return srv.URL, caPEM
+}

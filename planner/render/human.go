@@ -63,8 +63,8 @@ var legend = []struct{ sym, text string }{
 type human struct {
 	errWriter
 	color bool
-	// untimed leaves the planning and expiry times out, for Diff: two
-	// plans made at different times should not differ by that line.
+	// untimed leaves out the line with the planning and expiry times,
+	// for Diff: two plans made at different times should not differ by it.
 	untimed bool
 }
 
@@ -136,7 +136,6 @@ func (h *human) header(v *view) {
 	p := v.plan
 	h.printf("Runbook %q (hash %s)\n", p.Runbook, short(p.RunbookHash))
 	if h.untimed {
-		h.printf("Planned by cutover %s.\n", p.ToolVersion)
 		return
 	}
 	h.printf("Planned %s by cutover %s; applicable until %s.\n", stamp(p.CreatedAt), p.ToolVersion, stamp(p.ExpiresAt))

@@ -161,6 +161,7 @@ func TestSensitiveValuesAreNeverRendered(t *testing.T) {
 		`"target\.size": "\(sensitive\)"`,                   // json inputs
 		`RPO <= \(sensitive\)`,                              // gate
 		`\| \*\(sensitive\)\* \|`,                           // markdown table cell
+		`\n@@ -\d+(,\d+)? \+\d+(,\d+)? @@\n`,                // diff: the line diff of renderings ran
 	} {
 		if !regexp.MustCompile(want).MatchString(all.String()) {
 			t.Errorf("no %q in any rendering", want)
@@ -181,5 +182,43 @@ func TestDiffHidesLivePlacementFedBySecrets(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), canary) || !strings.Contains(buf.String(), "placement (sensitive) -> (sensitive)") {
 		t.Errorf("diff:\n%s", buf.String())
+	}
+}
+
+// A multi-line value of a sensitive attribute is shown as the placeholder,
+// never as a line diff, in every rendering and in both parts of a diff:
+// whether the planner flagged the change or only the VM's list of
+// sensitive attributes covers it.
+func TestMultilineSensitiveChangesStayHidden(t *testing.T) {
+	t.Parallel()
+	plan := func(suffix string) *planner.Plan {
+		return &planner.Plan{
+			VMs: []planner.VMPlan{{Address: "vm.a", Live: planner.LiveProtected, Desired: "protected", Sensitive: []string{"target.vm_tags"}}},
+			Steps: []planner.Step{{ID: "vm.a.update_replication", VM: "vm.a", Kind: planner.StepUpdateReplication,
+				Changes: []planner.Change{
+					{Attribute: "target.vm_tags.motd", Old: "hello\n" + canary + "-old\nbye\n", New: "hello\n" + canary + "-new" + suffix + "\nbye\n"},
+					{Attribute: "target.custom_data", Sensitive: true, Old: "#!/bin/sh\n" + canary + "-a\n", New: "#!/bin/sh\n" + canary + "-b" + suffix + "\n"},
+				}}},
+		}
+	}
+	a, b := plan(""), plan("-2")
+	var all bytes.Buffer
+	for _, name := range render.Formats {
+		f, _ := render.ByName(name, render.HumanOptions{Color: true})
+		if err := f(&all, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := render.Diff(&all, a, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := render.MarkdownWith(&all, a, render.MarkdownOptions{MaxBytes: -1}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(all.String(), canary) || strings.Contains(all.String(), "EOT") || strings.Contains(all.String(), "```diff") {
+		t.Errorf("a sensitive multi-line value leaked or was diffed:\n%s", all.String())
+	}
+	if !strings.Contains(all.String(), "target.vm_tags.motd = (sensitive) -> (sensitive)") {
+		t.Errorf("the change is not shown as hidden:\n%s", all.String())
 	}
 }

@@ -163,11 +163,12 @@ type secrets []string
 // after what the step sends (a test failover's "subnet" comes from
 // target.test_subnet or target.subnet, a snapshot's "name" from
 // target.name), so a key matches a sensitive path equal to it, under it,
-// or whose last segment is the key or ends in "_"+key.
+// or above it (a map marked sensitive hides each of its entries), or
+// whose last segment is the key or ends in "_"+key.
 func (s secrets) covers(key string) bool {
 	last := key[strings.LastIndex(key, ".")+1:]
 	for _, p := range s {
-		if p == key || strings.HasPrefix(p, key+".") {
+		if p == key || strings.HasPrefix(p, key+".") || strings.HasPrefix(key, p+".") {
 			return true
 		}
 		for _, seg := range strings.Split(p, ".") {

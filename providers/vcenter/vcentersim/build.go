@@ -450,9 +450,14 @@ func (b *builder) create(ctx context.Context, st *dcState, p placed, name string
 		if !ok {
 			return types.ManagedObjectReference{}, fmt.Errorf("disk %d: datastore %q not declared", i, dsName)
 		}
-		// On the VM's own datastore vcsim names the file inside the VM's
-		// directory (renamed on clashes); elsewhere we make a unique one.
+		// On the VM's own datastore vcsim names the first disk inside the
+		// VM's directory; later disks get their own names there, since
+		// vcsim would log a clash for each before renaming. Elsewhere we
+		// make a unique directory.
 		file := ""
+		if dsName == p.ds && i > 0 {
+			file = fmt.Sprintf("[%s] %s/%s_%d.vmdk", dsName, name, name, i)
+		}
 		if dsName != p.ds {
 			dir := fmt.Sprintf("%s-disks-%d", name, b.seq.Add(1))
 			if err := os.MkdirAll(filepath.Join(b.dir, st.name+"-"+dsName, dir), 0o700); err != nil {

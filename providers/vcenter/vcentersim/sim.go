@@ -71,6 +71,9 @@ func WithLatency(d time.Duration, perMethod map[string]time.Duration) Option {
 	}
 }
 
+// createMu serialises vcsim model creation across simulators.
+var createMu sync.Mutex
+
 // Start builds w and serves it over HTTPS on loopback until Close.
 func Start(ctx context.Context, w World, opts ...Option) (*Sim, error) {
 	o := options{addr: "127.0.0.1:0", username: "administrator@vsphere.local"}
@@ -95,7 +98,12 @@ func Start(ctx context.Context, w World, opts ...Option) (*Sim, error) {
 	model := simulator.VPX()
 	model.Datacenter, model.Cluster, model.ClusterHost, model.Host = 0, 0, 0, 0
 	model.Datastore, model.Machine, model.Pool, model.Portgroup = 0, 0, 0, 0
-	if err := model.Create(); err != nil {
+	// vcsim's model creation writes settings shared by every instance in
+	// the process: two simulators starting at once race on them.
+	createMu.Lock()
+	err = model.Create()
+	createMu.Unlock()
+	if err != nil {
 		return nil, fmt.Errorf("create simulator: %w", err)
 	}
 	s := &Sim{model: model, Username: o.username, Password: o.password}

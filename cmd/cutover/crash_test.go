@@ -7,6 +7,9 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -115,7 +118,7 @@ func newSimWorld(t *testing.T, n int, front func(http.Handler) http.Handler) *si
 
 	// Jobs of a few hundred milliseconds: enable 80 ms, initial
 	// replication 400 ms, test failover and failover 160 ms each.
-	w.az, err = azuresim.New(seed, azuresim.Options{TimeScale: 0.02, PollAfter: 20 * time.Millisecond})
+	w.az, err = azuresim.New(seed, azuresim.Options{TimeScale: 0.001, PollAfter: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,6 +316,66 @@ func (w *simWorld) stepStates(t *testing.T) map[string]journal.Kind {
 	return last
 }
 
+// runState says where the last run in the journal stood: whether a run
+// newer than the given count of runs started, how many steps of the plan
+// have succeeded, and how many steps that run left pending (request about
+// to go out or possibly sent) or started (operation running).
+type runState struct {
+	runs                  int
+	newRun                bool
+	done, pending, inFlow int
+	kinds                 []string // kinds of the steps left pending or started
+}
+
+func (w *simWorld) runState(t *testing.T, runsBefore int) runState {
+	t.Helper()
+	s, err := journal.OpenFile(filepath.Join(w.dir, journal.DefaultDir), "state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rep, err := s.Replay(context.Background())
+	if err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	var st runState
+	var lastRun string
+	for _, r := range rep.Records {
+		if r.Kind == journal.RunStarted {
+			st.runs++
+			lastRun = r.RunID
+		}
+	}
+	st.newRun = st.runs > runsBefore
+	last, inRun := map[string]journal.Kind{}, map[string]journal.Kind{}
+	for _, r := range rep.Records {
+		if r.StepID == "" || r.Kind == journal.BeforeImage {
+			continue
+		}
+		last[r.StepID] = r.Kind
+		if st.newRun && r.RunID == lastRun {
+			inRun[r.StepID] = r.Kind
+		}
+	}
+	for _, k := range last {
+		if k == journal.StepSucceeded {
+			st.done++
+		}
+	}
+	for id, k := range inRun {
+		switch k {
+		case journal.StepPending, journal.StepUnknown:
+			st.pending++
+		case journal.StepStarted:
+			st.inFlow++
+		default:
+			continue
+		}
+		st.kinds = append(st.kinds, id[strings.LastIndex(id, ".")+1:]+"/"+k.String())
+	}
+	return st
+}
+
 // releaseDeadLock removes the state lock a killed apply left behind,
 // after checking that it names the dead process. A real operator runs
 // `cutover force-unlock LOCK_ID`.
@@ -325,7 +388,7 @@ func (w *simWorld) releaseDeadLock(t *testing.T, pid int) bool {
 	defer s.Close()
 	ctx := context.Background()
 	held, err := s.CurrentLock(ctx)
-	if errors.Is(err, journal.ErrNotLocked) {
+	if errors.Is(err, journal.ErrNotLocked) || err == nil && held == nil {
 		return false
 	}
 	if err != nil {
@@ -468,15 +531,220 @@ func countSnapshots(s []vcenter.Snapshot) int {
 func TestCrashResume(t *testing.T) {
 	began := time.Now()
 	w := newSimWorld(t, crashVMs, nil)
+	total := len(w.steps)
 	t.Logf("plan: %d steps for %d VMs (%d with a snapshot, %d shut down hard); set up in %s",
-		len(w.steps), crashVMs, len(w.snapVMs), len(w.hardVMs), time.Since(began).Round(time.Millisecond))
-	// vCenter tasks take a while, so kills land while they run.
+		total, crashVMs, len(w.snapVMs), len(w.hardVMs), time.Since(began).Round(time.Millisecond))
+	// vcsim logs the handshakes killed clients leave half done.
+	log.SetOutput(io.Discard)
+	t.Cleanup(func() { log.SetOutput(os.Stderr) })
+	// vCenter tasks take a while, so that kills land while they run.
 	restore := vcentersim.SetTaskDelay(map[string]time.Duration{"PowerOff": 150 * time.Millisecond, "CreateSnapshot": 150 * time.Millisecond})
 	t.Cleanup(restore)
 
-	c := w.startApply(t, 10)
-	c.wait(t, 90*time.Second)
-	t.Logf("one apply: exit %d in %s\n%s%s", c.exitCode(), time.Since(c.started), c.output(), c.stderr.String())
+	rng := rand.New(rand.NewPCG(20261124, 1))
+	// Kill points: most when the apply has finished a number of steps
+	// that grows from kill to kill, spread over the whole apply (then at
+	// once or after a random 0-40 ms); some at a random moment of the
+	// start-up (refresh, lock, replay) or just after it.
+	const attempts = 24
+	type killPoint struct {
+		mode  string
+		after time.Duration
+		state runState
+	}
+	var kills []killPoint
+	var notKilled, locksLeft, runs int
+	lockChecked := false
+	for i := 0; i < attempts; i++ {
+		par := 10
+		if i%4 == 3 {
+			par = 1 // one step at a time: kills land between steps too
+		}
+		c := w.startApply(t, par)
+		mode := "progress"
+		switch {
+		case i%6 == 5:
+			mode = "startup"
+		case rng.IntN(3) == 0:
+			mode = "progress+0"
+		}
+		jitter := time.Duration(rng.IntN(40)) * time.Millisecond
+		startupDelay := time.Duration(5+rng.IntN(300)) * time.Millisecond
+		done := 0
+		if len(kills) > 0 {
+			done = kills[len(kills)-1].state.done
+		}
+		target := done + 1 + rng.IntN(2*max(1, (total-done)/(attempts-i+1)))
+		if par == 1 {
+			target = done + 1 + rng.IntN(3)
+		}
+		fired := make(chan struct{})
+		go func() {
+			defer close(fired)
+			if mode == "startup" {
+				select {
+				case <-time.After(startupDelay):
+					_ = c.cmd.Process.Signal(syscall.SIGKILL)
+				case <-c.done:
+				}
+				return
+			}
+			base, count := -1, 0
+			for line := range c.lines {
+				if base < 0 {
+					if _, err := fmt.Sscanf(afterString(line, "run started: "), "%d steps, %d already done", new(int), &base); err != nil {
+						base = -1
+					}
+					continue
+				}
+				if strings.Contains(line, ": succeeded") {
+					count++
+				}
+				if base+count >= target {
+					if mode == "progress" {
+						time.Sleep(jitter)
+					}
+					_ = c.cmd.Process.Signal(syscall.SIGKILL)
+					return
+				}
+			}
+		}()
+		c.wait(t, 60*time.Second)
+		<-fired
+		if !c.killed() {
+			notKilled++
+			t.Logf("apply %d (%s, target %d) ended by itself: exit %d", i+1, mode, target, c.exitCode())
+			if c.exitCode() != 0 {
+				t.Fatalf("apply %d failed:\n%s%s", i+1, c.output(), c.stderr.String())
+			}
+			runs = w.runState(t, runs).runs
+			continue
+		}
+		kp := killPoint{mode: mode, after: time.Since(c.started), state: w.runState(t, runs)}
+		runs = kp.state.runs
+		kills = append(kills, kp)
+		if testing.Verbose() {
+			t.Logf("kill %d: %s (parallelism %d, target %d) after %s: run started %v, %d steps done, this run left %d pending and %d started",
+				len(kills), mode, par, target, kp.after.Round(time.Millisecond), kp.state.newRun, kp.state.done, kp.state.pending, kp.state.inFlow)
+		}
+
+		if !lockChecked {
+			// The first lock a killed apply leaves behind: the next apply
+			// is refused with the holder, a stale hint and the lock ID.
+			s := w.store(t)
+			if held, err := s.CurrentLock(context.Background()); err == nil && held != nil {
+				lockChecked = true
+				code, out, errOut := runCLI(t, "apply", w.planPath)
+				if code != 1 || !strings.Contains(errOut, "locked") || !strings.Contains(errOut, held.ID) ||
+					!strings.Contains(errOut, strconv.Itoa(c.cmd.Process.Pid)) {
+					t.Fatalf("apply with the lock of a killed apply left: exit %d\n%s%s", code, out, errOut)
+				}
+				t.Logf("a killed apply's lock refuses the next apply: %s", strings.Join(strings.Fields(errOut), " "))
+			}
+		}
+		if w.releaseDeadLock(t, c.cmd.Process.Pid) {
+			locksLeft++
+		}
+	}
+
+	final := w.startApply(t, 10)
+	final.wait(t, 60*time.Second)
+	out := final.output()
+	if final.exitCode() != 0 {
+		t.Fatalf("final apply: exit %d\n%s%s", final.exitCode(), out, final.stderr.String())
+	}
+	var succ, skipped, failed, blocked, pending int
+	if _, err := fmt.Sscanf(afterString(out, "\nApply: "), "%d succeeded, %d already done, %d failed, %d blocked by a failure, %d pending",
+		&succ, &skipped, &failed, &blocked, &pending); err != nil || succ+skipped != total || failed+blocked+pending != 0 {
+		t.Fatalf("final apply does not report all %d steps done (%v):\n%s", total, err, out)
+	}
+
+	// At least crashWantKills kills of a running apply, spread over the
+	// apply, with steps in flight and none.
+	var during, between, beforeRun, withPending int
+	var summary []string
+	inFlight := map[string]int{}
+	for _, k := range kills {
+		for _, kind := range k.state.kinds {
+			inFlight[kind]++
+		}
+		switch {
+		case !k.state.newRun:
+			beforeRun++
+		case k.state.pending+k.state.inFlow > 0:
+			during++
+		default:
+			between++
+		}
+		if k.state.pending > 0 {
+			withPending++
+		}
+		summary = append(summary, fmt.Sprintf("%d/%d/%d", k.state.done, k.state.pending, k.state.inFlow))
+	}
+	t.Logf("%d kills (%d more applies ended by themselves), %d stale locks released: %d during steps (%d with a step between pending and started), %d between steps, %d before the run started",
+		len(kills), notKilled, locksLeft, during, withPending, between, beforeRun)
+	t.Logf("kill points (steps done/pending/started): %s", strings.Join(summary, " "))
+	var kinds []string
+	for _, k := range sortedKeys(inFlight) {
+		kinds = append(kinds, fmt.Sprintf("%s %d", k, inFlight[k]))
+	}
+	t.Logf("steps in flight at the kills (kind/last record): %s", strings.Join(kinds, ", "))
+	if len(kills) < crashWantKills {
+		t.Errorf("only %d kills of a running apply, want at least %d", len(kills), crashWantKills)
+	}
+	if during == 0 || between == 0 {
+		t.Errorf("kills during steps: %d, between steps: %d; want both", during, between)
+	}
+	if kills[0].state.done > total/4 || kills[len(kills)-1].state.done < total/2 {
+		t.Errorf("kills do not spread over the apply: first at %d, last at %d of %d steps", kills[0].state.done, kills[len(kills)-1].state.done, total)
+	}
+
+	// Every step of the plan succeeded, as journaled.
+	states := w.stepStates(t)
+	for _, id := range w.steps {
+		if states[id] != journal.StepSucceeded {
+			t.Errorf("step %s: last journal record %v, want step_succeeded", id, states[id])
+		}
+	}
+
+	// No mutating request sent twice for one VM: a POST or DELETE is
+	// never resent; a PUT or PATCH may be retried (it is idempotent) but
+	// accepted once.
+	sent, accepted := w.mutations()
+	for m, n := range sent {
+		idempotent := strings.Contains(m.action, "PUT") || strings.Contains(m.action, "PATCH")
+		if !idempotent && n > 1 || accepted[m] > 1 {
+			t.Errorf("%s of %s (%s) sent %d times, %d accepted", m.action, m.item, w.vmOfItem[m.item], n, accepted[m])
+		}
+	}
+	for item, vm := range w.vmOfItem {
+		for _, a := range []string{"enable (PUT)", "testFailover", "testFailoverCleanup", "unplannedFailover"} {
+			if accepted[mutation{item, a}] != 1 {
+				t.Errorf("%s of %s (%s) accepted %d times, want once", a, item, vm, accepted[mutation{item, a}])
+			}
+		}
+	}
+	totals, acc := opTotals(sent), opTotals(accepted)
+	var counts []string
+	for _, a := range sortedKeys(totals) {
+		counts = append(counts, fmt.Sprintf("%s %d sent/%d accepted", a, totals[a], acc[a]))
+	}
+	t.Logf("vault mutations: %s; %d requests in all", strings.Join(counts, ", "), len(w.az.Requests()))
+
+	w.checkGoal(t, w.names)
+	t.Logf("wall time %s", time.Since(began).Round(time.Millisecond))
+}
+
+func afterString(s, prefix string) string {
+	if i := strings.Index(s, prefix); i >= 0 {
+		return s[i+len(prefix):]
+	}
+	return ""
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }
 
 func tail(s string, n int) string {
@@ -492,6 +760,8 @@ func tail(s string, n int) string {
 func serveTLS(t *testing.T, h http.Handler) (string, []byte) {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(h)
+	// Killed clients leave half-done handshakes; they are expected here.
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})

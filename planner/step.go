@@ -52,7 +52,7 @@ var kinds = map[StepKind]kindInfo{
 	StepTestFailover:       {provider: "azure", inverse: StepTestCleanup, gate: "TestFailover"},
 	StepTestCleanup:        {provider: "azure", gate: "TestFailoverCleanup"},
 	StepUnplannedFailover:  {provider: "azure", inverse: StepFailoverCancel, disruptive: true, gate: "UnplannedFailover"},
-	StepFailoverCancel:     {provider: "azure", gate: "CancelFailover"},
+	StepFailoverCancel:     {provider: "azure", disruptive: true, gate: "CancelFailover"},
 	StepFailoverCommit:     {provider: "azure", noReturn: true, disruptive: true, gate: "Commit"},
 	StepCompleteMigration:  {provider: "azure", noReturn: true, gate: "CompleteMigration"},
 	StepDisableReplication: {provider: "azure", gate: "DisableProtection"},

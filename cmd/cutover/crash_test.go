@@ -534,9 +534,7 @@ func TestCrashResume(t *testing.T) {
 	total := len(w.steps)
 	t.Logf("plan: %d steps for %d VMs (%d with a snapshot, %d shut down hard); set up in %s",
 		total, crashVMs, len(w.snapVMs), len(w.hardVMs), time.Since(began).Round(time.Millisecond))
-	// vcsim logs the handshakes killed clients leave half done.
-	log.SetOutput(io.Discard)
-	t.Cleanup(func() { log.SetOutput(os.Stderr) })
+	discardStdLog(t)
 	// vCenter tasks take a while, so that kills land while they run.
 	restore := vcentersim.SetTaskDelay(map[string]time.Duration{"PowerOff": 150 * time.Millisecond, "CreateSnapshot": 150 * time.Millisecond})
 	t.Cleanup(restore)
@@ -766,4 +764,12 @@ func serveTLS(t *testing.T, h http.Handler) (string, []byte) {
 	t.Cleanup(srv.Close)
 	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 	return srv.URL, caPEM
+}
+
+// discardStdLog silences the standard logger for the test, through which
+// vcsim reports the connections a killed client leaves half open.
+func discardStdLog(t *testing.T) {
+	prev := log.Writer()
+	log.SetOutput(io.Discard)
+	t.Cleanup(func() { log.SetOutput(prev) })
 }

@@ -97,6 +97,7 @@ state; 'cutover apply' executes the plan with durable checkpoints.`,
 		newApplyCommand(g, stdin),
 		newGraphCommand(g),
 		newForceUnlockCommand(g),
+		newRollbackCommand(g),
 	)
 	for _, s := range notBuilt {
 		root.AddCommand(newNotBuiltCommand(s))

@@ -13,7 +13,6 @@ type notBuiltCommand struct {
 }
 
 var notBuilt = []notBuiltCommand{
-	{"rollback [DIR]", "Build the inverse plan of what was applied"},
 	{"sim", "Serve the simulated vCenter and Azure world"},
 }
 

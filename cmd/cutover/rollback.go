@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"cutover/executor/action"
+	"cutover/executor/journal"
+	"cutover/planner"
+	"cutover/planner/render"
+	"cutover/schema"
+)
+
+func newRollbackCommand(g *globals) *cobra.Command {
+	var (
+		out    string
+		sim    bool
+		toStep string
+		format string
+	)
+	cmd := &cobra.Command{
+		Use:   "rollback [DIR]",
+		Short: "Build the inverse plan of the last apply, from the journal",
+		Long: `Rollback reads the journal in DIR/.cutover and builds the plan that undoes
+the last apply, newest step first: relocate back, remove the snapshot,
+destroy the rehearsal clone, make the recorded FT primary primary again,
+power the source on, clean up a test failover, cancel an uncommitted
+failover, disable replication, PATCH settings back. It is planned against
+live state like any plan: a step already undone by hand is left out and said
+so, and what a point of no return (failover commit, complete migration) put
+beyond reach is named. Review it, save it with --out and apply it with
+'cutover apply FILE' like a forward plan.
+
+--to-step ID undoes only the steps applied after ID.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			renderFn, err := render.ByName(format, render.HumanOptions{Color: colorFor(cmd.OutOrStdout(), g.noColor)})
+			if err != nil {
+				return usageError{err}
+			}
+			rb, err := loadRunbook(g, cmd.ErrOrStderr(), runbookDir(args))
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			p, notes, err := inversePlan(ctx, rb, sim, toStep)
+			if err != nil {
+				return err
+			}
+			if err := renderFn(cmd.OutOrStdout(), p); err != nil {
+				return err
+			}
+			// Notes follow a human or Markdown plan; they would corrupt JSON
+			// or a graph, so they go to stderr then.
+			notesOut := cmd.OutOrStdout()
+			if format != "human" && format != "markdown" {
+				notesOut = cmd.ErrOrStderr()
+			}
+			writeNotes(notesOut, notes)
+			if out != "" {
+				if err := savePlan(out, rb, p); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "Saved the rollback plan to %s. Apply it with: cutover apply %s\n", out, out)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "save the rollback plan to this file")
+	cmd.Flags().BoolVar(&sim, "sim", false, "roll back in the simulated world in DIR/.cutover/sim")
+	cmd.Flags().StringVar(&toStep, "to-step", "", "undo only the steps applied after this step ID")
+	cmd.Flags().StringVar(&format, "format", "human", "human, markdown, json, dot or mermaid")
+	return cmd
+}
+
+func writeNotes(w io.Writer, notes []string) {
+	if len(notes) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nWhat rollback cannot do:")
+	for _, n := range notes {
+		fmt.Fprintf(w, "  - %s\n", n)
+	}
+}
+
+// lastApplied finds the last forward plan in the journal and the steps of
+// it that succeeded, in order, with their before-images.
+func lastApplied(records []journal.Record, toStep string) (string, []planner.Applied, error) {
+	planID := ""
+	for _, r := range records {
+		if r.Kind == journal.StepSucceeded && !planner.IsUndo(r.StepID) {
+			planID = r.PlanID
+		}
+	}
+	if planID == "" {
+		return "", nil, fmt.Errorf("the journal holds no applied step to roll back")
+	}
+	before := map[string][]byte{}
+	var applied []planner.Applied
+	seen := map[string]bool{}
+	for _, r := range records {
+		if r.PlanID != planID {
+			continue
+		}
+		switch r.Kind {
+		case journal.BeforeImage:
+			before[r.StepID] = r.BeforeImage
+		case journal.StepSucceeded:
+			if !seen[r.StepID] {
+				seen[r.StepID] = true
+				applied = append(applied, planner.Applied{ID: r.StepID, Before: before[r.StepID]})
+			}
+		}
+	}
+	if toStep != "" {
+		for i, a := range applied {
+			if a.ID == toStep {
+				return planID, applied[i+1:], nil
+			}
+		}
+		return "", nil, fmt.Errorf("step %s was not applied by the last apply", toStep)
+	}
+	return planID, applied, nil
+}
+
+func inversePlan(ctx context.Context, rb *schema.Runbook, sim bool, toStep string) (*planner.Plan, []string, error) {
+	store, err := journal.OpenFile(filepath.Join(rb.Dir, journal.DefaultDir), "state")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer store.Close()
+	rep, err := store.Replay(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	_, applied, err := lastApplied(rep.Records, toStep)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := connect(ctx, rb, sim)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer s.Close()
+	snap, _, err := planner.Refresh(ctx, rb, s.sources)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, notes := planner.Inverse(rb, applied, snap.Live, planner.Options{Now: time.Now(), ToolVersion: currentVersion().Version})
+	p.Simulated = sim
+
+	// Planned against live state: what was undone by hand is left out.
+	runner, err := action.NewRunner(action.Env{Runbook: rb, VCenters: s.vcenters, Azures: s.azures})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer runner.Close()
+	dropped := map[string]bool{}
+	var kept []planner.Step
+	for _, st := range p.Steps {
+		if done, err := runner.Done(ctx, st); err == nil && done {
+			dropped[st.ID] = true
+			notes = append(notes, fmt.Sprintf("%s: already undone (live state shows it), skipped", st.ID))
+			continue
+		}
+		kept = append(kept, st)
+	}
+	for i := range kept {
+		var deps []string
+		for _, d := range kept[i].DependsOn {
+			if !dropped[d] {
+				deps = append(deps, d)
+			}
+		}
+		kept[i].DependsOn = deps
+	}
+	p.Steps = kept
+	return p, notes, nil
+}

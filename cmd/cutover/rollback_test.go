@@ -1,0 +1,105 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func statusOf(t *testing.T, dir string) map[string]vmStatus {
+	t.Helper()
+	code, out, errOut := runCLI(t, "status", dir, "--sim", "--json")
+	var rows []vmStatus
+	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil {
+		t.Fatalf("status: exit %d %s\n%s", code, errOut, out)
+	}
+	m := map[string]vmStatus{}
+	for _, r := range rows {
+		m[r.VM] = r
+	}
+	return m
+}
+
+// TestRollbackAfterFailover migrates the quickstart in the simulated
+// world, then builds and applies the inverse plan: failovers are
+// cancelled, sources powered on, the snapshot removed and replication
+// disabled; live state is read back.
+func TestRollbackAfterFailover(t *testing.T) {
+	t.Setenv(SimTimeScaleEnv, "0.01")
+	dir := copyExample(t, "quickstart")
+	if code, out, errOut := runCLI(t, "apply", dir, "--sim", "--auto-approve"); code != 0 {
+		t.Fatalf("apply: exit %d %s%s", code, out, errOut)
+	}
+	rplan := filepath.Join(t.TempDir(), "r.plan")
+	code, out, errOut := runCLI(t, "rollback", dir, "--sim", "--out", rplan)
+	if code != 0 {
+		t.Fatalf("rollback: exit %d %s%s", code, out, errOut)
+	}
+	for _, want := range []string{"failover_cancel", "power_on", "remove_snapshot", "disable_replication"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rollback plan lacks %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "test_failover_cleanup {") {
+		t.Errorf("the test failover was already cleaned up; the rollback must not clean it again:\n%s", out)
+	}
+	if code, out, errOut := runCLI(t, "apply", rplan); code != 0 {
+		t.Fatalf("apply rollback: exit %d %s%s", code, out, errOut)
+	}
+	for vm, r := range statusOf(t, dir) {
+		if r.Live != "discovered" || r.PowerState != "poweredOn" {
+			t.Errorf("%s after rollback: %+v", vm, r)
+		}
+	}
+	if r := statusOf(t, dir)["vm.db01"]; !strings.Contains(r.NextApply, "snapshot") {
+		t.Errorf("db01's cutover snapshot should be gone, so the next apply takes it again: %+v", r)
+	}
+	// A second rollback finds everything undone.
+	code, out, _ = runCLI(t, "rollback", dir, "--sim")
+	if code != 0 || !strings.Contains(out, "already undone") {
+		t.Errorf("second rollback: exit %d\n%s", code, out)
+	}
+}
+
+// TestRollbackAfterCommit commits the failover of one VM and checks that
+// the rollback plan names the points of no return and does only what is
+// still possible for it.
+func TestRollbackAfterCommit(t *testing.T) {
+	t.Setenv(SimTimeScaleEnv, "0.01")
+	dir := copyExample(t, "quickstart")
+	main := filepath.Join(dir, "main.hcl")
+	b, err := os.ReadFile(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// db01 (the third vm block) goes all the way to completed.
+	src := string(b)
+	i := strings.Index(src, `vm "db01"`)
+	src = src[:i] + strings.Replace(src[i:], `stage  = "migrated"`, `stage  = "completed"`, 1)
+	if err := os.WriteFile(main, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCLI(t, "apply", dir, "--sim", "--auto-approve"); code != 0 {
+		t.Fatalf("apply: exit %d %s%s", code, out, errOut)
+	}
+	code, out, errOut := runCLI(t, "rollback", dir, "--sim", "--format", "json")
+	if code != 0 || !json.Valid([]byte(out)) {
+		t.Fatalf("rollback: exit %d %s%s", code, out, errOut)
+	}
+	out += errOut
+	for _, want := range []string{"vm.db01: failover_commit is a point of no return", "vm.db01: unplanned_failover can no longer be undone", "vm.db01.undo.snapshot"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rollback after commit lacks %q:\n%s", want, out)
+		}
+	}
+	for _, never := range []string{"vm.db01.undo.unplanned_failover", "vm.db01.undo.shutdown", "vm.db01.undo.enable_replication"} {
+		if strings.Contains(out, never) {
+			t.Errorf("rollback after commit plans %s", never)
+		}
+	}
+	if !strings.Contains(out, "vm.app01.undo.unplanned_failover") {
+		t.Errorf("the uncommitted VMs are still rolled back:\n%s", out)
+	}
+}

@@ -68,8 +68,13 @@ type Config struct {
 	Retries int
 	Backoff time.Duration
 	// Estimates are how long a step kind takes, for fitting disruptive
-	// steps into what is left of a window.
+	// steps into what is left of a window; a window's own estimates win.
 	Estimates map[planner.StepKind]time.Duration
+	// ConnectionOf names the connection a step uses (such as
+	// "vcenter.dc1"), and ConnectionLimits bounds how many steps run on
+	// each at once, below Parallelism.
+	ConnectionOf     func(planner.Step) string
+	ConnectionLimits map[string]int
 }
 
 // DefaultEstimates are conservative durations of disruptive step kinds.
@@ -104,12 +109,14 @@ var errOutsideWindow = errors.New("outside its maintenance window")
 
 // Executor applies one plan.
 type Executor struct {
-	cfg     Config
-	windows map[string]*window.Window
-	steps   map[string]planner.Step
-	runID   string
-	mu      sync.Mutex
-	state   map[string]*stepState
+	cfg       Config
+	windows   map[string]*window.Window
+	estimates map[string]map[planner.StepKind]time.Duration
+	limits    map[string]chan struct{}
+	steps     map[string]planner.Step
+	runID     string
+	mu        sync.Mutex
+	state     map[string]*stepState
 }
 
 // New checks the configuration.
@@ -144,13 +151,29 @@ func New(cfg Config) (*Executor, error) {
 	if cfg.Estimates == nil {
 		cfg.Estimates = DefaultEstimates
 	}
-	e := &Executor{cfg: cfg, windows: map[string]*window.Window{}, steps: map[string]planner.Step{}}
+	e := &Executor{cfg: cfg, windows: map[string]*window.Window{}, steps: map[string]planner.Step{},
+		estimates: map[string]map[planner.StepKind]time.Duration{}, limits: map[string]chan struct{}{}}
 	for _, w := range cfg.Plan.Windows {
 		pw, err := window.Parse(w.Schedule, w.Duration, w.Timezone)
 		if err != nil {
 			return nil, fmt.Errorf("window %q: %w", w.Name, err)
 		}
 		e.windows[w.Name] = pw
+		for k, v := range w.Estimates {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return nil, fmt.Errorf("window %q: estimate for %s: %w", w.Name, k, err)
+			}
+			if e.estimates[w.Name] == nil {
+				e.estimates[w.Name] = map[planner.StepKind]time.Duration{}
+			}
+			e.estimates[w.Name][planner.StepKind(k)] = d
+		}
+	}
+	for conn, n := range cfg.ConnectionLimits {
+		if n > 0 {
+			e.limits[conn] = make(chan struct{}, n)
+		}
 	}
 	for _, s := range cfg.Plan.Steps {
 		e.steps[s.ID] = s

@@ -371,3 +371,58 @@ func TestSecondApplyIsRefusedNamingTheHolder(t *testing.T) {
 		t.Fatalf("want a lock error naming ci-runner-7, got %v", err)
 	}
 }
+
+// countingActions wraps scripted and records the most steps of one VM
+// prefix running at once.
+type countingActions struct {
+	*scripted
+	mu      sync.Mutex
+	running int
+	maxSeen int
+}
+
+func (c *countingActions) Wait(ctx context.Context, st planner.Step, h json.RawMessage, p func(int, string)) error {
+	c.mu.Lock()
+	c.running++
+	c.maxSeen = max(c.maxSeen, c.running)
+	c.mu.Unlock()
+	time.Sleep(2 * time.Millisecond)
+	defer func() {
+		c.mu.Lock()
+		c.running--
+		c.mu.Unlock()
+	}()
+	return c.scripted.Wait(ctx, st, h, p)
+}
+
+func TestConnectionLimitBoundsConcurrency(t *testing.T) {
+	p := quickstartPlan(t)
+	acts := &countingActions{scripted: newScripted()}
+	res, err := newRun(t, p, acts, &stepClock{now: inWindow}, openStore(t, t.TempDir()), func(c *executor.Config) {
+		c.Parallelism = 8
+		c.ConnectionOf = func(planner.Step) string { return "azure.migrate" }
+		c.ConnectionLimits = map[string]int{"azure.migrate": 2}
+	}).Run(context.Background())
+	if err != nil || !res.OK() {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if acts.maxSeen > 2 || acts.maxSeen == 0 {
+		t.Errorf("at most %d steps ran at once on a connection limited to 2", acts.maxSeen)
+	}
+}
+
+func TestWindowEstimateOverride(t *testing.T) {
+	p := quickstartPlan(t)
+	// 40 minutes before the window closes: the default 30-minute estimate
+	// of a failover fits, a declared 1-hour estimate does not.
+	late := time.Date(2026, 11, 28, 19, 20, 0, 0, time.UTC)
+	p.Windows[0].Estimates = map[string]string{"unplanned_failover": "1h"}
+	acts := newScripted()
+	res, err := newRun(t, p, acts, &stepClock{now: late}, openStore(t, t.TempDir()), nil).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acts.count("start vm.db.unplanned_failover") != 0 || !res.WindowClosed {
+		t.Fatalf("a failover estimated at 1h started 40 minutes before the window closes: %+v", res)
+	}
+}

@@ -88,6 +88,11 @@ func (e *Executor) runStep(ctx context.Context, id string) error {
 	if err := e.awaitGate(ctx, step); err != nil {
 		return e.fail(ctx, step, attempt+1, err)
 	}
+	release, err := e.acquire(ctx, step)
+	if err != nil {
+		return err
+	}
+	defer release()
 
 	backoff := e.cfg.Backoff
 	for try := 0; ; try++ {
@@ -122,6 +127,23 @@ func (e *Executor) runStep(ctx context.Context, id string) error {
 		case <-e.cfg.Clock.After(backoff):
 		}
 		backoff *= 2
+	}
+}
+
+// acquire takes a slot of the step's connection, if it is limited.
+func (e *Executor) acquire(ctx context.Context, step planner.Step) (func(), error) {
+	if e.cfg.ConnectionOf == nil {
+		return func() {}, nil
+	}
+	slots := e.limits[e.cfg.ConnectionOf(step)]
+	if slots == nil {
+		return func() {}, nil
+	}
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 }
 
@@ -203,6 +225,9 @@ func (e *Executor) awaitWindow(ctx context.Context, step planner.Step) error {
 		return fmt.Errorf("%s: window %q is not in the plan", step.ID, step.Window)
 	}
 	est := e.cfg.Estimates[step.Kind]
+	if d, ok := e.estimates[step.Window][step.Kind]; ok {
+		est = d
+	}
 	for {
 		now := e.cfg.Clock.Now()
 		if w.At(now).Open && w.Fits(now, est) {

@@ -39,6 +39,8 @@ type WindowInfo struct {
 	Schedule string `json:"schedule"`
 	Duration string `json:"duration"`
 	Timezone string `json:"timezone,omitempty"`
+	// Estimates override step durations by kind for this window.
+	Estimates map[string]string `json:"estimates,omitempty"`
 }
 
 // VMPlan summarises one VM: where it is, where it goes and what it read.
@@ -97,7 +99,7 @@ func Build(rb *schema.Runbook, live map[string]Live, opts Options) (*Plan, []Pro
 		}
 	}
 	for _, w := range rb.Windows {
-		p.Windows = append(p.Windows, WindowInfo{Name: w.Name, Schedule: w.Schedule, Duration: w.Duration, Timezone: w.Timezone})
+		p.Windows = append(p.Windows, WindowInfo{Name: w.Name, Schedule: w.Schedule, Duration: w.Duration, Timezone: w.Timezone, Estimates: w.Estimates})
 	}
 
 	var problems []Problem

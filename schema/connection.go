@@ -3,6 +3,7 @@ package schema
 import (
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	_ "time/tzdata" // time zones resolve on machines without system tzdata
 
@@ -163,8 +164,13 @@ func (d *decoder) decodeAzures() {
 var windowSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "schedule", Required: true}, {Name: "duration", Required: true}, {Name: "timezone"},
+		{Name: "estimates"},
 	},
 }
+
+// EstimatedKinds are the disruptive step kinds a window's estimates may
+// name.
+var EstimatedKinds = []string{"shutdown", "unplanned_failover", "failover_commit", "failover_cancel", "relocate"}
 
 func (d *decoder) decodeWindows() {
 	for _, b := range d.blocks["window"] {
@@ -186,6 +192,15 @@ func (d *decoder) decodeWindows() {
 		})
 		a.check("duration", w.Duration, "Invalid duration", checkWindowDuration)
 		a.check("timezone", w.Timezone, "Unknown time zone", checkTimezone)
+		a.strMap("estimates", &w.Estimates)
+		for _, k := range sortedKeys(w.Estimates) {
+			if !slices.Contains(EstimatedKinds, k) {
+				a.errorf("estimates", "Unknown step kind in estimates",
+					"%q is not a disruptive step kind; estimates may name %s.", k, strings.Join(EstimatedKinds, ", "))
+				continue
+			}
+			a.check("estimates", w.Estimates[k], "Invalid estimate", checkGoDuration)
+		}
 		d.add(a.diags)
 		d.rb.Windows = append(d.rb.Windows, w)
 	}

@@ -77,10 +77,13 @@ type Azure struct {
 // Window is a maintenance window: disruptive steps run only while it is
 // open.
 type Window struct {
-	Name      string
-	Schedule  string // cron, five fields or a descriptor such as @daily
-	Duration  string
-	Timezone  string // IANA name; empty means UTC
+	Name     string
+	Schedule string // cron, five fields or a descriptor such as @daily
+	Duration string
+	Timezone string // IANA name; empty means UTC
+	// Estimates override how long a disruptive step kind is expected to
+	// take, for deciding whether it still fits in the window.
+	Estimates map[string]string
 	DeclRange hcl.Range
 }
 

@@ -40,6 +40,7 @@ func newApplyCommand(g *globals, stdin io.Reader) *cobra.Command {
 		asJSON        bool
 		expectDigest  string
 		gateTimeout   time.Duration
+		vcPar, azPar  int
 	)
 	cmd := &cobra.Command{
 		Use:   "apply [PLAN|DIR]",
@@ -115,12 +116,15 @@ steps wait for their window.`,
 			}
 			return runApply(ctx, g, out, errOut, rb, p, planID, sim, applyOptions{
 				parallelism: parallelism, waitForWindow: waitForWindow, asJSON: asJSON, gateTimeout: gateTimeout,
+				vcenterParallelism: vcPar, azureParallelism: azPar,
 			})
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVar(&autoApprove, "auto-approve", false, "apply without asking")
 	f.IntVar(&parallelism, "parallelism", 10, "run at most this many steps at once")
+	f.IntVar(&vcPar, "vcenter-parallelism", 8, "run at most this many steps at once against each vCenter (0: no limit)")
+	f.IntVar(&azPar, "azure-parallelism", 0, "run at most this many steps at once against each vault (0: no limit)")
 	f.BoolVar(&waitForWindow, "wait-for-window", false, "wait for a closed maintenance window to open instead of exiting 3")
 	f.BoolVar(&sim, "sim", false, "apply to the simulated world in DIR/.cutover/sim")
 	f.BoolVar(&asJSON, "json", false, "report progress as one JSON event per line")
@@ -130,10 +134,12 @@ steps wait for their window.`,
 }
 
 type applyOptions struct {
-	parallelism   int
-	waitForWindow bool
-	asJSON        bool
-	gateTimeout   time.Duration
+	parallelism        int
+	vcenterParallelism int
+	azureParallelism   int
+	waitForWindow      bool
+	asJSON             bool
+	gateTimeout        time.Duration
 }
 
 func loadRunbook(g *globals, errOut io.Writer, dir string) (*schema.Runbook, error) {
@@ -233,6 +239,7 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 	ex, err := executor.New(executor.Config{
 		Plan: p, PlanID: planID, Store: store, Actions: actions{runner}, Clock: clock,
 		Reporter: reporter, Parallelism: o.parallelism,
+		ConnectionOf: connectionOf(rb), ConnectionLimits: connectionLimits(rb, o),
 		WaitForWindow: o.waitForWindow, GateTimeout: o.gateTimeout, GatePoll: gatePoll(sim),
 	})
 	if err != nil {
@@ -268,6 +275,37 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 		return exitCodeError{exitWindowClosed}
 	}
 	return nil
+}
+
+// connectionLimits bounds the steps running at once on each vCenter and
+// each vault.
+func connectionLimits(rb *schema.Runbook, o applyOptions) map[string]int {
+	m := map[string]int{}
+	for _, vc := range rb.VCenters {
+		m["vcenter."+vc.Name] = o.vcenterParallelism
+	}
+	for _, az := range rb.Azures {
+		m["azure."+az.Name] = o.azureParallelism
+	}
+	return m
+}
+
+// connectionOf names the vCenter or vault connection a step uses.
+func connectionOf(rb *schema.Runbook) func(planner.Step) string {
+	vms := map[string]*schema.VM{}
+	for _, vm := range rb.VMs {
+		vms[vm.Address] = vm
+	}
+	return func(s planner.Step) string {
+		vm := vms[s.VM]
+		if vm == nil {
+			return ""
+		}
+		if s.Kind.Provider() == "azure" {
+			return "azure." + vm.Target.Azure
+		}
+		return "vcenter." + vm.Source.VCenter
+	}
 }
 
 func gatePoll(sim bool) time.Duration {

@@ -1,0 +1,255 @@
+package executor_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vmware/govmomi/vim25/soap"
+
+	"cutover/executor"
+	"cutover/executor/action"
+	"cutover/executor/journal"
+	"cutover/planner"
+	"cutover/providers/azure"
+	"cutover/providers/simworld"
+	"cutover/providers/vcenter"
+	"cutover/schema"
+)
+
+// The simulated enable-replication job lasts the simulator's base duration
+// for EnableDr (4 s at TimeScale 1, see baseDurations in
+// providers/azure/azuresim/lifecycle.go) times benchTimeScale. At 0.04 that
+// is 160 ms: long against per-step overheads (a few requests, three journal
+// appends), short enough that 1,000 of them at parallelism 10 take 16 s.
+const (
+	benchVMs        = 1000
+	benchTimeScale  = 0.04
+	benchEnableBase = 4 * time.Second
+)
+
+// benchActions adapts the action runner to the executor's interface, as
+// cmd/cutover does.
+type benchActions struct{ r *action.Runner }
+
+func (a benchActions) Start(ctx context.Context, s planner.Step) (executor.Started, error) {
+	st, err := a.r.Start(ctx, s)
+	return executor.Started{Handle: st.Handle, Before: st.Before}, err
+}
+
+func (a benchActions) Wait(ctx context.Context, s planner.Step, h json.RawMessage, progress func(int, string)) error {
+	return a.r.Wait(ctx, s, h, func(p action.Progress) { progress(p.Percent, p.Message) })
+}
+
+func (a benchActions) Done(ctx context.Context, s planner.Step) (bool, error) {
+	return a.r.Done(ctx, s)
+}
+
+func (a benchActions) Gate(ctx context.Context, s planner.Step) (bool, string, error) {
+	return a.r.Gate(ctx, s)
+}
+
+func (a benchActions) Transient(err error) bool { return action.Transient(err) }
+
+// soapCounter counts vCenter SOAP round trips.
+type soapCounter struct {
+	next soap.RoundTripper
+	n    atomic.Int64
+}
+
+func (c *soapCounter) RoundTrip(ctx context.Context, req, res soap.HasFault) error {
+	c.n.Add(1)
+	return c.next.RoundTrip(ctx, req, res)
+}
+
+// replicatingRunbook writes the csv-wave example with n VMs, every one at
+// stage "replicating", and decodes it.
+func replicatingRunbook(tb testing.TB, n int) *schema.Runbook {
+	tb.Helper()
+	dir := tb.TempDir()
+	src, err := os.ReadFile(filepath.Join("..", "examples", "csv-wave", "main.hcl"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// Enabling replication needs a log storage account, which the
+	// example (written for planning) leaves out.
+	const policy = `    policy = "24-hour-replication-policy"` + "\n"
+	if !strings.Contains(string(src), policy) {
+		tb.Fatal("examples/csv-wave/main.hcl no longer sets the replication policy this benchmark extends")
+	}
+	src = []byte(strings.Replace(string(src), policy, policy+
+		`    log_storage_account = "/subscriptions/${local.sub}/resourceGroups/migrate-rg/providers/Microsoft.Storage/storageAccounts/wavelogs01"`+"\n", 1))
+	var csv strings.Builder
+	csv.WriteString("name,size,subnet,ip,disk_type,stage,mac\n")
+	for i := range n {
+		fmt.Fprintf(&csv, "vm%05d,Standard_D2s_v5,app,10.%d.%d.%d,Premium_LRS,replicating,00:50:56:%02x:%02x:%02x\n",
+			i, i>>16&255, i>>8&255, i&255, i>>16&255, i>>8&255, i&255)
+	}
+	for name, content := range map[string]string{"main.hcl": string(src), "wave1.csv": csv.String()} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	rb, diags := schema.LoadDir(dir, schema.Options{LookupEnv: func(string) (string, bool) { return "", false }})
+	if diags.HasErrors() {
+		tb.Fatal(diags.Error())
+	}
+	return rb
+}
+
+// benchApply is one apply, ready to run: a fresh simulated world, real
+// clients, the plan built from it and an empty journal.
+type benchApply struct {
+	world *simworld.World
+	soap  *soapCounter
+	ex    *executor.Executor
+	close []func()
+}
+
+func (a *benchApply) Close() {
+	for i := len(a.close) - 1; i >= 0; i-- {
+		a.close[i]()
+	}
+}
+
+func newBenchApply(b *testing.B, rb *schema.Runbook, parallelism int) *benchApply {
+	b.Helper()
+	ctx := context.Background()
+	a := &benchApply{soap: &soapCounter{}}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+	w, err := simworld.Open(ctx, rb, b.TempDir(), simworld.Options{TimeScale: benchTimeScale})
+	if err != nil {
+		b.Fatal(err)
+	}
+	a.world = w
+	a.close = append(a.close, w.Close)
+	vc, err := vcenter.Connect(ctx, w.VCenterConfigs["dc1"], vcenter.WithTransport(func(rt soap.RoundTripper) soap.RoundTripper {
+		a.soap.next = rt
+		return a.soap
+	}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	a.close = append(a.close, func() { _ = vc.Close(context.Background()) })
+	az, err := azure.New(w.AzureConfigs["migrate"], w.AzureOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	snap, problems, err := planner.Refresh(ctx, rb, planner.Sources{
+		VCenters: map[string]planner.VCenterReader{"dc1": vc},
+		Azures:   map[string]planner.AzureReader{"migrate": az},
+	})
+	if err != nil || len(problems) > 0 {
+		b.Fatalf("refresh: %v %v", err, problems)
+	}
+	p, problems := planner.Build(rb, snap.Live, planner.Options{Now: time.Now()})
+	if len(problems) > 0 {
+		b.Fatal(problems)
+	}
+	if len(p.Steps) != benchVMs {
+		b.Fatalf("plan has %d steps, want one per VM", len(p.Steps))
+	}
+	for _, s := range p.Steps {
+		if s.Kind != planner.StepEnableReplication {
+			b.Fatalf("plan step %s is %s, want only enable_replication", s.ID, s.Kind)
+		}
+	}
+
+	runner, err := action.NewRunner(action.Env{
+		Runbook:  rb,
+		VCenters: map[string]*vcenter.Client{"dc1": vc},
+		Azures:   map[string]*azure.Client{"migrate": az},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	a.close = append(a.close, runner.Close)
+	store, err := journal.OpenFile(b.TempDir(), "state")
+	if err != nil {
+		b.Fatal(err)
+	}
+	a.close = append(a.close, func() { _ = store.Close() })
+	a.ex, err = executor.New(executor.Config{
+		Plan: p, PlanID: "bench", Store: store, Actions: benchActions{runner},
+		Parallelism: parallelism, GatePoll: 200 * time.Millisecond,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ok = true
+	return a
+}
+
+// BenchmarkApplyThousandVMs applies 1,000 VMs to "replicating" (one
+// enable_replication step each) against the simulators with every real
+// component: planner, action runner, file journal, executor. It reports the
+// wall time of an apply (ns/op), the requests it sent, and its ratio to
+// the schedule's lower bound, max(critical path, total step time /
+// parallelism), with the enable job's fixed simulated duration as the step
+// time. The target is a ratio within 1.2.
+//
+// Each apply needs a world where nothing is enabled yet, so every
+// iteration builds one (outside the timer); run it with -benchtime=1x.
+func BenchmarkApplyThousandVMs(b *testing.B) {
+	if testing.Short() {
+		b.Skip("applies 1,000 VMs")
+	}
+	rb := replicatingRunbook(b, benchVMs)
+	enable := time.Duration(float64(benchEnableBase) * benchTimeScale)
+	for _, par := range []int{10, 100} {
+		b.Run(fmt.Sprintf("parallelism=%d", par), func(b *testing.B) {
+			lower := max(enable, time.Duration(benchVMs)*enable/time.Duration(par))
+			var azReqs, vcReqs int64
+			var wall time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				a := newBenchApply(b, rb, par)
+				vault := a.world.Vaults["migrate"]
+				azBefore, vcBefore := len(vault.Requests()), a.soap.n.Load()
+				b.StartTimer()
+
+				began := time.Now()
+				res, err := a.ex.Run(context.Background())
+				took := time.Since(began)
+
+				b.StopTimer()
+				azReqs += int64(len(vault.Requests()) - azBefore)
+				vcReqs += a.soap.n.Load() - vcBefore
+				wall += took
+				a.Close()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !res.OK() || len(res.Succeeded) != benchVMs {
+					first := ""
+					if len(res.Failed) > 0 {
+						first = fmt.Sprintf(" (first: %v)", res.Failed[0].Err)
+					}
+					b.Fatalf("apply: %d succeeded, %d failed%s, %d blocked, %d pending",
+						len(res.Succeeded), len(res.Failed), first, len(res.Blocked), len(res.Pending))
+				}
+				if took < lower {
+					b.Fatalf("apply took %v, under the lower bound %v: the simulated job duration is not %v", took, lower, enable)
+				}
+				b.StartTimer()
+			}
+			n := float64(b.N)
+			b.ReportMetric(float64(azReqs)/n, "azure-reqs/op")
+			b.ReportMetric(float64(vcReqs)/n, "vcenter-calls/op")
+			b.ReportMetric(lower.Seconds(), "lower-bound-s")
+			b.ReportMetric(wall.Seconds()/n/lower.Seconds(), "wall/lower-bound")
+		})
+	}
+}

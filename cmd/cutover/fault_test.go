@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -139,7 +138,6 @@ func TestFaultTransient(t *testing.T) {
 	if frac < 0.07 {
 		t.Errorf("only %.1f%% of requests failed; the test wants about 10%%", 100*frac)
 	}
-	_ = os.WriteFile("/tmp/fault-out.txt", []byte(out), 0o644) // DEBUG
 	t.Logf("slowest steps: %s", strings.Join(slowest(out, 8), ", "))
 	retries := strings.Count(out, ": retrying: ")
 	t.Logf("steps retried by the executor: %d; wall time %s", retries, time.Since(began).Round(time.Millisecond))

@@ -18,7 +18,15 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestValidateExamples(t *testing.T) {
-	dirs, _ := filepath.Glob("../../examples/*")
+	files, _ := filepath.Glob("../../examples/*/*.hcl")
+	seen := map[string]bool{}
+	var dirs []string
+	for _, f := range files {
+		if d := filepath.Dir(f); !seen[d] {
+			seen[d] = true
+			dirs = append(dirs, d)
+		}
+	}
 	if len(dirs) < 4 {
 		t.Fatalf("examples: %v", dirs)
 	}

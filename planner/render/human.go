@@ -66,6 +66,16 @@ type human struct {
 	// untimed leaves out the line with the planning and expiry times,
 	// for Diff: two plans made at different times should not differ by it.
 	untimed bool
+	// mark, when set, is told where each part of the rendering starts (a
+	// VM's block, an unchanged VM's line, ...) and under what key, so that
+	// Diff can line up the parts of two renderings before it diffs lines.
+	mark func(key string)
+}
+
+func (h *human) part(key string) {
+	if h.mark != nil {
+		h.mark(key)
+	}
 }
 
 func (h *human) paint(code, s string) string {
@@ -114,6 +124,7 @@ func writeHuman(h *human, v *view) error {
 	h.print("\ncutover will perform the following actions:\n")
 	for _, vm := range v.allVMs() {
 		if len(vm.steps) > 0 {
+			h.part("vm " + vm.Address)
 			h.vm(vm)
 		}
 	}
@@ -121,12 +132,15 @@ func writeHuman(h *human, v *view) error {
 	for _, vm := range v.vms {
 		if len(vm.steps) == 0 {
 			if unchanged == 0 {
+				h.part("unchanged")
 				h.print("\n")
 			}
 			unchanged++
+			h.part("unchanged " + vm.Address)
 			h.printf("  # %s is %s, already at its desired stage %s\n", vm.Address, vm.Live, vm.Desired)
 		}
 	}
+	h.part("summary")
 	h.printf("\n%s %s.\n", h.paint(ansiBold, "Plan:"), summaryLine(v.sum))
 	h.undo(v)
 	return h.err
@@ -288,6 +302,7 @@ func (h *human) undo(v *view) {
 	if len(nr) > 0 {
 		h.printf("\n  %s\n", h.paint(ansiBold+ansiRed, "Cannot be undone once applied (points of no return):"))
 		for _, s := range nr {
+			h.part("no return " + s.ID)
 			h.printf("    %s %s\n", h.sym("!!"), s.ID)
 		}
 	}

@@ -107,11 +107,10 @@ func hunks(ops []lineOp, context int) []span {
 	return out
 }
 
-// unified writes a unified diff of two texts, headed by their names, with
-// context lines around each change. It writes nothing when the texts have
-// the same lines.
-func unified(e *errWriter, oldName, newName string, old, new []string, context int) {
-	ops := diffLines(old, new)
+// unified writes a line diff as a unified diff, headed by the two texts'
+// names, with context lines around each change. It writes nothing when no
+// line changed.
+func unified(e *errWriter, oldName, newName string, ops []lineOp, context int) {
 	hs := hunks(ops, context)
 	if len(hs) == 0 {
 		return

@@ -202,15 +202,31 @@ func untimed(t *testing.T, p *planner.Plan) []string {
 
 func TestDiffEndsWithAUnifiedDiff(t *testing.T) {
 	t.Parallel()
-	for _, c := range [][2]string{
-		{"quickstart-discovered", "quickstart-mixed"},
-		{"csv-wave-drift", "csv-wave-discovered"},
-		{"quickstart-no-changes", "quickstart-commit"},
-		{"multi-tier-discovered", "multi-tier-mixed"},
+	scenarios := func(a, b string) func(t testing.TB) (*planner.Plan, *planner.Plan) {
+		return func(t testing.TB) (*planner.Plan, *planner.Plan) { return scenarioPlan(t, a), scenarioPlan(t, b) }
+	}
+	for _, c := range []struct {
+		name  string
+		plans func(t testing.TB) (*planner.Plan, *planner.Plan)
+	}{
+		{"quickstart-discovered-to-mixed", scenarios("quickstart-discovered", "quickstart-mixed")},
+		{"csv-wave-drift-to-discovered", scenarios("csv-wave-drift", "csv-wave-discovered")},
+		{"quickstart-no-changes-to-commit", scenarios("quickstart-no-changes", "quickstart-commit")},
+		{"multi-tier-discovered-to-mixed", scenarios("multi-tier-discovered", "multi-tier-mixed")},
+		{"rehearsal-discovered-to-back-from-failover", scenarios("rehearsal-discovered", "rehearsal-back-from-failover")},
+		// Every block of a large plan changes: one diff over all lines
+		// took seconds here and minutes at 5,000 VMs; VM by VM it is quick.
+		{"1000-vms-all-moved", func(t testing.TB) (*planner.Plan, *planner.Plan) {
+			a, b := wavePlan(t, 1000), wavePlan(t, 1000)
+			for i := range b.Steps {
+				b.Steps[i].Gate += " (again)"
+			}
+			return a, b
+		}},
 	} {
-		t.Run(c[0]+"-to-"+c[1], func(t *testing.T) {
+		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			a, b := scenarioPlan(t, c[0]), scenarioPlan(t, c[1])
+			a, b := c.plans(t)
 			b.CreatedAt = b.CreatedAt.Add(36e11) // planned an hour later
 			b.ExpiresAt = b.ExpiresAt.Add(36e11)
 			got := diffOf(t, a, b)

@@ -155,7 +155,7 @@ func (d *mdDoc) write(w io.Writer, lv mdLevel) error {
 	mdWindowsAt(m, v, lv)
 
 	if lv < mdNoGraph {
-		mdGraph(m, v, d.mermaid())
+		mdGraph(m, v, d.mermaid)
 	}
 
 	mdUndo(m, v, lv.listCap())
@@ -186,19 +186,22 @@ const (
 	mermaidMaxEdges = 500
 )
 
-func mdGraph(m *errWriter, v *view, graph string) {
+// mdGraph writes the graph section; graph builds the Mermaid text, which
+// is not needed (and for a large plan not cheap) when the edges alone are
+// too many.
+func mdGraph(m *errWriter, v *view, graph func() string) {
 	m.print("#### Step graph\n\n")
 	edges := 0
 	for _, s := range v.steps {
 		edges += len(s.DependsOn)
 	}
-	if len(graph) > mermaidMaxText || edges > mermaidMaxEdges {
+	if edges > mermaidMaxEdges || len(graph()) > mermaidMaxText {
 		m.printf("The graph has %d steps and %d edges, more than GitHub draws; render the plan in the dot or mermaid format to see it.\n\n", len(v.steps), edges)
 		return
 	}
 	m.print("Edges run in apply order; disruptive steps are amber, points of no return red.\n\n")
 	m.print("```mermaid\n")
-	m.print(graph)
+	m.print(graph())
 	m.print("```\n\n")
 }
 
@@ -410,7 +413,7 @@ func mdVM(m *errWriter, vm *vmView) {
 // code makes an inline code span that survives backticks in the value and
 // never spans lines.
 func code(s string) string {
-	s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+	s = oneLine.Replace(s)
 	if s == "" {
 		return "`\"\"`"
 	}
@@ -441,9 +444,15 @@ func mdText(s string) string {
 	if s == Sensitive {
 		return "*(sensitive)*"
 	}
-	r := strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", ">", "&gt;", "[", `\[`, "]", `\]`, "\n", " ")
-	return r.Replace(s)
+	return markup.Replace(s)
 }
+
+// Replacers are built once: the large-plan renderings call code and mdText
+// for every VM.
+var (
+	oneLine = strings.NewReplacer("\r", " ", "\n", " ")
+	markup  = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", ">", "&gt;", "[", `\[`, "]", `\]`, "\n", " ")
+)
 
 // cell makes text safe inside a table cell, where a bare pipe ends the
 // cell even inside a code span.

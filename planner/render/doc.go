@@ -12,6 +12,15 @@
 //	}
 //	return f(os.Stdout, plan)
 //
+// Markdown is sized for a pull-request comment: a plan too large for
+// GitHub's limit is summarised in a documented order, and the comment says
+// what it left out. MarkdownWith with a negative MaxBytes renders all of
+// it, for a file. A multi-line value that changes (a tag rendered from a
+// template) shows as a line diff in the human and Markdown forms, and Diff
+// ends with a unified diff of the two plans' human renderings; both use
+// github.com/sergi/go-diff. The JSON form's fields are documented in
+// docs/plan-json.md, which a test keeps level with the code.
+//
 // The package owns presentation only. It must not change a plan, read live
 // state, the clock, the environment or the terminal (the caller says whether
 // to colour), and it must not print or log: every renderer writes to the

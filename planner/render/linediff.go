@@ -22,8 +22,9 @@ func diffLines(old, new []string) []lineOp {
 	dmp := diffmatchpatch.New()
 	// No time limit: with one, a slow machine could give a different
 	// (valid but longer) diff than a fast one, and renderings must be the
-	// same for the same plans. Plans are a few thousand lines at most, and
-	// the common prefix and suffix are cut off before the search.
+	// same for the same plans. The inputs stay small: Diff passes one VM's
+	// block at a time, values are a template's worth of lines, and the
+	// common prefix and suffix are cut off before the search.
 	dmp.DiffTimeout = 0
 	a, b, table := dmp.DiffLinesToRunes(joinLines(old), joinLines(new))
 	diffs := dmp.DiffCharsToLines(dmp.DiffMainRunes(a, b, false), table)

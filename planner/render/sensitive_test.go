@@ -142,6 +142,17 @@ func TestSensitiveValuesAreNeverRendered(t *testing.T) {
 				}
 			}
 		}
+		// Summarised comments, at every level down to the smallest.
+		for _, max := range []int{4000, 3000, 2000, 1} {
+			var buf bytes.Buffer
+			if err := render.MarkdownWith(&buf, p, render.MarkdownOptions{MaxBytes: max}); err != nil {
+				t.Fatal(err)
+			}
+			all.Write(buf.Bytes())
+			if strings.Contains(buf.String(), canary) || strings.Contains(buf.String(), "17m") {
+				t.Errorf("plan %d, markdown within %d bytes: a secret leaked:\n%s", i, max, buf.String())
+			}
+		}
 		for _, q := range plans {
 			var buf bytes.Buffer
 			if err := render.Diff(&buf, p, q); err != nil {
@@ -156,12 +167,13 @@ func TestSensitiveValuesAreNeverRendered(t *testing.T) {
 	// The redaction must be visible, or the test would pass on a renderer
 	// that silently dropped the fields.
 	for _, want := range []string{
-		`target_name = \(sensitive\)`,                       // human VM block
-		`~ target\.size +?= \(sensitive\) -> \(sensitive\)`, // human drift
-		`"target\.size": "\(sensitive\)"`,                   // json inputs
-		`RPO <= \(sensitive\)`,                              // gate
-		`\| \*\(sensitive\)\* \|`,                           // markdown table cell
-		`\n@@ -\d+(,\d+)? \+\d+(,\d+)? @@\n`,                // diff: the line diff of renderings ran
+		`target_name = \(sensitive\)`,                                // human VM block
+		`~ target\.size +?= \(sensitive\) -> \(sensitive\)`,          // human drift
+		`"target\.size": "\(sensitive\)"`,                            // json inputs
+		`RPO <= \(sensitive\)`,                                       // gate
+		`\| \*\(sensitive\)\* \|`,                                    // markdown table cell
+		`\n@@ -\d+(,\d+)? \+\d+(,\d+)? @@\n`,                         // diff: the line diff of renderings ran
+		`> \[!NOTE\]\n> This plan, 1 VM and \d+ steps, is too large`, // a summarised comment
 	} {
 		if !regexp.MustCompile(want).MatchString(all.String()) {
 			t.Errorf("no %q in any rendering", want)

@@ -521,6 +521,29 @@ func (w *simWorld) checkGoal(t *testing.T, vms []string) {
 	}
 }
 
+// powerState reads one VM's power state from the simulated vCenter.
+func (w *simWorld) powerState(t *testing.T, name string) string {
+	t.Helper()
+	ctx := context.Background()
+	c, err := vcenter.Connect(ctx, vcenter.Config{Name: "check", URL: w.vc.URL.String(),
+		Username: w.vc.Username, Password: w.vc.Password, Insecure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = c.Close(ctx) }()
+	inv, err := c.Discover(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, vm := range inv.VMs {
+		if vm.Name == name {
+			return vm.PowerState
+		}
+	}
+	t.Fatalf("VM %s not found in vCenter", name)
+	return ""
+}
+
 func countSnapshots(s []vcenter.Snapshot) int {
 	n := len(s)
 	for _, c := range s {

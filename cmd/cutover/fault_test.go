@@ -14,6 +14,7 @@ import (
 
 	"cutover/executor/journal"
 	"cutover/providers/azure/azuresim"
+	"cutover/providers/vcenter"
 	"cutover/providers/vcenter/vcentersim"
 )
 
@@ -77,25 +78,29 @@ func TestFaultTransient(t *testing.T) {
 
 	// Transient vCenter faults on 10% of the VMs: the first call of their
 	// shutdown (guest or hard) or snapshot finds another task running.
-	var vcFaulted []string
-	for i, name := range w.names {
-		if i%10 != 3 && i%10 != 4 {
-			continue
-		}
-		method := "ShutdownGuest"
+	var vcFaulted, vcSteps []string
+	picked := map[string]int{}
+	for _, name := range w.names {
+		method, want := "ShutdownGuest", 2
 		switch {
 		case w.hardVMs[name]:
 			method = "PowerOffVM_Task"
 		case w.snapVMs[name]:
-			method = "CreateSnapshot_Task"
+			method, want = "CreateSnapshot_Task", 1
 		}
-		if len(vcFaulted) == 5 {
-			break
+		if picked[method] == want {
+			continue
 		}
+		picked[method]++
 		if err := w.vc.InjectFault(vcentersim.FaultRule{Method: method, Object: name, Fault: &types.TaskInProgress{}, Count: 1}); err != nil {
 			t.Fatal(err)
 		}
 		vcFaulted = append(vcFaulted, name+":"+method)
+		step := "shutdown"
+		if method == "CreateSnapshot_Task" {
+			step = "snapshot"
+		}
+		vcSteps = append(vcSteps, fmt.Sprintf("%s[%q].%s", groupOf(w, name), name, step))
 	}
 	// Transient vault faults: five VMs' test failover refused once with
 	// 503, and the first 15 writes throttled.
@@ -139,6 +144,14 @@ func TestFaultTransient(t *testing.T) {
 		t.Errorf("only %.1f%% of requests failed; the test wants about 10%%", 100*frac)
 	}
 	t.Logf("slowest steps: %s", strings.Join(slowest(out, 8), ", "))
+	// Each faulted vCenter call was refused once and retried after the
+	// provider's back-off: the step took at least that long.
+	took := stepDurations(out)
+	for _, id := range vcSteps {
+		if d, ok := took[id]; !ok || d < vcenter.DefaultRetry.Initial*3/4 {
+			t.Errorf("%s took %s (found %v): the TaskInProgress fault did not fire or was not retried", id, d, ok)
+		}
+	}
 	retries := strings.Count(out, ": retrying: ")
 	t.Logf("steps retried by the executor: %d; wall time %s", retries, time.Since(began).Round(time.Millisecond))
 
@@ -241,6 +254,9 @@ func TestFaultPermanent(t *testing.T) {
 	if state, tfo, _ := w.az.ProtectionState(bad); state != azuresim.StateProtected || tfo != azuresim.TestFailoverNone {
 		t.Errorf("%s: %s/%s after its failed test failover, want Protected/None", bad, state, tfo)
 	}
+	if ps := w.powerState(t, bad); ps != "poweredOn" {
+		t.Errorf("%s: %s after its failed test failover; its shutdown must not have run", bad, ps)
+	}
 	badItem := ""
 	for item, vm := range w.vmOfItem {
 		if vm == bad {
@@ -281,13 +297,19 @@ func TestFaultPermanent(t *testing.T) {
 	t.Logf("wall time %s", time.Since(began).Round(time.Millisecond))
 }
 
-// slowest returns the n slowest steps of an apply's output.
-func slowest(out string, n int) []string {
-	type took struct {
-		step string
-		d    time.Duration
+func groupOf(w *simWorld, name string) string {
+	switch {
+	case w.snapVMs[name]:
+		return "vm.snap"
+	case w.hardVMs[name]:
+		return "vm.hard"
 	}
-	var all []took
+	return "vm.plain"
+}
+
+// stepDurations reads "STEP: succeeded after D" lines of an apply's output.
+func stepDurations(out string) map[string]time.Duration {
+	m := map[string]time.Duration{}
 	for _, l := range strings.Split(out, "\n") {
 		i := strings.Index(l, ": succeeded after ")
 		if i < 0 {
@@ -298,7 +320,20 @@ func slowest(out string, n int) []string {
 			continue
 		}
 		f := strings.Fields(l[:i])
-		all = append(all, took{f[len(f)-1], d})
+		m[f[len(f)-1]] = d
+	}
+	return m
+}
+
+// slowest returns the n slowest steps of an apply's output.
+func slowest(out string, n int) []string {
+	type took struct {
+		step string
+		d    time.Duration
+	}
+	var all []took
+	for step, d := range stepDurations(out) {
+		all = append(all, took{step, d})
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].d > all[j].d })
 	var s []string

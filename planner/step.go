@@ -12,6 +12,9 @@ const (
 	StepSnapshot       StepKind = "snapshot"
 	StepShutdown       StepKind = "shutdown"
 	StepPowerOn        StepKind = "power_on"
+	// Inverse-only kinds: rollback plans remove what a step created.
+	StepRemoveSnapshot StepKind = "remove_snapshot"
+	StepDestroyClone   StepKind = "destroy_clone"
 
 	StepEnableReplication  StepKind = "enable_replication"
 	StepUpdateReplication  StepKind = "update_replication"
@@ -41,8 +44,10 @@ type kindInfo struct {
 var kinds = map[StepKind]kindInfo{
 	StepRelocate:       {provider: "vcenter", inverse: StepRelocate},
 	StepMakeFTPrimary:  {provider: "vcenter", inverse: StepMakeFTPrimary},
-	StepCloneRehearsal: {provider: "vcenter", inverse: "destroy_clone"},
-	StepSnapshot:       {provider: "vcenter", inverse: "remove_snapshot"},
+	StepCloneRehearsal: {provider: "vcenter", inverse: StepDestroyClone},
+	StepSnapshot:       {provider: "vcenter", inverse: StepRemoveSnapshot},
+	StepRemoveSnapshot: {provider: "vcenter", inverse: StepSnapshot},
+	StepDestroyClone:   {provider: "vcenter", inverse: StepCloneRehearsal},
 	StepShutdown:       {provider: "vcenter", inverse: StepPowerOn, disruptive: true},
 	StepPowerOn:        {provider: "vcenter", inverse: StepShutdown},
 

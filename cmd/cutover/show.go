@@ -11,9 +11,10 @@ import (
 
 func newShowCommand(g *globals) *cobra.Command {
 	var (
-		format string
-		diff   string
-		digest bool
+		format       string
+		diff         string
+		digest       bool
+		commentLimit bool
 	)
 	cmd := &cobra.Command{
 		Use:   "show PLAN",
@@ -39,6 +40,9 @@ comment; --diff OLD shows what changed between a reviewed plan and this one;
 				}
 				return render.Diff(out, old, p)
 			}
+			if format == "markdown" && !commentLimit {
+				return render.MarkdownWith(out, p, render.MarkdownOptions{MaxBytes: -1})
+			}
 			fn, err := render.ByName(format, render.HumanOptions{Color: colorFor(out, g.noColor)})
 			if err != nil {
 				return usageError{err}
@@ -49,5 +53,6 @@ comment; --diff OLD shows what changed between a reviewed plan and this one;
 	cmd.Flags().StringVar(&format, "format", "human", "human, markdown, json, dot or mermaid")
 	cmd.Flags().StringVar(&diff, "diff", "", "show what changed from this older plan file")
 	cmd.Flags().BoolVar(&digest, "digest", false, "print the plan file's SHA-256 digest")
+	cmd.Flags().BoolVar(&commentLimit, "comment", false, "keep Markdown under GitHub's comment limit, summarising large plans (plan --format markdown always does)")
 	return cmd
 }

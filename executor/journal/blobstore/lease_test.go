@@ -376,4 +376,3 @@ func TestOpenErrors(t *testing.T) {
 		t.Errorf("Location %q carries the key", s.Location())
 	}
 }
-

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -341,4 +343,77 @@ func slowest(out string, n int) []string {
 		s = append(s, t.step+" "+t.d.String())
 	}
 	return s
+}
+
+// lostResponse passes the first POST of one action to the vault and
+// answers 502 as if the gateway lost the vault's 202.
+type lostResponse struct {
+	next   http.Handler
+	action string
+	mu     sync.Mutex
+	left   int
+}
+
+func (l *lostResponse) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	l.mu.Lock()
+	hit := r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/"+l.action) && l.left > 0
+	if hit {
+		l.left--
+	}
+	l.mu.Unlock()
+	if !hit {
+		l.next.ServeHTTP(w, r)
+		return
+	}
+	l.next.ServeHTTP(httptest.NewRecorder(), r)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusBadGateway)
+	fmt.Fprint(w, `{"error":{"code":"BadGateway","message":"injected: the response was lost"}}`)
+}
+
+// TestFaultLostResponse loses the vault's answer to three test failovers:
+// the vault accepts each POST, the client gets a 502. Such an outcome is
+// unknown, not failed: the apply must find the operation it started
+// rather than send it again, and complete. Should a step fail anyway, the
+// next apply must see from live state that it took effect.
+//
+// Two known bugs, so the test is skipped until they are fixed (set
+// CUTOVER_TEST_KNOWN_BUGS=1 to run it):
+//   - azcore's retry policy resends the POST; the vault refuses the second
+//     one with 409 OperationNotAllowed and the step fails;
+//   - the next apply does not ask whether a failed step took effect: it
+//     waits on the step's gate (closed, since the test failover is done)
+//     for the whole gate timeout.
+func TestFaultLostResponse(t *testing.T) {
+	if os.Getenv("CUTOVER_TEST_KNOWN_BUGS") == "" {
+		t.Skip("known bugs: a POST whose response is lost is resent and fails on the 409; the next apply waits on the gate of the failed step (set CUTOVER_TEST_KNOWN_BUGS=1)")
+	}
+	lr := &lostResponse{action: "testFailover", left: 3}
+	w := newSimWorld(t, 5, func(h http.Handler) http.Handler { lr.next = h; return lr })
+	discardStdLog(t)
+	c := w.startApply(t, 10)
+	c.wait(t, 90*time.Second)
+	if c.exitCode() != 0 {
+		t.Errorf("apply with three lost responses: exit %d\n%s", c.exitCode(), c.stderr.String())
+	}
+	sent, accepted := w.mutations()
+	for m, n := range sent {
+		if n != 1 || accepted[m] != 1 {
+			t.Errorf("%s of %s (%s) sent %d times, %d accepted", m.action, m.item, w.vmOfItem[m.item], n, accepted[m])
+		}
+	}
+	if c.exitCode() != 0 {
+		c = w.startApply(t, 10)
+		select {
+		case <-c.done:
+		case <-time.After(30 * time.Second):
+			_ = c.cmd.Process.Kill()
+			<-c.done
+			t.Fatalf("the next apply did not finish within 30 s:\n%s", tail(c.output(), 5))
+		}
+		if c.exitCode() != 0 {
+			t.Fatalf("the next apply: exit %d\n%s", c.exitCode(), c.stderr.String())
+		}
+	}
+	w.checkGoal(t, w.names)
 }

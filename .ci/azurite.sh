@@ -23,7 +23,9 @@ fi
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if ! npm install --no-save --no-audit --no-fund --no-progress \
+# --prefix keeps npm from installing into a parent directory that happens
+# to hold a package.json.
+if ! npm install --prefix "$PWD" --no-save --no-audit --no-fund --no-progress \
   --loglevel=error "azurite@$version" >"$log" 2>&1; then
   cat "$log" >&2
   echo "azurite.sh: npm install azurite@$version failed" >&2

@@ -103,6 +103,7 @@ func startAzurite() {
 	cmd := exec.Command(bin, "--blobHost", "127.0.0.1", "--blobPort", strconv.Itoa(port),
 		"--location", dir, "--silent", "--skipApiVersionCheck", "--disableProductStyleUrl")
 	cmd.Stdout, cmd.Stderr = nil, nil
+	dieWithTests(cmd)
 	if err := cmd.Start(); err != nil {
 		_ = os.RemoveAll(dir)
 		emulator.failure = fmt.Errorf("starting %s: %w", bin, err)

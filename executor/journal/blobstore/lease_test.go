@@ -211,6 +211,46 @@ func TestCrashReleasedByForceUnlock(t *testing.T) {
 	}
 }
 
+// A runner that lost its lock while still running (a human force-unlocked
+// it, another apply took over) can no longer write: its appends carry a
+// lease ID the service no longer honours.
+func TestLostLockCannotAppend(t *testing.T) {
+	t.Parallel()
+	cfg := config(t, uniqueName("zombie"), "prod")
+	zombie := open(t, cfg)
+	held, err := zombie.Lock(ctx, journal.LockInfo{Operation: "apply"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := zombie.Append(ctx, step(0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := open(t, cfg).ForceUnlock(ctx, held.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := zombie.Append(ctx, step(1)); err == nil {
+		t.Error("Append by a store whose lock was force-unlocked succeeded")
+	}
+	next := open(t, cfg)
+	taken, err := next.Lock(ctx, journal.LockInfo{Operation: "apply", Who: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = zombie.Append(ctx, step(2))
+	var le *journal.LockedError
+	if !errors.As(err, &le) || le.Held.ID != taken.ID {
+		t.Errorf("Append by the old holder after another took the lock = %v, want an error wrapping *journal.LockedError naming %s", err, taken.ID)
+	}
+	if _, err := next.Append(ctx, step(3)); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := next.Replay(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSteps(t, rep.Records, []string{step(0).StepID, step(3).StepID})
+}
+
 // A dead runner's finite lease expires by itself: after at most the lease
 // duration the next apply takes the lock without a human.
 func TestCrashLeaseExpires(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -120,7 +121,7 @@ func (s *Store) holder(meta map[string]*string) (journal.LockInfo, error) {
 	var v *string
 	for k, val := range meta {
 		// The service may return metadata keys in another case.
-		if equalFold(k, metaKey) {
+		if strings.EqualFold(k, metaKey) {
 			v = val
 		}
 	}
@@ -132,25 +133,6 @@ func (s *Store) holder(meta map[string]*string) (journal.LockInfo, error) {
 		}
 	}
 	return journal.LockInfo{}, fmt.Errorf("blobstore: %s is leased but carries no readable lock info: it was not leased by cutover; once nothing uses this state, break the lease by hand", s.location)
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range len(a) {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 func (s *Store) leaseClient(id string) (*lease.BlobClient, error) {
@@ -231,10 +213,18 @@ func (s *Store) release(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	sent := false // a release of the lease with this ID was sent
 	for try := 0; ; try++ {
 		held, err := s.CurrentLock(ctx)
 		if err != nil {
 			return err
+		}
+		if held == nil && sent {
+			// Our release landed but its answer was lost (the
+			// SDK's retry then found no lease), or the lease
+			// ended on its own meanwhile: either way the lock
+			// with this ID is gone.
+			break
 		}
 		if held == nil {
 			return journal.ErrNotLocked
@@ -246,6 +236,7 @@ func (s *Store) release(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
+		sent = true
 		_, err = lc.ReleaseLease(ctx, nil)
 		if err == nil {
 			break

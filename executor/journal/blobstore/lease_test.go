@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -415,4 +418,50 @@ func TestOpenErrors(t *testing.T) {
 	if strings.Contains(s.Location(), devKey) {
 		t.Errorf("Location %q carries the key", s.Location())
 	}
+}
+
+// dropFirstAppendAnswer sends every request, but loses the answer to the
+// first AppendBlock, as a connection reset after the service applied it
+// would.
+type dropFirstAppendAnswer struct {
+	dropped atomic.Bool
+}
+
+func (d *dropFirstAppendAnswer) Do(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultClient.Do(req)
+	if err == nil && req.URL.Query().Get("comp") == "appendblock" && resp.StatusCode == http.StatusCreated && d.dropped.CompareAndSwap(false, true) {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		return nil, errors.New("connection reset by peer (injected after the append landed)")
+	}
+	return resp, err
+}
+
+// When an append landed but its answer was lost, the SDK's retry meets the
+// moved end; Append must recognise its own record there rather than
+// journal it twice.
+func TestLostAppendAnswerNotDuplicated(t *testing.T) {
+	t.Parallel()
+	cfg := config(t, uniqueName("lostanswer"), "prod")
+	transport := &dropFirstAppendAnswer{}
+	cfg.ClientOptions.Transport = transport
+	s := open(t, cfg)
+	got, err := s.Append(ctx, step(0))
+	if err != nil {
+		t.Fatalf("Append whose first answer was lost: %v", err)
+	}
+	if !transport.dropped.Load() {
+		t.Fatal("the injected fault never fired")
+	}
+	if got.Seq != 1 {
+		t.Errorf("Append returned seq %d, want 1", got.Seq)
+	}
+	if got, err := s.Append(ctx, step(1)); err != nil || got.Seq != 2 {
+		t.Errorf("next Append = seq %d, %v; want seq 2", got.Seq, err)
+	}
+	rep, err := open(t, config(t, cfg.Container, cfg.State)).Replay(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSteps(t, rep.Records, []string{step(0).StepID, step(1).StepID})
 }

@@ -22,28 +22,41 @@ import (
 
 // flakyFront fails a fraction of the requests to the vault before they
 // reach it, as ARM's front door does under load: 429 with Retry-After,
-// 503 with Retry-After, and 500/502/504 without one.
+// 503 with Retry-After, and 500/502/504 without one. The failures are
+// transient: a request whose last try failed (here or in the vault,
+// which throttles) goes through when retried, which keeps azcore's
+// exponential back-off (1 s, 3 s, 7 s... counted over all tries) from
+// making the test's duration a lottery.
 type flakyFront struct {
-	next http.Handler
-	mu   sync.Mutex
-	rng  *rand.Rand
-	rate float64
-	on   bool
-	all  int
-	hits map[int]int
+	next   http.Handler
+	mu     sync.Mutex
+	rng    *rand.Rand
+	rate   float64
+	on     bool
+	all    int
+	hits   map[int]int
+	failed map[string]bool // method and path of requests whose last try failed
 }
 
 func (f *flakyFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.all++
 	status := 0
-	if f.on && f.rng.Float64() < f.rate {
+	key := r.Method + " " + r.URL.String()
+	if f.on && !f.failed[key] && f.rng.Float64() < f.rate {
 		status = []int{429, 429, 503, 500, 502, 504}[f.rng.IntN(6)]
 		f.hits[status]++
 	}
+	f.failed[key] = status != 0
 	f.mu.Unlock()
 	if status == 0 {
-		f.next.ServeHTTP(w, r)
+		rec := &statusWriter{ResponseWriter: w}
+		f.next.ServeHTTP(rec, r)
+		if rec.status == http.StatusTooManyRequests || rec.status >= 500 {
+			f.mu.Lock()
+			f.failed[key] = true
+			f.mu.Unlock()
+		}
 		return
 	}
 	code := map[int]string{429: "TooManyRequests", 500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable", 504: "GatewayTimeout"}[status]
@@ -54,6 +67,19 @@ func (f *flakyFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	fmt.Fprintf(w, `{"error":{"code":%q,"message":"injected transient failure %d"}}`, code, status)
+}
+
+// statusWriter keeps the status of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
 }
 
 func (f *flakyFront) counts() (all int, hits map[int]int) {
@@ -74,7 +100,7 @@ func (f *flakyFront) counts() (all int, hits map[int]int) {
 // complete in one run, each operation accepted once.
 func TestFaultTransient(t *testing.T) {
 	began := time.Now()
-	front := &flakyFront{rng: rand.New(rand.NewPCG(7, 11)), rate: 0.08, hits: map[int]int{}}
+	front := &flakyFront{rng: rand.New(rand.NewPCG(7, 11)), rate: 0.08, hits: map[int]int{}, failed: map[string]bool{}}
 	w := newSimWorld(t, crashVMs, func(h http.Handler) http.Handler { front.next = h; return front })
 	discardStdLog(t)
 

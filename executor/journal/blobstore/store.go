@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/url"
 	"strings"
 	"sync"
@@ -302,6 +303,11 @@ func (s *Store) Append(ctx context.Context, r journal.Record) (journal.Record, e
 			if int64(len(data)) >= oldEnd+int64(len(frame)) && bytes.Equal(data[oldEnd:oldEnd+int64(len(frame))], frame) {
 				return rec, nil
 			}
+			// Back off a little, at random, so that two writers
+			// take turns instead of colliding again at once.
+			if err := sleep(ctx, time.Duration(rand.Int64N(int64(try+1)*int64(20*time.Millisecond)))); err != nil {
+				return journal.Record{}, err
+			}
 			continue
 		case bloberror.HasCode(err, bloberror.LeaseIDMissing, bloberror.LeaseIDMismatchWithBlobOperation, bloberror.LeaseNotPresentWithBlobOperation, bloberror.LeaseLost):
 			return journal.Record{}, s.notLockHolder(ctx, err)
@@ -310,7 +316,24 @@ func (s *Store) Append(ctx context.Context, r journal.Record) (journal.Record, e
 			return journal.Record{}, wrap(fmt.Sprintf("appending record %d to %s (it may or may not be in the journal)", rec.Seq, s.location), err)
 		}
 	}
-	return journal.Record{}, fmt.Errorf("blobstore: appending to %s: other writers kept moving the journal's end; is an apply running without the lock?", s.location)
+	return journal.Record{}, fmt.Errorf("blobstore: appending to %s: %w", s.location, ErrContended)
+}
+
+// ErrContended is wrapped by the error Append returns when other writers
+// kept appending to the journal between this store's reads and writes, so
+// that its record could not be placed after theirs; nothing of it was
+// written. Only writers that do not take the lock can cause it.
+var ErrContended = errors.New("other writers kept moving the journal's end; is an apply running without the lock?")
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // appendBlock appends frame where the journal ended when this store last

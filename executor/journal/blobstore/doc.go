@@ -38,6 +38,14 @@
 // their status and error code. It creates nothing but the container (when
 // asked) and the state's blob.
 //
+// The command builds a Config from the runbook's state block or its flags:
+// ServiceURL from the storage account name
+// ("https://<account>.blob.core.windows.net/", or an explicit endpoint for
+// other clouds and Azurite), Container, and State (by default the name the
+// file backend would use, journal.DefaultLocation). Credentials never come
+// from the runbook, which is committed: Credential from azidentity by
+// default, or a SharedKey or ConnectionString read from the environment.
+//
 // An append blob takes at most 50,000 blocks, so a state's journal holds at
 // most 50,000 records; a runbook that needs more should use another state
 // name.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/appendblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
@@ -416,6 +417,17 @@ func TestOpenErrors(t *testing.T) {
 	cfg := blobstore.Config{Container: "c", State: "prod", ConnectionString: "AccountName=x;AccountKey=" + secret + ";garbage"}
 	if _, err := blobstore.Open(ctx, cfg); err == nil || !strings.Contains(err.Error(), "malformed") || strings.Contains(err.Error(), secret) {
 		t.Errorf("Open with a malformed connection string = %v; want an error saying so without repeating the key", err)
+	}
+	// Nor is a SAS when the service cannot be reached (nothing listens
+	// on port 1).
+	const sig = "c2FzLXNpZ25hdHVyZS1kby1ub3QtbGVhaw"
+	cfg = blobstore.Config{Container: "c", State: "prod",
+		ConnectionString: "BlobEndpoint=http://127.0.0.1:1/" + devAccount + ";SharedAccessSignature=sv=2024-08-04&ss=b&sig=" + sig,
+		ClientOptions:    &container.ClientOptions{ClientOptions: policy.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}}}}
+	if _, err := blobstore.Open(ctx, cfg); err == nil || strings.Contains(err.Error(), sig) {
+		t.Errorf("Open of an unreachable account with a SAS = %v; want an error that does not repeat the signature", err)
+	} else {
+		t.Logf("unreachable: %v", err)
 	}
 	// A connection string (Azurite's documented form) works.
 	cs := fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;", devAccount, devKey, azurite(t))

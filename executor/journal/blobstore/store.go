@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -465,7 +466,18 @@ func (e *serviceError) Error() string {
 		}
 		return fmt.Sprintf("blobstore: %s: HTTP %d (%s)", e.what, re.StatusCode, code)
 	}
-	return fmt.Sprintf("blobstore: %s: %v", e.what, e.err)
+	var ue *url.Error
+	if errors.As(e.err, &ue) {
+		// A transport error quotes the request URL, whose query may be
+		// a SAS.
+		return fmt.Sprintf("blobstore: %s: %s %s: %s", e.what, ue.Op, redact(ue.URL), scrubSAS(fmt.Sprint(ue.Err)))
+	}
+	return fmt.Sprintf("blobstore: %s: %s", e.what, scrubSAS(e.err.Error()))
 }
+
+// sasSig matches a SAS signature in any URL an error message quotes.
+var sasSig = regexp.MustCompile(`(?i)([?&]sig=)[^&\s"']*`)
+
+func scrubSAS(msg string) string { return sasSig.ReplaceAllString(msg, "${1}REDACTED") }
 
 func (e *serviceError) Unwrap() error { return e.err }

@@ -118,6 +118,9 @@ type Store struct {
 	end     int64
 	lastSeq uint64
 	loaded  bool
+	// exists is false when the last read found no journal blob, which
+	// the next append must then create.
+	exists bool
 
 	// lmu guards the lock this store holds.
 	lmu sync.Mutex
@@ -282,10 +285,11 @@ func (s *Store) Append(ctx context.Context, r journal.Record) (journal.Record, e
 			return journal.Record{}, err
 		}
 		frame := appendFrame(nil, payload)
-		if s.end == 0 {
+		if !s.exists {
 			if err := s.ensureBlob(ctx); err != nil {
 				return journal.Record{}, err
 			}
+			s.exists = true
 		}
 		err = s.appendBlock(ctx, frame)
 		switch {
@@ -384,7 +388,7 @@ func (s *Store) notLockHolder(ctx context.Context, err error) error {
 // It returns the journal's bytes. The caller holds mu.
 func (s *Store) load(ctx context.Context) ([]byte, error) {
 	s.loaded = false
-	data, err := s.download(ctx)
+	data, found, err := s.download(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -392,28 +396,30 @@ func (s *Store) load(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.exists = found
 	s.end = int64(len(data))
 	s.lastSeq = uint64(len(recs))
 	s.loaded = true
 	return data, nil
 }
 
-// download returns the journal blob's contents; an absent blob is empty.
-func (s *Store) download(ctx context.Context) ([]byte, error) {
+// download returns the journal blob's contents and whether it exists; an
+// absent blob reads as empty.
+func (s *Store) download(ctx context.Context) ([]byte, bool, error) {
 	resp, err := s.ab.DownloadStream(ctx, nil)
-	if bloberror.HasCode(err, bloberror.BlobNotFound) {
-		return nil, nil
+	if notFound(err) {
+		return nil, false, nil
 	}
 	if err != nil {
-		return nil, wrap(fmt.Sprintf("reading %s", s.location), err)
+		return nil, false, wrap(fmt.Sprintf("reading %s", s.location), err)
 	}
 	body := resp.NewRetryReader(ctx, nil)
 	defer body.Close()
 	data, err := io.ReadAll(body)
 	if err != nil {
-		return nil, wrap(fmt.Sprintf("reading %s", s.location), err)
+		return nil, false, wrap(fmt.Sprintf("reading %s", s.location), err)
 	}
-	return data, nil
+	return data, true, nil
 }
 
 // Replay implements journal.Store. Appends to a blob are atomic, so
@@ -422,7 +428,7 @@ func (s *Store) Replay(ctx context.Context) (journal.Replay, error) {
 	if err := ctx.Err(); err != nil {
 		return journal.Replay{}, err
 	}
-	data, err := s.download(ctx)
+	data, _, err := s.download(ctx)
 	if err != nil {
 		return journal.Replay{}, err
 	}

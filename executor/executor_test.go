@@ -55,12 +55,15 @@ type scripted struct {
 	// crashAfterStart makes Start panic-free return context cancellation
 	// after the request "went out", to simulate a crash mid-wait.
 	hangWait map[string]bool
+	// lostResponse makes Start take effect and then fail, as a request
+	// whose response is lost.
+	lostResponse map[string]bool
 }
 
 var errTransient = errors.New("TaskInProgress (transient)")
 
 func newScripted() *scripted {
-	return &scripted{effects: map[string]bool{}, transient: map[string]int{}, permanent: map[string]bool{}, gateShut: map[string]int{}, hangWait: map[string]bool{}}
+	return &scripted{effects: map[string]bool{}, transient: map[string]int{}, permanent: map[string]bool{}, gateShut: map[string]int{}, hangWait: map[string]bool{}, lostResponse: map[string]bool{}}
 }
 
 func (s *scripted) record(call string) {
@@ -87,6 +90,10 @@ func (s *scripted) Start(_ context.Context, st planner.Step) (executor.Started, 
 	s.record("start " + st.ID)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.lostResponse[st.ID] {
+		s.effects[st.ID] = true
+		return executor.Started{}, errors.New("502 Bad Gateway (the request may have been accepted)")
+	}
 	if s.permanent[st.ID] {
 		return executor.Started{}, fmt.Errorf("InvalidParameter: the service refused %s", st.ID)
 	}
@@ -424,5 +431,41 @@ func TestWindowEstimateOverride(t *testing.T) {
 	}
 	if acts.count("start vm.db.unplanned_failover") != 0 || !res.WindowClosed {
 		t.Fatalf("a failover estimated at 1h started 40 minutes before the window closes: %+v", res)
+	}
+}
+
+// TestLostResponseIsNotResent: a request that took effect although its
+// response was lost (a 502 after the service accepted it) is decided from
+// live state, in the same run and in a re-run after a failure, and never
+// sent again.
+func TestLostResponseIsNotResent(t *testing.T) {
+	p := quickstartPlan(t)
+	acts := newScripted()
+	acts.lostResponse["vm.db.test_failover"] = true
+	res, err := newRun(t, p, acts, &stepClock{now: inWindow}, openStore(t, t.TempDir()), nil).Run(context.Background())
+	if err != nil || !res.OK() {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if n := acts.count("start vm.db.test_failover"); n != 1 {
+		t.Errorf("test failover sent %d times", n)
+	}
+
+	// A run that failed the step (journal says failed) and a world where
+	// the step took effect: the re-run asks live state first.
+	store := openStore(t, t.TempDir())
+	id := p.Steps[0].ID
+	for _, k := range []journal.Kind{journal.StepPending, journal.StepFailed} {
+		if _, err := store.Append(context.Background(), journal.Record{Kind: k, PlanID: "plan-1", StepID: id, Attempt: 1, Error: "502"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	acts = newScripted()
+	acts.effects[id] = true
+	res, err = newRun(t, p, acts, &stepClock{now: inWindow}, store, nil).Run(context.Background())
+	if err != nil || !res.OK() {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if acts.count("start "+id) != 0 {
+		t.Errorf("%s was sent again although live state shows it done", id)
 	}
 }

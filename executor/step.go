@@ -69,8 +69,9 @@ func (e *Executor) runStep(ctx context.Context, id string) error {
 		// In flight when the last run stopped: re-attach, never resend.
 		e.report(Event{Kind: EventStepAttached, Step: id, VM: step.VM, Attempt: attempt})
 		return e.finish(ctx, step, attempt, prev.handle, time.Now())
-	case journal.StepPending, journal.StepUnknown:
-		// The request may or may not have gone out: live state decides.
+	case journal.StepPending, journal.StepUnknown, journal.StepFailed:
+		// The request may or may not have gone out (a failure can be a
+		// lost response to an accepted request): live state decides.
 		done, err := e.cfg.Actions.Done(ctx, step)
 		if err != nil {
 			return e.fail(ctx, step, attempt, fmt.Errorf("deciding the outcome of an interrupted attempt: %w", err))
@@ -103,16 +104,25 @@ func (e *Executor) runStep(ctx context.Context, id string) error {
 		began := time.Now()
 		started, err := e.cfg.Actions.Start(ctx, step)
 		if err == nil {
+			// The request is out: record it even if the run is being
+			// cancelled, so the next run re-attaches instead of resending.
+			rec := context.WithoutCancel(ctx)
 			if len(started.Before) > 0 {
-				if err := e.append(ctx, journal.Record{Kind: journal.BeforeImage, StepID: id, Attempt: attempt, BeforeImage: started.Before}); err != nil {
+				if err := e.append(rec, journal.Record{Kind: journal.BeforeImage, StepID: id, Attempt: attempt, BeforeImage: started.Before}); err != nil {
 					return err
 				}
 			}
-			if err := e.append(ctx, journal.Record{Kind: journal.StepStarted, StepID: id, Attempt: attempt, Handle: started.Handle}); err != nil {
+			if err := e.append(rec, journal.Record{Kind: journal.StepStarted, StepID: id, Attempt: attempt, Handle: started.Handle}); err != nil {
 				return err
 			}
 			e.report(Event{Kind: EventStepStarted, Step: id, VM: step.VM, Attempt: attempt})
 			return e.finish(ctx, step, attempt, started.Handle, began)
+		}
+		// A failed send may have been accepted all the same (its response
+		// was lost): if live state shows the effect, the step is done and
+		// must not be sent again.
+		if done, derr := e.cfg.Actions.Done(ctx, step); derr == nil && done {
+			return e.succeed(ctx, step, attempt, "the request took effect although its response was lost")
 		}
 		if !e.cfg.Actions.Transient(err) || try >= e.cfg.Retries || ctx.Err() != nil {
 			return e.fail(ctx, step, attempt, err)

@@ -50,6 +50,7 @@ type Client struct {
 	cfg   Config
 	vault vaultRef
 	poll  time.Duration
+	retry policy.RetryOptions
 
 	fabrics    *asr.ReplicationFabricsClient
 	containers *asr.ReplicationProtectionContainersClient
@@ -94,7 +95,7 @@ func New(cfg Config, opts *Options) (*Client, error) {
 		}
 	}
 	ao := &arm.ClientOptions{ClientOptions: co, DisableRPRegistration: true}
-	c := &Client{cfg: cfg, vault: v, poll: opts.PollInterval}
+	c := &Client{cfg: cfg, vault: v, poll: opts.PollInterval, retry: retry}
 	if c.poll <= 0 {
 		c.poll = 15 * time.Second
 	}

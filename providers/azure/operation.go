@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	asr "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/recoveryservices/armrecoveryservicessiterecovery/v2"
@@ -180,6 +181,21 @@ func gate(item *ProtectedItem, op Operation) error {
 	return nil
 }
 
+// sendCtx limits the retries of an operation's first request: PUT and
+// PATCH are idempotent and keep every retry, but an action POST or a
+// DELETE whose response was lost to a 5xx or a timeout may have been
+// accepted, and sending it again could repeat a failover. Those are
+// retried only on 429, which ARM answers before doing anything; any other
+// failure goes back to the caller, who decides from live state.
+func (c *Client) sendCtx(ctx context.Context, op Operation) context.Context {
+	if op == OpEnable || op == OpUpdate {
+		return ctx
+	}
+	ro := c.retry
+	ro.StatusCodes = []int{http.StatusTooManyRequests}
+	return policy.WithRetryOptions(ctx, ro)
+}
+
 // start sends the first request of an operation and turns the poller into
 // a Handle. The initial response is captured to read the ASR job ID.
 func start[T any](ctx context.Context, h Handle, begin func(context.Context) (*runtime.Poller[T], error)) (Handle, error) {
@@ -294,7 +310,7 @@ func (c *Client) EnableReplication(ctx context.Context, in EnableInput) (Handle,
 		PolicyID: to.Ptr(in.PolicyID), ProtectableItemID: to.Ptr(in.Machine.ID), ProviderSpecificDetails: d,
 	}}
 	h := c.handle(OpEnable, vm, name, tg)
-	return start(ctx, h, func(ctx context.Context) (*runtime.Poller[asr.ReplicationProtectedItemsClientCreateResponse], error) {
+	return start(c.sendCtx(ctx, h.Operation), h, func(ctx context.Context) (*runtime.Poller[asr.ReplicationProtectedItemsClientCreateResponse], error) {
 		return c.items.BeginCreate(ctx, c.vault.ResourceGroup, c.vault.Name, tg.FabricName, tg.ContainerName, name, body, nil)
 	})
 }
@@ -391,7 +407,7 @@ func (c *Client) UpdateReplication(ctx context.Context, item *ProtectedItem, in 
 	}
 	body := asr.UpdateReplicationProtectedItemInput{Properties: &asr.UpdateReplicationProtectedItemInputProperties{ProviderSpecificDetails: d}}
 	h := c.handle(OpUpdate, item.VM, item.Name, tg)
-	return start(ctx, h, func(ctx context.Context) (*runtime.Poller[asr.ReplicationProtectedItemsClientUpdateResponse], error) {
+	return start(c.sendCtx(ctx, h.Operation), h, func(ctx context.Context) (*runtime.Poller[asr.ReplicationProtectedItemsClientUpdateResponse], error) {
 		return c.items.BeginUpdate(ctx, c.vault.ResourceGroup, c.vault.Name, tg.FabricName, tg.ContainerName, item.Name, body, nil)
 	})
 }
@@ -414,7 +430,7 @@ func (c *Client) TestFailover(ctx context.Context, item *ProtectedItem, in TestF
 		ProviderSpecificDetails: &asr.InMageRcmTestFailoverInput{InstanceType: to.Ptr("InMageRcm"), NetworkID: opt(network), RecoveryPointID: opt(in.RecoveryPointID)},
 	}}
 	h := c.handle(OpTestFailover, item.VM, item.Name, tg)
-	return start(ctx, h, func(ctx context.Context) (*runtime.Poller[asr.ReplicationProtectedItemsClientTestFailoverResponse], error) {
+	return start(c.sendCtx(ctx, h.Operation), h, func(ctx context.Context) (*runtime.Poller[asr.ReplicationProtectedItemsClientTestFailoverResponse], error) {
 		return c.items.BeginTestFailover(ctx, c.vault.ResourceGroup, c.vault.Name, tg.FabricName, tg.ContainerName, item.Name, body, nil)
 	})
 }
@@ -430,7 +446,7 @@ func (c *Client) TestFailoverCleanup(ctx context.Context, item *ProtectedItem, c
 	}
 	body := asr.TestFailoverCleanupInput{Properties: &asr.TestFailoverCleanupInputProperties{Comments: opt(comments)}}
 	h := c.handle(OpTestFailoverCleanup, item.VM, item.Name, tg)
-	return start(ctx, h, func(ctx context.Context) (*runtime.Poller[asr.ReplicationProtectedItemsClientTestFailoverCleanupResponse], error) {
+	return start(c.sendCtx(ctx, h.Operation), h, func(ctx context.Context) (*runtime.Poller[asr.ReplicationProtectedItemsClientTestFailoverCleanupResponse], error) {
 		return c.items.BeginTestFailoverCleanup(ctx, c.vault.ResourceGroup, c.vault.Name, tg.FabricName, tg.ContainerName, item.Name, body, nil)
 	})
 }
@@ -449,7 +465,7 @@ func (c *Client) UnplannedFailover(ctx context.Context, item *ProtectedItem, in 
 		ProviderSpecificDetails: &asr.InMageRcmUnplannedFailoverInput{InstanceType: to.Ptr("InMageRcm"), PerformShutdown: flag(in.PerformShutdown), RecoveryPointID: opt(in.RecoveryPointID)},
 	}}
 	h := c.handle(OpUnplannedFailover, item.VM, item.Name, tg)
-	return start(ctx, h, func(ctx context.Context) (*runtime.Poller[asr.ReplicationProtectedItemsClientUnplannedFailoverResponse], error) {
+	return start(c.sendCtx(ctx, h.Operation), h, func(ctx context.Context) (*runtime.Poller[asr.ReplicationProtectedItemsClientUnplannedFailoverResponse], error) {
 		return c.items.BeginUnplannedFailover(ctx, c.vault.ResourceGroup, c.vault.Name, tg.FabricName, tg.ContainerName, item.Name, body, nil)
 	})
 }
@@ -464,7 +480,7 @@ func (c *Client) FailoverCancel(ctx context.Context, item *ProtectedItem) (Handl
 		return Handle{}, err
 	}
 	h := c.handle(OpFailoverCancel, item.VM, item.Name, tg)
-	return start(ctx, h, func(ctx context.Context) (*runtime.Poller[asr.ReplicationProtectedItemsClientFailoverCancelResponse], error) {
+	return start(c.sendCtx(ctx, h.Operation), h, func(ctx context.Context) (*runtime.Poller[asr.ReplicationProtectedItemsClientFailoverCancelResponse], error) {
 		return c.items.BeginFailoverCancel(ctx, c.vault.ResourceGroup, c.vault.Name, tg.FabricName, tg.ContainerName, item.Name, nil)
 	})
 }
@@ -479,7 +495,7 @@ func (c *Client) FailoverCommit(ctx context.Context, item *ProtectedItem) (Handl
 		return Handle{}, err
 	}
 	h := c.handle(OpFailoverCommit, item.VM, item.Name, tg)
-	return start(ctx, h, func(ctx context.Context) (*runtime.Poller[asr.ReplicationProtectedItemsClientFailoverCommitResponse], error) {
+	return start(c.sendCtx(ctx, h.Operation), h, func(ctx context.Context) (*runtime.Poller[asr.ReplicationProtectedItemsClientFailoverCommitResponse], error) {
 		return c.items.BeginFailoverCommit(ctx, c.vault.ResourceGroup, c.vault.Name, tg.FabricName, tg.ContainerName, item.Name, nil)
 	})
 }
@@ -501,7 +517,7 @@ func (c *Client) DisableReplication(ctx context.Context, item *ProtectedItem, o 
 	}
 	h := c.handle(op, item.VM, item.Name, tg)
 	if o.Purge {
-		return start(ctx, h, func(ctx context.Context) (*runtime.Poller[asr.ReplicationProtectedItemsClientPurgeResponse], error) {
+		return start(c.sendCtx(ctx, h.Operation), h, func(ctx context.Context) (*runtime.Poller[asr.ReplicationProtectedItemsClientPurgeResponse], error) {
 			return c.items.BeginPurge(ctx, c.vault.ResourceGroup, c.vault.Name, tg.FabricName, tg.ContainerName, item.Name, nil)
 		})
 	}
@@ -510,7 +526,7 @@ func (c *Client) DisableReplication(ctx context.Context, item *ProtectedItem, o 
 		reason = asr.DisableProtectionReasonMigrationComplete
 	}
 	body := asr.DisableProtectionInput{Properties: &asr.DisableProtectionInputProperties{DisableProtectionReason: &reason}}
-	return start(ctx, h, func(ctx context.Context) (*runtime.Poller[asr.ReplicationProtectedItemsClientDeleteResponse], error) {
+	return start(c.sendCtx(ctx, h.Operation), h, func(ctx context.Context) (*runtime.Poller[asr.ReplicationProtectedItemsClientDeleteResponse], error) {
 		return c.items.BeginDelete(ctx, c.vault.ResourceGroup, c.vault.Name, tg.FabricName, tg.ContainerName, item.Name, body, nil)
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -401,19 +400,10 @@ func (l *lostResponse) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the vault accepts each POST, the client gets a 502. Such an outcome is
 // unknown, not failed: the apply must find the operation it started
 // rather than send it again, and complete. Should a step fail anyway, the
-// next apply must see from live state that it took effect.
-//
-// Two known bugs, so the test is skipped until they are fixed (set
-// CUTOVER_TEST_KNOWN_BUGS=1 to run it):
-//   - azcore's retry policy resends the POST; the vault refuses the second
-//     one with 409 OperationNotAllowed and the step fails;
-//   - the next apply does not ask whether a failed step took effect: it
-//     waits on the step's gate (closed, since the test failover is done)
-//     for the whole gate timeout.
+// next apply must see from live state that it took effect. (It caught two
+// bugs: the client resent such a POST on the 5xx, and a re-run did not ask
+// live state whether a failed step took effect.)
 func TestFaultLostResponse(t *testing.T) {
-	if os.Getenv("CUTOVER_TEST_KNOWN_BUGS") == "" {
-		t.Skip("known bugs: a POST whose response is lost is resent and fails on the 409; the next apply waits on the gate of the failed step (set CUTOVER_TEST_KNOWN_BUGS=1)")
-	}
 	lr := &lostResponse{action: "testFailover", left: 3}
 	w := newSimWorld(t, 5, func(h http.Handler) http.Handler { lr.next = h; return lr })
 	discardStdLog(t)

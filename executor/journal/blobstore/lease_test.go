@@ -21,6 +21,7 @@ import (
 
 	"cutover/executor/journal"
 	"cutover/executor/journal/blobstore"
+	"cutover/executor/journal/blobstore/azuritetest"
 )
 
 func step(n int) journal.Record {
@@ -422,7 +423,7 @@ func TestOpenErrors(t *testing.T) {
 	// on port 1).
 	const sig = "c2FzLXNpZ25hdHVyZS1kby1ub3QtbGVhaw"
 	cfg = blobstore.Config{Container: "c", State: "prod",
-		ConnectionString: "BlobEndpoint=http://127.0.0.1:1/" + devAccount + ";SharedAccessSignature=sv=2024-08-04&ss=b&sig=" + sig,
+		ConnectionString: "BlobEndpoint=http://127.0.0.1:1/" + azuritetest.DevAccount + ";SharedAccessSignature=sv=2024-08-04&ss=b&sig=" + sig,
 		ClientOptions:    &container.ClientOptions{ClientOptions: policy.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}}}}
 	if _, err := blobstore.Open(ctx, cfg); err == nil || strings.Contains(err.Error(), sig) {
 		t.Errorf("Open of an unreachable account with a SAS = %v; want an error that does not repeat the signature", err)
@@ -430,7 +431,7 @@ func TestOpenErrors(t *testing.T) {
 		t.Logf("unreachable: %v", err)
 	}
 	// A connection string (Azurite's documented form) works.
-	cs := fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;", devAccount, devKey, azurite(t))
+	cs := fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;", azuritetest.DevAccount, azuritetest.DevKey, azurite(t))
 	s, err := blobstore.Open(ctx, blobstore.Config{Container: uniqueName("connstr"), State: "prod", ConnectionString: cs, CreateContainer: true})
 	if err != nil {
 		t.Fatalf("Open with a connection string: %v", err)
@@ -439,7 +440,7 @@ func TestOpenErrors(t *testing.T) {
 	if _, err := s.Append(ctx, step(0)); err != nil {
 		t.Errorf("Append through a connection string: %v", err)
 	}
-	if strings.Contains(s.Location(), devKey) {
+	if strings.Contains(s.Location(), azuritetest.DevKey) {
 		t.Errorf("Location %q carries the key", s.Location())
 	}
 }

@@ -1,9 +1,9 @@
 //go:build !linux
 
-package blobstore_test
+package azuritetest
 
 import "os/exec"
 
 // dieWithTests does nothing where the OS has no parent-death signal:
 // TestMain's cleanup stops Azurite.
-func dieWithTests(*exec.Cmd) {}
+func dieWithParent(*exec.Cmd) {}

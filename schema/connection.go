@@ -161,6 +161,54 @@ func (d *decoder) decodeAzures() {
 	}
 }
 
+var stateSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "backend", Required: true}, {Name: "storage_account_name"}, {Name: "container_name"},
+		{Name: "key"}, {Name: "endpoint"},
+	},
+}
+
+func (d *decoder) decodeState() {
+	for _, b := range d.blocks["state"] {
+		content, diags := b.Body.Content(stateSchema)
+		d.add(diags)
+		st := &StateBackend{DeclRange: b.DefRange}
+		a := newAttrs(d.ctx, content.Attributes, "", nil)
+		a.enum("backend", &st.Backend, "local", "azurerm")
+		a.nonEmpty("storage_account_name", &st.StorageAccount)
+		a.nonEmpty("container_name", &st.Container)
+		a.nonEmpty("key", &st.Key)
+		a.nonEmpty("endpoint", &st.Endpoint)
+		a.check("endpoint", st.Endpoint, "Invalid endpoint", func(s string) string {
+			if u, err := url.Parse(s); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+				return "is not a blob endpoint URL such as https://acct.blob.core.windows.net/."
+			}
+			return ""
+		})
+		a.check("key", st.Key, "Invalid state key", func(s string) string {
+			if strings.ContainsAny(s, "/\\") {
+				return "must be a plain name, without slashes."
+			}
+			return ""
+		})
+		switch st.Backend {
+		case "azurerm":
+			if st.Container == "" || st.StorageAccount == "" && st.Endpoint == "" {
+				d.errorf(&b.DefRange, "Incomplete azurerm state",
+					"The azurerm backend needs container_name and storage_account_name (or endpoint).")
+			}
+		case "local":
+			for _, n := range []string{"storage_account_name", "container_name", "endpoint"} {
+				if a.has(n) {
+					a.errorf(n, "Unused attribute", "%s applies to the azurerm backend; the local backend keeps state in .cutover/ next to the runbook.", n)
+				}
+			}
+		}
+		d.add(a.diags)
+		d.rb.State = st
+	}
+}
+
 var windowSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "schedule", Required: true}, {Name: "duration", Required: true}, {Name: "timezone"},

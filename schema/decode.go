@@ -17,6 +17,7 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "azure", LabelNames: []string{"name"}},
 		{Type: "window", LabelNames: []string{"name"}},
 		{Type: "defaults"},
+		{Type: "state"},
 		{Type: "vm", LabelNames: []string{"name"}},
 	},
 }
@@ -60,6 +61,7 @@ func (d *decoder) decode(files []*hcl.File) {
 	d.decodeAzures()
 	d.decodeWindows()
 	d.decodeDefaults()
+	d.decodeState()
 	d.decodeVMs()
 	d.checkReferences()
 }
@@ -89,7 +91,7 @@ func (d *decoder) structure(files []*hcl.File) {
 					d.locals[name] = at
 				}
 				continue
-			case "runbook", "defaults":
+			case "runbook", "defaults", "state":
 				if prev, ok := seen[b.Type]; ok {
 					d.errorf(&b.DefRange, "Duplicate "+b.Type+" block",
 						"Only one %s block is allowed; another was declared at %s.", b.Type, prev.DefRange)

@@ -23,6 +23,9 @@ type Runbook struct {
 	Azures    []*Azure
 	Windows   []*Window
 	Defaults  *Defaults
+	// State says where the journal and lock live; nil means the local
+	// default, .cutover/ next to the runbook.
+	State *StateBackend
 	// VMs are the expanded VM instances (one per for_each key or count
 	// index), in declaration order and then key order.
 	VMs []*VM
@@ -84,6 +87,21 @@ type Window struct {
 	// Estimates override how long a disruptive step kind is expected to
 	// take, for deciding whether it still fits in the window.
 	Estimates map[string]string
+	DeclRange hcl.Range
+}
+
+// StateBackend is a state block: where apply keeps its journal and lock so
+// that every runner sees them.
+type StateBackend struct {
+	Backend        string // local or azurerm
+	StorageAccount string
+	Container      string
+	// Key names the state inside the container (default: the runbook's
+	// name).
+	Key string
+	// Endpoint replaces https://<account>.blob.core.windows.net/ (an
+	// emulator, a sovereign cloud).
+	Endpoint  string
 	DeclRange hcl.Range
 }
 

@@ -180,7 +180,7 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 	}
 	defer s.Close()
 
-	store, err := journal.OpenFile(filepath.Join(rb.Dir, journal.DefaultDir), "state")
+	store, err := openStore(ctx, rb)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -132,7 +131,7 @@ func lastApplied(records []journal.Record, toStep string) (string, []planner.App
 }
 
 func inversePlan(ctx context.Context, rb *schema.Runbook, sim bool, toStep string) (*planner.Plan, []string, error) {
-	store, err := journal.OpenFile(filepath.Join(rb.Dir, journal.DefaultDir), "state")
+	store, err := openStore(ctx, rb)
 	if err != nil {
 		return nil, nil, err
 	}

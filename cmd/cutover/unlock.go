@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"cutover/executor/journal"
+	"cutover/schema"
 )
 
 func newForceUnlockCommand(g *globals) *cobra.Command {
@@ -26,7 +27,7 @@ Only do this when the holder is gone: two applies at once can repeat steps.`,
 			if len(args) == 2 {
 				dir = args[1]
 			}
-			store, err := journal.OpenFile(filepath.Join(dir, journal.DefaultDir), "state")
+			store, err := unlockStore(cmd, g, dir)
 			if err != nil {
 				return err
 			}
@@ -47,4 +48,14 @@ Only do this when the holder is gone: two applies at once can repeat steps.`,
 	}
 	dir = "."
 	return cmd
+}
+
+// unlockStore opens the runbook's state store. Without a runbook that
+// decodes (say, a variable is missing) it falls back to the local backend
+// in DIR/.cutover, where most locks live.
+func unlockStore(cmd *cobra.Command, g *globals, dir string) (journal.Store, error) {
+	if rb, diags := schema.LoadDir(dir, g.loadOptions()); !diags.HasErrors() {
+		return openStore(cmd.Context(), rb)
+	}
+	return journal.OpenFile(filepath.Join(dir, journal.DefaultDir), "state")
 }

@@ -1,0 +1,3 @@
+state {
+  backend = "s3" # ERROR: Invalid value for backend
+}

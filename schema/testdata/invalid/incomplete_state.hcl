@@ -1,0 +1,4 @@
+state { # ERROR: Incomplete azurerm state
+  backend = "azurerm"
+  key     = "wave1"
+}

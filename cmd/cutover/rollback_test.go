@@ -103,3 +103,54 @@ func TestRollbackAfterCommit(t *testing.T) {
 		t.Errorf("the uncommitted VMs are still rolled back:\n%s", out)
 	}
 }
+
+// TestRollbackRelocateAndSnapshot relocates db01 to another host and
+// snapshots it on the way to migrated, then rolls back: db01 is moved back
+// to its recorded host and the snapshot is gone (read back from the
+// simulated vCenter's saved world).
+func TestRollbackRelocateAndSnapshot(t *testing.T) {
+	t.Setenv(SimTimeScaleEnv, "0.01")
+	dir := copyExample(t, "quickstart")
+	main := filepath.Join(dir, "main.hcl")
+	b, err := os.ReadFile(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(string(b), "    snapshot_before_cutover = true\n", "    snapshot_before_cutover = true\n    host                    = \"DC0_C0_H1\"\n", 1)
+	if err := os.WriteFile(main, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCLI(t, "apply", dir, "--sim", "--auto-approve"); code != 0 || !strings.Contains(out, "vm.db01.relocate: succeeded") {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	world := func() map[string]any {
+		b, err := os.ReadFile(filepath.Join(dir, ".cutover", "sim", "vcenter.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w map[string]any
+		if err := json.Unmarshal(b, &w); err != nil {
+			t.Fatal(err)
+		}
+		for _, vm := range w["datacenters"].([]any)[0].(map[string]any)["vms"].([]any) {
+			if m := vm.(map[string]any); m["name"] == "db01" {
+				return m
+			}
+		}
+		t.Fatal("db01 not in the simulated world")
+		return nil
+	}
+	if db := world(); db["host"] != "DC0_C0_H1" || db["snapshots"] == nil {
+		t.Fatalf("after apply: %v", db)
+	}
+	rplan := filepath.Join(t.TempDir(), "r.plan")
+	if code, out, errOut := runCLI(t, "rollback", dir, "--sim", "--out", rplan); code != 0 || !strings.Contains(out, "relocate") {
+		t.Fatalf("rollback: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, "apply", rplan); code != 0 {
+		t.Fatalf("apply rollback: exit %d\n%s%s", code, out, errOut)
+	}
+	if db := world(); db["host"] != "DC0_C0_H0" || db["snapshots"] != nil || db["powerState"] != "poweredOn" {
+		t.Errorf("after rollback db01 is %v; want back on DC0_C0_H0, powered on, without snapshots", db)
+	}
+}

@@ -67,9 +67,10 @@ func (it *LiveItem) Allows(op string) bool {
 }
 
 // Fingerprint condenses the live inputs a plan's steps read for one VM:
-// vCenter changeVersion, power state and placement; ASR item ETag,
-// protection state and allowedOperations. A plan is stale when any VM's
-// fingerprint differs at apply time.
+// vCenter changeVersion, power state and placement; the ASR item's target
+// settings (what the provider's ETag covers, minus progress), protection
+// state and allowedOperations. A plan is stale when any VM's fingerprint
+// differs at apply time.
 type Fingerprint struct {
 	Source string `json:"source,omitempty"`
 	Item   string `json:"item,omitempty"`
@@ -92,14 +93,41 @@ func FingerprintOf(l Live) Fingerprint {
 	if it := l.Item; it != nil {
 		ops := append([]string(nil), it.AllowedOperations...)
 		sort.Strings(ops)
-		f.Summary["protection_state"] = it.ProtectionState
-		f.Summary["allowed_operations"] = strings.Join(ops, ",")
+		state, allowed := it.ProtectionState, strings.Join(ops, ",")
+		if replicating(it) {
+			// Initial replication completing on its own is the progress the
+			// plan's wait_protected step waits for, not drift: the state and
+			// the operations it allows are fingerprinted as one.
+			state, allowed = "replicating or protected", "(follows the state)"
+		}
+		keys := make([]string, 0, len(it.Settings))
+		for k := range it.Settings {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var settings []string
+		for _, k := range keys {
+			settings = append(settings, k+"="+it.Settings[k])
+		}
+		f.Summary["protection_state"] = state
+		f.Summary["allowed_operations"] = allowed
 		f.Summary["test_failover_state"] = it.TestFailoverState
-		f.Item = digest(it.ETag, it.ProtectionState, it.TestFailoverState, strings.Join(ops, ","))
+		f.Summary["target_settings"] = digest(settings...)
+		f.Item = digest(state, it.TestFailoverState, allowed, strings.Join(settings, "\n"))
 	} else {
 		f.Summary["protection_state"] = "not protected"
 	}
 	return f
+}
+
+// replicating reports an item between enabling and protected, with no
+// test failover under way.
+func replicating(it *LiveItem) bool {
+	switch it.ProtectionState {
+	case "EnablingProtection", "InitialReplicationInProgress", "Protected":
+		return it.TestFailoverState == "" || it.TestFailoverState == "None"
+	}
+	return false
 }
 
 // Diff lists what changed between a planned fingerprint and a fresh one.

@@ -154,3 +154,39 @@ func TestRollbackRelocateAndSnapshot(t *testing.T) {
 		t.Errorf("after rollback db01 is %v; want back on DC0_C0_H0, powered on, without snapshots", db)
 	}
 }
+
+// TestRollbackAfterReplicating undoes an apply that only started
+// replication: replication is removed (the clean remove, not purge).
+func TestRollbackAfterReplicating(t *testing.T) {
+	t.Setenv(SimTimeScaleEnv, "0.01")
+	dir := copyExample(t, "quickstart")
+	main := filepath.Join(dir, "main.hcl")
+	b, err := os.ReadFile(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(main, []byte(strings.ReplaceAll(string(b), `"migrated"`, `"replicating"`)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCLI(t, "apply", dir, "--sim", "--auto-approve"); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	for vm, r := range statusOf(t, dir) {
+		if r.Live != "replicating" && r.Live != "protected" {
+			t.Fatalf("%s after apply: %+v", vm, r)
+		}
+	}
+	rplan := filepath.Join(t.TempDir(), "r.plan")
+	code, out, errOut := runCLI(t, "rollback", dir, "--sim", "--out", rplan)
+	if code != 0 || strings.Count(out, "disable_replication {") != 3 || strings.Contains(out, "power_on") {
+		t.Fatalf("rollback: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, "apply", rplan); code != 0 {
+		t.Fatalf("apply rollback: exit %d\n%s%s", code, out, errOut)
+	}
+	for vm, r := range statusOf(t, dir) {
+		if r.Live != "discovered" {
+			t.Errorf("%s after rollback: %+v", vm, r)
+		}
+	}
+}

@@ -139,7 +139,7 @@ func newBenchApply(b *testing.B, rb *schema.Runbook, parallelism int) *benchAppl
 			a.Close()
 		}
 	}()
-	w, err := simworld.Open(ctx, rb, b.TempDir(), simworld.Options{TimeScale: benchTimeScale})
+	w, err := simworld.Open(ctx, rb, b.TempDir(), simworld.Options{TimeScale: benchTimeScale, InMemory: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -23,6 +23,13 @@ type azureStatic struct {
 	machines []azure.Machine
 	policies []azure.Policy
 	runAs    []azure.RunAsAccount
+
+	// listMu guards items, one listing of the container taken the first
+	// time an item is not found under its machine's name: per step, a
+	// listing would make an apply of N VMs cost N pages each.
+	listMu sync.Mutex
+	items  []azure.ProtectedItem
+	listed bool
 }
 
 // azure returns the vault's cache, resolving the vault on first use.
@@ -113,7 +120,10 @@ func (st *azureStatic) itemFor(ctx context.Context, m azure.Machine, targetName 
 	if azure.KindOf(err) != azure.KindNotFound {
 		return nil, err
 	}
-	items, err := st.client.ListProtectedItems(ctx)
+	// Items this run enables are named after their machine and found by
+	// the GET above; the listing finds those enabled by other tools, which
+	// existed when the run started.
+	items, err := st.listItems(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -129,6 +139,19 @@ func (st *azureStatic) itemFor(ctx context.Context, m azure.Machine, targetName 
 		}
 	}
 	return nil, nil
+}
+
+func (st *azureStatic) listItems(ctx context.Context) ([]azure.ProtectedItem, error) {
+	st.listMu.Lock()
+	defer st.listMu.Unlock()
+	if !st.listed {
+		items, err := st.client.ListProtectedItems(ctx)
+		if err != nil {
+			return nil, err
+		}
+		st.items, st.listed = items, true
+	}
+	return st.items, nil
 }
 
 func (st *azureStatic) policy(ctx context.Context, name string) (azure.Policy, error) {

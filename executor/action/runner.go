@@ -79,10 +79,11 @@ type Runner struct {
 	shutdownTimeout time.Duration
 	comment         string
 
-	mu       sync.Mutex
-	vcInv    map[string]*vcenter.Inventory // discovery cache per vCenter
-	azStatic map[string]*azureStatic       // resolved vault facts per vault
-	inflight map[string]*inflight          // vCenter operations started here, by step ID
+	mu         sync.Mutex
+	discoverMu sync.Mutex
+	vcInv      map[string]*vcenter.Inventory // discovery cache per vCenter
+	azStatic   map[string]*azureStatic       // resolved vault facts per vault
+	inflight   map[string]*inflight          // vCenter operations started here, by step ID
 }
 
 // NewRunner checks that every vCenter and vault the runbook's VMs use has

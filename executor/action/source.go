@@ -57,6 +57,16 @@ func (r *Runner) inventory(ctx context.Context, name string, refresh bool) (*vce
 	if inv != nil && !refresh {
 		return inv, nil
 	}
+	// One discovery at a time: the first steps of a parallel walk would
+	// otherwise each read the whole inventory.
+	r.discoverMu.Lock()
+	defer r.discoverMu.Unlock()
+	r.mu.Lock()
+	fresh := r.vcInv[name]
+	r.mu.Unlock()
+	if fresh != nil && (fresh != inv || !refresh) {
+		return fresh, nil // another goroutine discovered while this one waited
+	}
 	inv, err := c.Discover(ctx)
 	if err != nil {
 		return nil, err

@@ -25,6 +25,10 @@ import (
 type Options struct {
 	// TimeScale scales simulated ASR job durations (see azuresim.Options).
 	TimeScale float64
+	// InMemory keeps the simulated vaults' state in memory only, for
+	// benchmarks: the state file shared between processes is rewritten on
+	// every change, which caps a large world's request rate.
+	InMemory bool
 }
 
 // World is a running simulated world.
@@ -101,7 +105,11 @@ func Open(ctx context.Context, rb *schema.Runbook, dir string, opts Options) (*W
 		// Clients poll as often as the scaled jobs need, at most every second.
 		poll := min(time.Second, max(20*time.Millisecond, time.Duration(float64(time.Second)*scale)))
 		w.poll = poll
-		sim, err := azuresim.New(seed, azuresim.Options{TimeScale: scale, PollAfter: poll, StateFile: filepath.Join(dir, "azure-"+az.Name+".json")})
+		stateFile := filepath.Join(dir, "azure-"+az.Name+".json")
+		if opts.InMemory {
+			stateFile = ""
+		}
+		sim, err := azuresim.New(seed, azuresim.Options{TimeScale: scale, PollAfter: poll, StateFile: stateFile})
 		if err != nil {
 			w.Close()
 			return nil, fmt.Errorf("simulated vault %q: %w", az.Name, err)

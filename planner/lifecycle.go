@@ -235,7 +235,7 @@ func settingsDrift(vm *schema.VM, it *LiveItem) []Change {
 	sort.Strings(keys)
 	for _, k := range keys {
 		w, h := want[k], it.Settings[k]
-		if w == "" || sameResource(w, h) {
+		if w == "" || SameResource(w, h) {
 			continue
 		}
 		c := Change{Attribute: "target." + k, Old: h, New: w}
@@ -249,9 +249,9 @@ func settingsDrift(vm *schema.VM, it *LiveItem) []Change {
 	return out
 }
 
-// sameResource compares a name or ARM ID with an ARM ID or name: Azure
+// SameResource compares a name or ARM ID with an ARM ID or name: Azure
 // names are case-insensitive, and a bare name matches an ID's last segment.
-func sameResource(a, b string) bool {
+func SameResource(a, b string) bool {
 	if strings.EqualFold(a, b) {
 		return true
 	}

@@ -142,14 +142,16 @@ type applyOptions struct {
 	gateTimeout        time.Duration
 }
 
+// loadRunbook decodes the runbook in dir, shows its warnings and errors,
+// and fails when there are errors.
 func loadRunbook(g *globals, errOut io.Writer, dir string) (*schema.Runbook, error) {
 	rb, diags := schema.LoadDir(dir, g.loadOptions())
+	var files map[string]*hcl.File
+	if rb != nil {
+		files = rb.Files
+	}
+	writeDiagnostics(errOut, files, diags, g.noColor)
 	if diags.HasErrors() {
-		var files map[string]*hcl.File
-		if rb != nil {
-			files = rb.Files
-		}
-		writeDiagnostics(errOut, files, diags, g.noColor)
 		return nil, exitCodeError{exitError}
 	}
 	return rb, nil

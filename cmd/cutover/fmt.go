@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
+	"cutover/planner/render"
 	"cutover/schema"
 )
 
@@ -53,7 +54,9 @@ the exit status is 1 if there are any.`,
 				changed++
 				fmt.Fprintln(out, name)
 				if diff {
-					fmt.Fprint(out, unifiedDiff(name, string(src), string(formatted)))
+					if err := render.UnifiedDiff(out, name, name+" (formatted)", string(src), string(formatted)); err != nil {
+						return err
+					}
 				}
 				if !check {
 					if err := writeFileKeepMode(name, formatted); err != nil {

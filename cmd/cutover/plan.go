@@ -9,7 +9,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
 	"cutover/planner"
@@ -48,14 +47,9 @@ Exit status: 0 no changes, 1 error, 2 changes present (with --detailed-exitcode)
 			if err != nil {
 				return usageError{err}
 			}
-			rb, diags := schema.LoadDir(runbookDir(args), g.loadOptions())
-			if diags.HasErrors() {
-				var files map[string]*hcl.File
-				if rb != nil {
-					files = rb.Files
-				}
-				writeDiagnostics(cmd.ErrOrStderr(), files, diags, g.noColor)
-				return exitCodeError{exitError}
+			rb, err := loadRunbook(g, cmd.ErrOrStderr(), runbookDir(args))
+			if err != nil {
+				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()

@@ -10,7 +10,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
 	"cutover/planner"
@@ -40,14 +39,9 @@ func newStatusCommand(g *globals) *cobra.Command {
 		Short: "Show the live stage of every runbook VM and what the next apply would do",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rb, diags := schema.LoadDir(runbookDir(args), g.loadOptions())
-			if diags.HasErrors() {
-				var files map[string]*hcl.File
-				if rb != nil {
-					files = rb.Files
-				}
-				writeDiagnostics(cmd.ErrOrStderr(), files, diags, g.noColor)
-				return exitCodeError{exitError}
+			rb, err := loadRunbook(g, cmd.ErrOrStderr(), runbookDir(args))
+			if err != nil {
+				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()

@@ -315,7 +315,7 @@ func (r *Runner) doneFrom(step planner.Step, vm *schema.VM, t *targetState) (boo
 			if !ok {
 				return false, fmt.Errorf("update of %s is not supported", c.Attribute)
 			}
-			if !sameResource(w, have[attr]) {
+			if !planner.SameResource(w, have[attr]) {
 				return false, nil
 			}
 		}
@@ -391,17 +391,4 @@ func settingsOf(it *azure.ProtectedItem) map[string]string {
 		"license_type": t.LicenseType, "sql_license_type": t.SQLServerLicenseType, "linux_license_type": t.LinuxLicenseType,
 		"boot_diagnostics_storage_account": t.BootDiagnosticsStorageAccountID,
 	}
-}
-
-// sameResource compares a name or ARM ID with an ARM ID or name: Azure
-// names are case-insensitive and a bare name matches an ID's last segment.
-func sameResource(a, b string) bool {
-	if strings.EqualFold(a, b) {
-		return true
-	}
-	last := func(s string) string { return s[strings.LastIndex(s, "/")+1:] }
-	if strings.HasPrefix(a, "/") != strings.HasPrefix(b, "/") {
-		return strings.EqualFold(last(a), last(b))
-	}
-	return false
 }

@@ -255,7 +255,7 @@ func (s *FileStore) commit(batch []*pendingAppend) {
 			continue
 		}
 		seq++
-		buf = appendFrame(buf, payload)
+		buf = AppendFrame(buf, payload)
 		q.out = rec
 		written = append(written, q)
 	}

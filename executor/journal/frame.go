@@ -20,8 +20,9 @@ import (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// appendFrame appends the framed line for payload to dst.
-func appendFrame(dst, payload []byte) []byte {
+// AppendFrame appends the framed line for payload to dst: the one line
+// format every backend stores, so that any journal reads the same way.
+func AppendFrame(dst, payload []byte) []byte {
 	dst = fmt.Appendf(dst, "%08x %d ", crc32.Checksum(payload, castagnoli), len(payload))
 	dst = append(dst, payload...)
 	return append(dst, '\n')
@@ -32,10 +33,11 @@ func appendFrame(dst, payload []byte) []byte {
 // do, so it must not be mistaken for one.
 var errRunsOn = errors.New("intact record runs on into the next: its line end is damaged")
 
-// parseFrame checks one line (without its newline) and returns its JSON.
+// ParseFrame checks one line (without its newline) and returns its JSON.
+// Backends share it with AppendFrame.
 // Parsing is strict (canonical hex and decimal only) so that a damaged
 // header can never be read as a different valid one.
-func parseFrame(line []byte) ([]byte, error) {
+func ParseFrame(line []byte) ([]byte, error) {
 	sum, rest, ok := bytes.Cut(line, []byte{' '})
 	if !ok || len(sum) != 8 {
 		return nil, errors.New("malformed checksum field")
@@ -95,7 +97,7 @@ func scan(r io.Reader, location string) (scanResult, error) {
 		if err != nil {
 			return res, fmt.Errorf("journal %s: reading at offset %d: %w", location, res.end, err)
 		}
-		payload, perr := parseFrame(line[:len(line)-1])
+		payload, perr := ParseFrame(line[:len(line)-1])
 		if perr != nil {
 			if _, err := br.Peek(1); errors.Is(err, io.EOF) && !errors.Is(perr, errRunsOn) {
 				res.dropped = int64(len(line))

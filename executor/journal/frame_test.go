@@ -8,7 +8,7 @@ import (
 func TestParseFrameIsStrict(t *testing.T) {
 	t.Parallel()
 	payload := `{"seq":1}`
-	good := strings.TrimSuffix(string(appendFrame(nil, []byte(payload))), "\n")
+	good := strings.TrimSuffix(string(AppendFrame(nil, []byte(payload))), "\n")
 	sum, size := good[:8], good[9:10]
 	cases := []struct {
 		name string
@@ -26,9 +26,9 @@ func TestParseFrameIsStrict(t *testing.T) {
 		{"payload with trailing space", good + " ", false},
 	}
 	for _, c := range cases {
-		got, err := parseFrame([]byte(c.line))
+		got, err := ParseFrame([]byte(c.line))
 		if (err == nil) != c.ok {
-			t.Errorf("%s: parseFrame(%q) error = %v, want ok=%v", c.name, c.line, err, c.ok)
+			t.Errorf("%s: ParseFrame(%q) error = %v, want ok=%v", c.name, c.line, err, c.ok)
 		}
 		if c.ok && string(got) != payload {
 			t.Errorf("%s: payload %q, want %q", c.name, got, payload)

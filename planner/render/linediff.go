@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/sergi/go-diff/diffmatchpatch"
@@ -186,4 +187,19 @@ func valueDiff(old, new string) []lineOp {
 	}
 	hidden(len(ops) - at)
 	return out
+}
+
+// UnifiedDiff writes a unified line diff of two texts, with three lines of
+// context, headed by their names; nothing when they are equal. The CLI's
+// fmt --diff uses it, so every diff cutover prints has one shape.
+func UnifiedDiff(w io.Writer, oldName, newName, old, new string) error {
+	split := func(s string) []string {
+		if s == "" {
+			return nil
+		}
+		return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	}
+	e := &errWriter{w: w}
+	unified(e, oldName, newName, diffLines(split(old), split(new)), 3)
+	return e.err
 }

@@ -2,10 +2,7 @@ package blobstore
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"hash/crc32"
-	"strconv"
 
 	"cutover/executor/journal"
 )
@@ -18,42 +15,6 @@ import (
 // Each Append writes its line with one AppendBlock, which the service
 // applies whole or not at all, so unlike a file the blob never ends in a
 // torn record: any line that does not check out is damage.
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-// appendFrame appends the framed line for payload to dst.
-func appendFrame(dst, payload []byte) []byte {
-	dst = fmt.Appendf(dst, "%08x %d ", crc32.Checksum(payload, castagnoli), len(payload))
-	dst = append(dst, payload...)
-	return append(dst, '\n')
-}
-
-// parseFrame checks one line (without its newline) and returns its JSON.
-func parseFrame(line []byte) ([]byte, error) {
-	sum, rest, ok := bytes.Cut(line, []byte{' '})
-	if !ok || len(sum) != 8 {
-		return nil, errors.New("malformed checksum field")
-	}
-	want, err := strconv.ParseUint(string(sum), 16, 32)
-	if err != nil || fmt.Sprintf("%08x", want) != string(sum) {
-		return nil, errors.New("malformed checksum field")
-	}
-	size, payload, ok := bytes.Cut(rest, []byte{' '})
-	if !ok {
-		return nil, errors.New("malformed length field")
-	}
-	n, err := strconv.Atoi(string(size))
-	if err != nil || strconv.Itoa(n) != string(size) {
-		return nil, errors.New("malformed length field")
-	}
-	if n != len(payload) {
-		return nil, fmt.Errorf("length field says %d bytes, line holds %d", n, len(payload))
-	}
-	if got := crc32.Checksum(payload, castagnoli); uint64(got) != want {
-		return nil, fmt.Errorf("checksum %08x does not match contents (%08x)", want, got)
-	}
-	return payload, nil
-}
 
 // parseJournal reads every record of a journal blob's contents. Any line
 // that does not check out, a last line without its newline, or a gap in the
@@ -70,7 +31,7 @@ func parseJournal(data []byte, location string) ([]journal.Record, error) {
 		if i < 0 {
 			return nil, corrupt("last record has no line end; appends to a blob are atomic, so this is damage, not a torn write")
 		}
-		payload, err := parseFrame(data[:i])
+		payload, err := journal.ParseFrame(data[:i])
 		if err != nil {
 			return nil, corrupt(err.Error())
 		}

@@ -284,7 +284,7 @@ func (s *Store) Append(ctx context.Context, r journal.Record) (journal.Record, e
 		if err != nil {
 			return journal.Record{}, err
 		}
-		frame := appendFrame(nil, payload)
+		frame := journal.AppendFrame(nil, payload)
 		if !s.exists {
 			if err := s.ensureBlob(ctx); err != nil {
 				return journal.Record{}, err

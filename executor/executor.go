@@ -63,6 +63,11 @@ type Config struct {
 	// GateTimeout bounds the wait for a step's live gate; GatePoll is the
 	// interval between checks.
 	GateTimeout, GatePoll time.Duration
+	// SettleDelay is how long a resumed run waits before reading live state
+	// to decide a step whose request may have been sent by a run that died:
+	// a request still in flight from the dead process lands first, so that
+	// the decision sees it. Zero means 2 s.
+	SettleDelay time.Duration
 	// Retries bounds attempts after a transient failure; Backoff is the
 	// first wait, doubled each time.
 	Retries int
@@ -141,6 +146,9 @@ func New(cfg Config) (*Executor, error) {
 	}
 	if cfg.GatePoll == 0 {
 		cfg.GatePoll = 30 * time.Second
+	}
+	if cfg.SettleDelay == 0 {
+		cfg.SettleDelay = 2 * time.Second
 	}
 	if cfg.Retries == 0 {
 		cfg.Retries = 5

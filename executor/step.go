@@ -71,7 +71,16 @@ func (e *Executor) runStep(ctx context.Context, id string) error {
 		return e.finish(ctx, step, attempt, prev.handle, time.Now())
 	case journal.StepPending, journal.StepUnknown, journal.StepFailed:
 		// The request may or may not have gone out (a failure can be a
-		// lost response to an accepted request): live state decides.
+		// lost response to an accepted request): live state decides. A
+		// request of a run that died may still be on its way, so give it
+		// time to land before reading.
+		if prev.last != journal.StepFailed {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-e.cfg.Clock.After(e.cfg.SettleDelay):
+			}
+		}
 		done, err := e.cfg.Actions.Done(ctx, step)
 		if err != nil {
 			return e.fail(ctx, step, attempt, fmt.Errorf("deciding the outcome of an interrupted attempt: %w", err))

@@ -40,6 +40,7 @@ func newApplyCommand(g *globals, stdin io.Reader) *cobra.Command {
 		asJSON        bool
 		expectDigest  string
 		gateTimeout   time.Duration
+		settleDelay   time.Duration
 		vcPar, azPar  int
 	)
 	cmd := &cobra.Command{
@@ -115,7 +116,7 @@ steps wait for their window.`,
 				planID = planfile.Digest(b)
 			}
 			return runApply(ctx, g, out, errOut, rb, p, planID, sim, applyOptions{
-				parallelism: parallelism, waitForWindow: waitForWindow, asJSON: asJSON, gateTimeout: gateTimeout,
+				parallelism: parallelism, waitForWindow: waitForWindow, asJSON: asJSON, gateTimeout: gateTimeout, settleDelay: settleDelay,
 				vcenterParallelism: vcPar, azureParallelism: azPar,
 			})
 		},
@@ -130,6 +131,7 @@ steps wait for their window.`,
 	f.BoolVar(&asJSON, "json", false, "report progress as one JSON event per line")
 	f.StringVar(&expectDigest, "expect-digest", "", "refuse a plan file whose SHA-256 differs (see show --digest)")
 	f.DurationVar(&gateTimeout, "gate-timeout", 2*time.Hour, "give up on a step whose live gate stays closed this long")
+	f.DurationVar(&settleDelay, "settle-delay", 2*time.Second, "on resume, wait this long for requests of an interrupted run to land before deciding its steps from live state")
 	return cmd
 }
 
@@ -140,6 +142,7 @@ type applyOptions struct {
 	waitForWindow      bool
 	asJSON             bool
 	gateTimeout        time.Duration
+	settleDelay        time.Duration
 }
 
 // loadRunbook decodes the runbook in dir, shows its warnings and errors,
@@ -242,7 +245,7 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 		Plan: p, PlanID: planID, Store: store, Actions: actions{runner}, Clock: clock,
 		Reporter: reporter, Parallelism: o.parallelism,
 		ConnectionOf: connectionOf(rb), ConnectionLimits: connectionLimits(rb, o),
-		WaitForWindow: o.waitForWindow, GateTimeout: o.gateTimeout, GatePoll: gatePoll(sim),
+		WaitForWindow: o.waitForWindow, GateTimeout: o.gateTimeout, GatePoll: gatePoll(sim), SettleDelay: o.settleDelay,
 	})
 	if err != nil {
 		return err

@@ -52,7 +52,9 @@ func TestHelperApply(t *testing.T) {
 	if planPath == "" {
 		t.Skip("helper process of the crash and fault tests")
 	}
-	args := []string{"apply", planPath}
+	// A short settle keeps 24 resumes quick; requests of a killed child
+	// land on loopback well within it.
+	args := []string{"apply", planPath, "--settle-delay", "500ms"}
 	if p := os.Getenv(helperParEnv); p != "" {
 		args = append(args, "--parallelism", p)
 	}

@@ -255,3 +255,24 @@ func write(t *testing.T, dir, name, content string) string {
 	}
 	return p
 }
+
+func TestEmptyForEachHasNoInstances(t *testing.T) {
+	t.Parallel()
+	for _, expr := range []string{"toset([])", "{}", "tomap({})"} {
+		rb, diags := schema.LoadSources("rb", map[string][]byte{"rb/main.hcl": []byte(`
+vcenter "dc1" {
+  url = "https://vc.example.com/sdk"
+}
+azure "az" {
+  vault     = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v1"
+  appliance = "a"
+}
+vm "none" {
+  for_each = ` + expr + `
+}
+`)}, schema.Options{})
+		if diags.HasErrors() || len(rb.VMs) != 0 {
+			t.Errorf("for_each = %s: %d VMs, %s", expr, len(rb.VMs), describe(diags))
+		}
+	}
+}

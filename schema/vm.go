@@ -84,6 +84,9 @@ func (d *decoder) expandForEach(name string, at *hcl.Attribute) []instance {
 		return nil
 	}
 	ty := v.Type()
+	if (ty.IsSetType() || ty.IsMapType() || ty.IsObjectType()) && v.LengthInt() == 0 {
+		return nil // toset([]) or {}: no instances, whatever the element type
+	}
 	var keys []string
 	vals := map[string]cty.Value{}
 	switch {

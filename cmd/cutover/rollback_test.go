@@ -1,11 +1,14 @@
 package main
 
 import (
+	"cutover/providers/azure/azuresim"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func statusOf(t *testing.T, dir string) map[string]vmStatus {
@@ -188,5 +191,41 @@ func TestRollbackAfterReplicating(t *testing.T) {
 		if r.Live != "discovered" {
 			t.Errorf("%s after rollback: %+v", vm, r)
 		}
+	}
+}
+
+// TestRollbackCleansUpATestFailover leaves a test failover up (its cleanup
+// refused by the vault), then rolls back: the rollback plan cleans the
+// test failover up and disables replication, and live state says so.
+func TestRollbackCleansUpATestFailover(t *testing.T) {
+	w := newSimWorld(t, 3, nil)
+	discardStdLog(t)
+	const vm = "app-002"
+	w.az.InjectFault(azuresim.Fault{Operation: "testFailoverCleanup", VM: vm, Status: http.StatusBadRequest,
+		Code: "InvalidParameter", Message: "cleanup refused for the test"})
+	c := w.startApply(t, 10)
+	c.wait(t, 90*time.Second)
+	if c.exitCode() != 1 {
+		t.Fatalf("apply: exit %d, want 1 (the cleanup fails)\n%s", c.exitCode(), c.output())
+	}
+	if _, tfo, _ := w.az.ProtectionState(vm); tfo != azuresim.TestFailoverWaiting {
+		t.Fatalf("%s's test failover should be up, waiting for cleanup; state %s", vm, tfo)
+	}
+	w.az.ClearFaults()
+
+	rplan := filepath.Join(t.TempDir(), "r.plan")
+	code, out, errOut := runCLI(t, "rollback", w.dir, "--out", rplan, "--format", "json")
+	if code != 0 {
+		t.Fatalf("rollback: exit %d\n%s%s", code, out, errOut)
+	}
+	undo := groupOf(w, vm) + `[\"` + vm + `\"].undo.test_failover`
+	if !strings.Contains(out, undo) || !strings.Contains(out, `"test_failover_cleanup"`) {
+		t.Fatalf("the rollback plan does not clean up %s's test failover:\n%s", vm, out)
+	}
+	if code, out, errOut := runCLI(t, "apply", rplan, "--settle-delay", "10ms"); code != 0 {
+		t.Fatalf("apply rollback: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, _, exists := w.az.ProtectionState(vm); exists {
+		t.Errorf("%s is still protected after the rollback", vm)
 	}
 }

@@ -19,10 +19,11 @@ import (
 
 func newRollbackCommand(g *globals) *cobra.Command {
 	var (
-		out    string
-		sim    bool
-		toStep string
-		format string
+		out       string
+		sim       bool
+		toStep    string
+		format    string
+		lastApply bool
 	)
 	cmd := &cobra.Command{
 		Use:   "rollback [DIR]",
@@ -37,9 +38,13 @@ so, and what a point of no return (failover commit, complete migration) put
 beyond reach is named. Review it, save it with --out and apply it with
 'cutover apply FILE' like a forward plan.
 
---to-step ID undoes only the steps applied after ID.`,
+--last-apply (the default) undoes everything the last apply did; --to-step ID
+undoes only the steps it applied after ID.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if lastApply && toStep != "" {
+				return usageError{fmt.Errorf("--last-apply and --to-step are alternatives")}
+			}
 			renderFn, err := render.ByName(format, render.HumanOptions{Color: colorFor(cmd.OutOrStdout(), g.noColor)})
 			if err != nil {
 				return usageError{err}
@@ -76,6 +81,7 @@ beyond reach is named. Review it, save it with --out and apply it with
 	cmd.Flags().StringVar(&out, "out", "", "save the rollback plan to this file")
 	cmd.Flags().BoolVar(&sim, "sim", false, "roll back in the simulated world in DIR/.cutover/sim")
 	cmd.Flags().StringVar(&toStep, "to-step", "", "undo only the steps applied after this step ID")
+	cmd.Flags().BoolVar(&lastApply, "last-apply", false, "undo everything the last apply did (the default)")
 	cmd.Flags().StringVar(&format, "format", "human", "human, markdown, json, dot or mermaid")
 	return cmd
 }

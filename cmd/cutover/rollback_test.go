@@ -11,6 +11,19 @@ import (
 	"time"
 )
 
+// editRunbook rewrites a copied example's main.hcl.
+func editRunbook(t *testing.T, dir string, edit func(string) string) {
+	t.Helper()
+	main := filepath.Join(dir, "main.hcl")
+	b, err := os.ReadFile(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(main, []byte(edit(string(b))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func statusOf(t *testing.T, dir string) map[string]vmStatus {
 	t.Helper()
 	code, out, errOut := runCLI(t, "status", dir, "--sim", "--json")
@@ -72,18 +85,11 @@ func TestRollbackAfterFailover(t *testing.T) {
 func TestRollbackAfterCommit(t *testing.T) {
 	t.Setenv(SimTimeScaleEnv, "0.01")
 	dir := copyExample(t, "quickstart")
-	main := filepath.Join(dir, "main.hcl")
-	b, err := os.ReadFile(main)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// db01 (the third vm block) goes all the way to completed.
-	src := string(b)
-	i := strings.Index(src, `vm "db01"`)
-	src = src[:i] + strings.Replace(src[i:], `stage  = "migrated"`, `stage  = "completed"`, 1)
-	if err := os.WriteFile(main, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	editRunbook(t, dir, func(src string) string {
+		i := strings.Index(src, `vm "db01"`)
+		return src[:i] + strings.Replace(src[i:], `stage  = "migrated"`, `stage  = "completed"`, 1)
+	})
 	if code, out, errOut := runCLI(t, "apply", dir, "--sim", "--auto-approve"); code != 0 {
 		t.Fatalf("apply: exit %d %s%s", code, out, errOut)
 	}
@@ -114,15 +120,9 @@ func TestRollbackAfterCommit(t *testing.T) {
 func TestRollbackRelocateAndSnapshot(t *testing.T) {
 	t.Setenv(SimTimeScaleEnv, "0.01")
 	dir := copyExample(t, "quickstart")
-	main := filepath.Join(dir, "main.hcl")
-	b, err := os.ReadFile(main)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := strings.Replace(string(b), "    snapshot_before_cutover = true\n", "    snapshot_before_cutover = true\n    host                    = \"DC0_C0_H1\"\n", 1)
-	if err := os.WriteFile(main, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	editRunbook(t, dir, func(src string) string {
+		return strings.Replace(src, "    snapshot_before_cutover = true\n", "    snapshot_before_cutover = true\n    host                    = \"DC0_C0_H1\"\n", 1)
+	})
 	if code, out, errOut := runCLI(t, "apply", dir, "--sim", "--auto-approve"); code != 0 || !strings.Contains(out, "vm.db01.relocate: succeeded") {
 		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
 	}
@@ -163,14 +163,7 @@ func TestRollbackRelocateAndSnapshot(t *testing.T) {
 func TestRollbackAfterReplicating(t *testing.T) {
 	t.Setenv(SimTimeScaleEnv, "0.01")
 	dir := copyExample(t, "quickstart")
-	main := filepath.Join(dir, "main.hcl")
-	b, err := os.ReadFile(main)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(main, []byte(strings.ReplaceAll(string(b), `"migrated"`, `"replicating"`)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	editRunbook(t, dir, func(src string) string { return strings.ReplaceAll(src, `"migrated"`, `"replicating"`) })
 	if code, out, errOut := runCLI(t, "apply", dir, "--sim", "--auto-approve"); code != 0 {
 		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
 	}

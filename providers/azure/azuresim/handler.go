@@ -1,8 +1,10 @@
 package azuresim
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -50,6 +52,10 @@ func errorf(status int, code, format string, args ...any) *apiError {
 }
 
 // ServeHTTP implements the ARM surface described in the package comment.
+// The world lock covers only the decision: the request body is read
+// before it is taken, and the response is encoded and written after it
+// is released, so one slow client or large response does not hold up the
+// others.
 func (s *Sim) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: rw}
 	start := time.Now()
@@ -58,9 +64,70 @@ func (s *Sim) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		s.requests = append(s.requests, Request{Time: start, Method: r.Method, Path: r.URL.Path, Status: rec.status})
 		s.logMu.Unlock()
 	}()
-	if err := s.serve(rec, r); err != nil {
-		writeError(rec, err)
+	if r.Body != nil {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			writeError(rec, errorf(http.StatusBadRequest, "InvalidRequestContent", "reading the request body: %v", err))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
+	resp := &response{header: http.Header{}}
+	if err := s.serve(resp, r); err != nil {
+		resp = &response{header: resp.header}
+		writeError(resp, err)
+	}
+	resp.send(rec)
+}
+
+// response holds what a handler answers until the world lock is
+// released. A value given to writeJSON is encoded only then, so handlers
+// must hand it freshly rendered values that share no memory with the
+// world (the render functions build new ones).
+type response struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+	value  any
+	isJSON bool
+}
+
+var _ http.ResponseWriter = (*response)(nil)
+
+func (r *response) Header() http.Header { return r.header }
+
+func (r *response) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+}
+
+func (r *response) Write(b []byte) (int, error) {
+	r.WriteHeader(http.StatusOK)
+	return r.body.Write(b)
+}
+
+// send encodes a deferred JSON value and writes the response.
+func (r *response) send(w http.ResponseWriter) {
+	if r.isJSON {
+		b, err := json.Marshal(r.value)
+		if err != nil {
+			r.header = http.Header{}
+			r.status = 0
+			r.body.Reset()
+			writeError(r, errorf(http.StatusInternalServerError, "InternalServerError", "encoding response: %v", err))
+		} else {
+			r.body.Write(b)
+		}
+	}
+	for k, v := range r.header {
+		w.Header()[k] = v
+	}
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	w.WriteHeader(r.status)
+	_, _ = w.Write(r.body.Bytes())
 }
 
 func writeError(w http.ResponseWriter, e *apiError) {
@@ -71,6 +138,12 @@ func writeError(w http.ResponseWriter, e *apiError) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) *apiError {
+	if r, ok := w.(*response); ok {
+		r.header.Set("Content-Type", "application/json; charset=utf-8")
+		r.WriteHeader(status)
+		r.value, r.isJSON = v, true
+		return nil
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return errorf(http.StatusInternalServerError, "InternalServerError", "encoding response: %v", err)

@@ -142,6 +142,9 @@ func (w *world) startJob(now time.Time, scale float64, it *item, scenario string
 		j.FailCode, j.FailMessage = fault.Code, fault.Message
 	}
 	w.Jobs[j.ID] = j
+	if !w.due.IsZero() && j.End.Before(w.due) {
+		w.due = j.End
+	}
 	it.JobID, it.Scenario, it.ScenarioStart = j.ID, scenario, now
 	it.PrevState, it.PrevTFO = it.State, it.TestFailoverState
 	switch scenario {
@@ -167,6 +170,9 @@ func (w *world) startJob(now time.Time, scale float64, it *item, scenario string
 // advance completes every job whose time has come, in end-time order, and
 // finishes initial replications. It reports whether anything changed.
 func (w *world) advance(now time.Time, scale float64) bool {
+	if !w.due.IsZero() && now.Before(w.due) {
+		return false
+	}
 	var due []*job
 	for _, j := range w.Jobs {
 		if j.State == "InProgress" && !now.Before(j.End) {
@@ -187,7 +193,25 @@ func (w *world) advance(now time.Time, scale float64) bool {
 			changed = true
 		}
 	}
+	w.due = w.nextDue()
 	return changed
+}
+
+// nextDue is the earliest end of a running job or initial replication,
+// or the end of time when nothing is running.
+func (w *world) nextDue() time.Time {
+	next := time.Unix(1<<62, 0)
+	for _, j := range w.Jobs {
+		if j.State == "InProgress" && j.End.Before(next) {
+			next = j.End
+		}
+	}
+	for _, it := range w.Items {
+		if it.State == StateInitialReplication && it.IREnd.Before(next) {
+			next = it.IREnd
+		}
+	}
+	return next
 }
 
 func (w *world) finish(j *job, scale float64) {

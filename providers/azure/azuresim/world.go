@@ -20,6 +20,10 @@ type world struct {
 	Seq   int              `json:"seq"`
 
 	byName map[string]int // machine index, rebuilt on demand
+	// due is the earliest time advance has anything to do (a job's end,
+	// an initial replication's end); zero means not known, so advance
+	// scans. It keeps the per-request cost of a large world flat.
+	due time.Time
 }
 
 // item is one replication protected item.

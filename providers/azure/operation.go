@@ -56,6 +56,11 @@ type Handle struct {
 	ResumeToken string    `json:"resumeToken,omitempty"`
 	JobID       string    `json:"jobId,omitempty"`
 	StartedAt   time.Time `json:"startedAt"`
+	// PollNotBefore is when the service asked to be polled first (the
+	// accepted response's Retry-After). Wait does not poll before it, as
+	// ARM's long-running-operation contract asks; a handle resumed later
+	// polls at once.
+	PollNotBefore time.Time `json:"pollNotBefore,omitzero"`
 }
 
 // Progress is reported while waiting.
@@ -211,6 +216,9 @@ func start[T any](ctx context.Context, h Handle, begin func(context.Context) (*r
 			return h, classify(h.VM, string(h.Operation), err)
 		}
 		h.ResumeToken = tok
+		if d := retryAfter(raw, 0); d > 0 {
+			h.PollNotBefore = time.Now().Add(d)
+		}
 	}
 	return h, nil
 }
@@ -621,6 +629,11 @@ func resume[T any](ctx context.Context, c *Client, h Handle, progress ProgressFu
 	report := func(status string, done bool) {
 		if progress != nil {
 			progress(Progress{Operation: h.Operation, VM: h.VM, JobID: h.JobID, Status: status, Elapsed: time.Since(began), Done: done})
+		}
+	}
+	if d := time.Until(h.PollNotBefore); d > 0 {
+		if err := sleep(ctx, d); err != nil {
+			return nil, classify(h.VM, string(h.Operation), err)
 		}
 	}
 	for !p.Done() {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"cutover/providers/azure/azuresim"
 )
@@ -120,3 +121,49 @@ func TestWaitOnJobOnlyFailure(t *testing.T) {
 	}
 }
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// TestFirstPollWaitsForRetryAfter: Wait does not poll an operation before
+// the Retry-After of the response that accepted it, and a handle resumed
+// after that time polls at once.
+func TestFirstPollWaitsForRetryAfter(t *testing.T) {
+	t.Parallel()
+	const pollAfter = 150 * time.Millisecond
+	for _, late := range []bool{false, true} {
+		w, c, it := protectedWorld(t, 1, azuresim.Options{PollAfter: pollAfter, TimeScale: 0.02})
+		ctx := ctx(t)
+		w.sim.ResetRequests()
+		h, err := c.TestFailover(ctx, it, TestFailoverInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.PollNotBefore.IsZero() {
+			t.Fatal("the handle does not carry the accepted response's Retry-After")
+		}
+		if late {
+			time.Sleep(pollAfter)
+		}
+		waitBegan := time.Now()
+		if _, err := c.Wait(ctx, h, nil); err != nil {
+			t.Fatal(err)
+		}
+		reqs := w.sim.Requests()
+		var accepted, firstPoll time.Time
+		for _, r := range reqs {
+			switch {
+			case r.Method == http.MethodPost && accepted.IsZero():
+				accepted = r.Time
+			case r.Method == http.MethodGet && strings.Contains(r.Path, "/replicationOperationStatus/") && firstPoll.IsZero():
+				firstPoll = r.Time
+			}
+		}
+		if accepted.IsZero() || firstPoll.IsZero() {
+			t.Fatalf("late=%v: no accepted POST or no poll in %d requests", late, len(reqs))
+		}
+		if gap := firstPoll.Sub(accepted); gap < pollAfter {
+			t.Fatalf("late=%v: first poll %v after the request, before its Retry-After of %v", late, gap, pollAfter)
+		}
+		if wait := firstPoll.Sub(waitBegan); late && wait > pollAfter/2 {
+			t.Fatalf("a handle resumed after its Retry-After waited %v before polling", wait)
+		}
+	}
+}

@@ -224,7 +224,7 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 		return err
 	}
 
-	runner, err := action.NewRunner(action.Env{Runbook: rb, VCenters: s.vcenters, Azures: s.azures})
+	runner, err := action.NewRunner(action.Env{Runbook: rb, VCenters: s.vcenters, Azures: s.azures, Refresh: snap})
 	if err != nil {
 		return err
 	}
@@ -242,7 +242,7 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 		reporter = newLiveView(out, p, clock.Now)
 	}
 	ex, err := executor.New(executor.Config{
-		Plan: p, PlanID: planID, Store: store, Actions: actions{runner}, Clock: clock,
+		Plan: p, PlanID: planID, Store: store, Actions: runner.Actions(), Clock: clock,
 		Reporter: reporter, Parallelism: o.parallelism,
 		ConnectionOf: connectionOf(rb), ConnectionLimits: connectionLimits(rb, o),
 		WaitForWindow: o.waitForWindow, GateTimeout: o.gateTimeout, GatePoll: gatePoll(sim), SettleDelay: o.settleDelay,
@@ -330,25 +330,6 @@ func vmOfStep(p *planner.Plan, id string) string {
 }
 
 // actions adapts the action runner to the executor's interface.
-type actions struct{ r *action.Runner }
-
-func (a actions) Start(ctx context.Context, s planner.Step) (executor.Started, error) {
-	st, err := a.r.Start(ctx, s)
-	return executor.Started{Handle: st.Handle, Before: st.Before}, err
-}
-
-func (a actions) Wait(ctx context.Context, s planner.Step, h json.RawMessage, progress func(int, string)) error {
-	return a.r.Wait(ctx, s, h, func(p action.Progress) { progress(p.Percent, p.Message) })
-}
-
-func (a actions) Done(ctx context.Context, s planner.Step) (bool, error) { return a.r.Done(ctx, s) }
-
-func (a actions) Gate(ctx context.Context, s planner.Step) (bool, string, error) {
-	return a.r.Gate(ctx, s)
-}
-
-func (a actions) Transient(err error) bool { return action.Transient(err) }
-
 // lineReporter prints one timestamped line per event, or one JSON object
 // per line for CI.
 type lineReporter struct {

@@ -163,7 +163,7 @@ func inversePlan(ctx context.Context, rb *schema.Runbook, sim bool, toStep strin
 	p.Simulated = sim
 
 	// Planned against live state: what was undone by hand is left out.
-	runner, err := action.NewRunner(action.Env{Runbook: rb, VCenters: s.vcenters, Azures: s.azures})
+	runner, err := action.NewRunner(action.Env{Runbook: rb, VCenters: s.vcenters, Azures: s.azures, Refresh: snap})
 	if err != nil {
 		return nil, nil, err
 	}

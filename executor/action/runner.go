@@ -37,6 +37,12 @@ type Env struct {
 	Runbook  *schema.Runbook
 	VCenters map[string]*vcenter.Client
 	Azures   map[string]*azure.Client
+	// Refresh, when set, is the bulk read the plan was just checked
+	// against. Its vCenter discoveries, resolved vaults, discovered
+	// machines and protected-item listings seed the Runner's caches, so
+	// the first steps send no bulk reads of their own. Gates and done
+	// checks still read each VM and item fresh.
+	Refresh *planner.Snapshot
 }
 
 // Started is what Start hands back for the executor to journal before it
@@ -102,6 +108,9 @@ func NewRunner(env Env, opts ...Option) (*Runner, error) {
 	for _, o := range opts {
 		o(r)
 	}
+	if env.Refresh != nil {
+		r.warm(env.Refresh)
+	}
 	for _, vm := range env.Runbook.VMs {
 		r.vms[vm.Address] = vm
 		if _, ok := env.VCenters[vm.Source.VCenter]; !ok {
@@ -112,6 +121,25 @@ func NewRunner(env Env, opts ...Option) (*Runner, error) {
 		}
 	}
 	return r, nil
+}
+
+// warm seeds the caches from a refresh, for the connections this Runner
+// has.
+func (r *Runner) warm(snap *planner.Snapshot) {
+	for name, inv := range snap.VCenters {
+		if inv != nil && r.env.VCenters[name] != nil {
+			r.vcInv[name] = inv
+		}
+	}
+	for name, inv := range snap.Azures {
+		c := r.env.Azures[name]
+		if inv == nil || c == nil {
+			continue
+		}
+		tg := inv.Target
+		r.azStatic[name] = &azureStatic{client: c, subscription: subscriptionOf(c.Config()),
+			target: &tg, machines: inv.Machines, items: inv.Items, listed: true}
+	}
 }
 
 // Close stops following vCenter operations started by this Runner and not

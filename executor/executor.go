@@ -28,11 +28,18 @@ type Started struct {
 	Before json.RawMessage
 }
 
+// ErrGateClosed is what Start's error matches (errors.Is) when it sent
+// nothing because the step's live gate does not hold yet.
+var ErrGateClosed = errors.New("the step's gate does not hold")
+
 // Actions perform plan steps against live systems. Package executor/action
 // implements them on the providers; the executor only sequences, journals
 // and gates.
 type Actions interface {
-	// Start sends the step's request and returns at once with its handle.
+	// Start reads live state, checks the step's gate, sends the step's
+	// request and returns at once with its handle. When the gate does not
+	// hold it sends nothing and returns an error matching ErrGateClosed;
+	// the executor then polls Gate until it opens.
 	Start(ctx context.Context, step planner.Step) (Started, error)
 	// Wait attaches to a started operation by handle and waits for it.
 	Wait(ctx context.Context, step planner.Step, handle json.RawMessage, progress func(percent int, message string)) error

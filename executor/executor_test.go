@@ -58,6 +58,9 @@ type scripted struct {
 	// lostResponse makes Start take effect and then fail, as a request
 	// whose response is lost.
 	lostResponse map[string]bool
+	// refuseAgain makes Start refuse one step as gated although its gate
+	// (as Gate reads it) holds.
+	refuseAgain string
 }
 
 var errTransient = errors.New("TaskInProgress (transient)")
@@ -90,6 +93,14 @@ func (s *scripted) Start(_ context.Context, st planner.Step) (executor.Started, 
 	s.record("start " + st.ID)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.gateShut[st.ID] > 0 {
+		// Start checks the gate itself, as action.Runner does.
+		s.gateShut[st.ID]--
+		return executor.Started{}, fmt.Errorf("refused before sending: %w", executor.ErrGateClosed)
+	}
+	if s.refuseAgain == st.ID {
+		return executor.Started{}, fmt.Errorf("refused before sending, for a reason Gate does not read: %w", executor.ErrGateClosed)
+	}
 	if s.lostResponse[st.ID] {
 		s.effects[st.ID] = true
 		return executor.Started{}, errors.New("502 Bad Gateway (the request may have been accepted)")
@@ -129,6 +140,7 @@ func (s *scripted) Done(_ context.Context, st planner.Step) (bool, error) {
 }
 
 func (s *scripted) Gate(_ context.Context, st planner.Step) (bool, string, error) {
+	s.record("gate " + st.ID)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.gateShut[st.ID] > 0 {
@@ -290,6 +302,41 @@ func TestGateIsWaitedFor(t *testing.T) {
 		func(c *executor.Config) { c.GateTimeout = 10 * time.Minute }).Run(context.Background())
 	if err != nil || len(res.Failed) != 1 || !strings.Contains(res.Failed[0].Err.Error(), "gate did not open within 10m0s") {
 		t.Fatalf("gate timeout: %v %+v", err, res.Failed)
+	}
+}
+
+// TestGateReadOnlyWhenRefused: a step whose gate holds costs no Gate read
+// (Start checks it); a refused one waits on Gate without resending; a
+// second refusal after Gate saw the gate open fails the step instead of
+// looping.
+func TestGateReadOnlyWhenRefused(t *testing.T) {
+	p := quickstartPlan(t)
+	acts := newScripted()
+	acts.gateShut["vm.db.test_failover"] = 2 // Start's check, then one Gate poll
+	res, err := newRun(t, p, acts, &stepClock{now: inWindow}, openStore(t, t.TempDir()), nil).Run(context.Background())
+	if err != nil || !res.OK() {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if n := acts.count("gate "); n != 2 {
+		t.Errorf("%d Gate reads, want 2 (both for the refused step)", n)
+	}
+	if n := acts.count("gate vm.db.test_failover"); n != 2 {
+		t.Errorf("%d Gate reads of the refused step, want 2 (closed, then open)", n)
+	}
+	if n := acts.count("start vm.db.test_failover"); n != 2 {
+		t.Errorf("%d starts of the refused step, want 2 (refused, then sent)", n)
+	}
+
+	// Start refuses twice while Gate says open.
+	acts = newScripted()
+	acts.gateShut["vm.db.test_failover"] = 1
+	acts.refuseAgain = "vm.db.test_failover"
+	res, err = newRun(t, p, acts, &stepClock{now: inWindow}, openStore(t, t.TempDir()), nil).Run(context.Background())
+	if err != nil || len(res.Failed) != 1 || res.Failed[0].Key != "vm.db.test_failover" || !errors.Is(res.Failed[0].Err, executor.ErrGateClosed) {
+		t.Fatalf("second refusal: %v %+v", err, res.Failed)
+	}
+	if n := acts.count("start vm.db.test_failover"); n != 2 {
+		t.Errorf("%d starts after a second refusal, want 2", n)
 	}
 }
 

@@ -95,15 +95,19 @@ func (e *Executor) runStep(ctx context.Context, id string) error {
 			return err
 		}
 	}
-	if err := e.awaitGate(ctx, step); err != nil {
-		return e.fail(ctx, step, attempt+1, err)
-	}
 	release, err := e.acquire(ctx, step)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer func() { release() }()
 
+	// Start reads the step's gate itself and sends nothing when it is
+	// closed, so the gate is read once per step when it holds. Only a
+	// refusal makes the step wait on Gate, without its connection slot,
+	// and only the first: a second refusal after the gate was seen open
+	// fails the step, as a gate that flaps or a refusal Gate does not see
+	// would otherwise never end.
+	waitedForGate := false
 	backoff := e.cfg.Backoff
 	for try := 0; ; try++ {
 		attempt++
@@ -112,6 +116,22 @@ func (e *Executor) runStep(ctx context.Context, id string) error {
 		}
 		began := time.Now()
 		started, err := e.cfg.Actions.Start(ctx, step)
+		if errors.Is(err, ErrGateClosed) && !waitedForGate {
+			// Nothing was sent: the pending record stays, and a run that
+			// dies here decides from live state as for any pending step.
+			waitedForGate = true
+			try--
+			release()
+			release = func() {}
+			if err := e.awaitGate(ctx, step); err != nil {
+				return e.fail(ctx, step, attempt, err)
+			}
+			if release, err = e.acquire(ctx, step); err != nil {
+				release = func() {}
+				return err
+			}
+			continue
+		}
 		if err == nil {
 			// The request is out: record it even if the run is being
 			// cancelled, so the next run re-attaches instead of resending.

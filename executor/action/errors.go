@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"cutover/executor"
 	"cutover/planner"
 	"cutover/providers/azure"
 	"cutover/providers/vcenter"
@@ -45,6 +46,10 @@ func (e *GateError) Error() string {
 	}
 	return fmt.Sprintf("refused before sending: gate %q does not hold: %s", e.Gate, e.Reason)
 }
+
+// Is makes a GateError match executor.ErrGateClosed, so that the executor
+// waits for the gate instead of failing the step.
+func (e *GateError) Is(target error) bool { return target == executor.ErrGateClosed }
 
 // ErrOutcomeUnknown means an operation's handle can no longer be followed
 // (vCenter forgot the task) and live state does not show its effect: the

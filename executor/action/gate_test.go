@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"cutover/executor"
 	"cutover/executor/action"
 	"cutover/planner"
 	"cutover/providers/azure"
@@ -38,7 +39,7 @@ func TestClosedGateSendsNothing(t *testing.T) {
 		if n := writes(sim.Requests()); n != before {
 			t.Fatalf("%s: %d requests sent through a closed gate", s.ID, n-before)
 		}
-		if !action.GateClosed(err) || action.Transient(err) {
+		if !action.GateClosed(err) || action.Transient(err) || !errors.Is(err, executor.ErrGateClosed) {
 			t.Fatalf("%s: error not classified as a closed gate: %v", s.ID, err)
 		}
 		if msg := err.Error(); !strings.Contains(msg, s.VM) || !strings.Contains(msg, string(s.Kind)) || !strings.Contains(msg, want) {

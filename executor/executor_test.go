@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -208,6 +209,38 @@ func TestApplyInsideWindowRunsEverything(t *testing.T) {
 	}
 	if n := acts.count("start "); n != len(p.Steps) {
 		t.Errorf("%d starts for %d steps", n, len(p.Steps))
+	}
+}
+
+// TestJournalRecordsPerStep: a step that runs straight through is three
+// durable writes (pending, started with its handle and before-image,
+// succeeded), in that order.
+func TestJournalRecordsPerStep(t *testing.T) {
+	p := quickstartPlan(t)
+	store := openStore(t, t.TempDir())
+	res, err := newRun(t, p, newScripted(), &stepClock{now: inWindow}, store, nil).Run(context.Background())
+	if err != nil || !res.OK() {
+		t.Fatalf("%v %+v", err, res)
+	}
+	rep, err := store.Replay(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string][]journal.Kind{}
+	for _, r := range rep.Records {
+		if r.StepID == "" {
+			continue
+		}
+		kinds[r.StepID] = append(kinds[r.StepID], r.Kind)
+		if r.Kind == journal.StepStarted && (string(r.BeforeImage) != `{"was":"before"}` || len(r.Handle) == 0) {
+			t.Errorf("%s: started record has handle %s and before-image %s", r.StepID, r.Handle, r.BeforeImage)
+		}
+	}
+	want := []journal.Kind{journal.StepPending, journal.StepStarted, journal.StepSucceeded}
+	for _, s := range p.Steps {
+		if !slices.Equal(kinds[s.ID], want) {
+			t.Errorf("%s: records %v, want %v", s.ID, kinds[s.ID], want)
+		}
 	}
 }
 

@@ -135,13 +135,10 @@ func (e *Executor) runStep(ctx context.Context, id string) error {
 		if err == nil {
 			// The request is out: record it even if the run is being
 			// cancelled, so the next run re-attaches instead of resending.
+			// The before-image rides on the same record: one durable write
+			// per start, not two.
 			rec := context.WithoutCancel(ctx)
-			if len(started.Before) > 0 {
-				if err := e.append(rec, journal.Record{Kind: journal.BeforeImage, StepID: id, Attempt: attempt, BeforeImage: started.Before}); err != nil {
-					return err
-				}
-			}
-			if err := e.append(rec, journal.Record{Kind: journal.StepStarted, StepID: id, Attempt: attempt, Handle: started.Handle}); err != nil {
+			if err := e.append(rec, journal.Record{Kind: journal.StepStarted, StepID: id, Attempt: attempt, Handle: started.Handle, BeforeImage: started.Before}); err != nil {
 				return err
 			}
 			e.report(Event{Kind: EventStepStarted, Step: id, VM: step.VM, Attempt: attempt})

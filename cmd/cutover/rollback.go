@@ -115,9 +115,11 @@ func lastApplied(records []journal.Record, toStep string) (string, []planner.App
 		if r.PlanID != planID {
 			continue
 		}
-		switch r.Kind {
-		case journal.BeforeImage:
+		if len(r.BeforeImage) > 0 {
+			// On the started record, or on its own (kind BeforeImage).
 			before[r.StepID] = r.BeforeImage
+		}
+		switch r.Kind {
 		case journal.StepSucceeded:
 			if !seen[r.StepID] {
 				seen[r.StepID] = true

@@ -40,8 +40,10 @@ const (
 	// StepUnknown records that a step's outcome cannot be known from the
 	// journal and must be read from live state.
 	StepUnknown
-	// BeforeImage records the state a step is about to change, which a
-	// rollback needs to put it back.
+	// BeforeImage records, on its own, the state a step is about to
+	// change, which a rollback needs to put it back. The executor sends it
+	// on the StepStarted record instead, with the handle, in one write;
+	// readers take a before-image from either.
 	BeforeImage
 	// RunFinished closes a run.
 	RunFinished
@@ -132,7 +134,8 @@ type Record struct {
 	// Handle is the provider's operation handle (StepStarted, and
 	// StepUnknown when one was obtained).
 	Handle json.RawMessage `json:"handle,omitempty"`
-	// BeforeImage is the state a rollback restores (kind BeforeImage).
+	// BeforeImage is the state a rollback restores (kinds BeforeImage and
+	// StepStarted).
 	BeforeImage json.RawMessage `json:"before_image,omitempty"`
 	// Error is the failure text (StepFailed, StepUnknown).
 	Error string `json:"error,omitempty"`

@@ -2,7 +2,6 @@ package executor_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,37 +24,18 @@ import (
 
 // The simulated enable-replication job lasts the simulator's base duration
 // for EnableDr (4 s at TimeScale 1, see baseDurations in
-// providers/azure/azuresim/lifecycle.go) times benchTimeScale. At 0.04 that
-// is 160 ms: long against per-step overheads (a few requests, three journal
-// appends), short enough that 1,000 of them at parallelism 10 take 16 s.
+// providers/azure/azuresim/lifecycle.go) times benchTimeScale: 400 ms at
+// 0.1, with clients polling every 100 ms. A step also costs what does not
+// shrink with the job: seven sequential HTTPS round trips (read, PUT, four
+// polls, the SDK's final read) and three synced journal writes, about
+// 30 ms at parallelism 100 on two cores. Real enable jobs run for minutes;
+// at 400 ms that fixed cost is still visible (mean-step-s) without
+// deciding the ratio, and 1,000 steps at parallelism 10 take 41 s.
 const (
 	benchVMs        = 1000
-	benchTimeScale  = 0.04
+	benchTimeScale  = 0.1
 	benchEnableBase = 4 * time.Second
 )
-
-// benchActions adapts the action runner to the executor's interface, as
-// cmd/cutover does.
-type benchActions struct{ r *action.Runner }
-
-func (a benchActions) Start(ctx context.Context, s planner.Step) (executor.Started, error) {
-	st, err := a.r.Start(ctx, s)
-	return executor.Started{Handle: st.Handle, Before: st.Before}, err
-}
-
-func (a benchActions) Wait(ctx context.Context, s planner.Step, h json.RawMessage, progress func(int, string)) error {
-	return a.r.Wait(ctx, s, h, func(p action.Progress) { progress(p.Percent, p.Message) })
-}
-
-func (a benchActions) Done(ctx context.Context, s planner.Step) (bool, error) {
-	return a.r.Done(ctx, s)
-}
-
-func (a benchActions) Gate(ctx context.Context, s planner.Step) (bool, string, error) {
-	return a.r.Gate(ctx, s)
-}
-
-func (a benchActions) Transient(err error) bool { return action.Transient(err) }
 
 // soapCounter counts vCenter SOAP round trips.
 type soapCounter struct {
@@ -68,13 +48,23 @@ func (c *soapCounter) RoundTrip(ctx context.Context, req, res soap.HasFault) err
 	return c.next.RoundTrip(ctx, req, res)
 }
 
-// firstStart records when the first step was started, to tell the fixed
-// cost of an apply's start (discovery, lock, replay) from the walk.
-type firstStart struct{ at atomic.Int64 }
+// timings records when the first step was started, to tell the fixed
+// cost of an apply's start (discovery, lock, replay) from the walk, and
+// how long steps took from their start to their success, to tell the
+// per-step overhead (requests, polling, journal) from the job itself.
+type timings struct {
+	first     atomic.Int64
+	stepTotal atomic.Int64
+	steps     atomic.Int64
+}
 
-func (f *firstStart) Report(e executor.Event) {
-	if e.Kind == executor.EventStepStarted {
-		f.at.CompareAndSwap(0, time.Now().UnixNano())
+func (f *timings) Report(e executor.Event) {
+	switch e.Kind {
+	case executor.EventStepStarted:
+		f.first.CompareAndSwap(0, time.Now().UnixNano())
+	case executor.EventStepSucceeded:
+		f.stepTotal.Add(int64(e.Duration))
+		f.steps.Add(1)
 	}
 }
 
@@ -116,11 +106,14 @@ func replicatingRunbook(tb testing.TB, n int) *schema.Runbook {
 // benchApply is one apply, ready to run: a fresh simulated world, real
 // clients, the plan built from it and an empty journal.
 type benchApply struct {
-	world *simworld.World
-	soap  *soapCounter
-	ex    *executor.Executor
-	first *firstStart
-	close []func()
+	world   *simworld.World
+	soap    *soapCounter
+	ex      *executor.Executor
+	times   *timings
+	plan    *planner.Plan
+	store   journal.Store
+	actions executor.Actions
+	close   []func()
 }
 
 func (a *benchApply) Close() {
@@ -132,7 +125,7 @@ func (a *benchApply) Close() {
 func newBenchApply(b *testing.B, rb *schema.Runbook, parallelism int) *benchApply {
 	b.Helper()
 	ctx := context.Background()
-	a := &benchApply{soap: &soapCounter{}, first: &firstStart{}}
+	a := &benchApply{soap: &soapCounter{}, times: &timings{}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -182,6 +175,7 @@ func newBenchApply(b *testing.B, rb *schema.Runbook, parallelism int) *benchAppl
 		Runbook:  rb,
 		VCenters: map[string]*vcenter.Client{"dc1": vc},
 		Azures:   map[string]*azure.Client{"migrate": az},
+		Refresh:  snap,
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -192,8 +186,9 @@ func newBenchApply(b *testing.B, rb *schema.Runbook, parallelism int) *benchAppl
 		b.Fatal(err)
 	}
 	a.close = append(a.close, func() { _ = store.Close() })
+	a.plan, a.store, a.actions = p, store, runner.Actions()
 	a.ex, err = executor.New(executor.Config{
-		Plan: p, PlanID: "bench", Store: store, Actions: benchActions{runner}, Reporter: a.first,
+		Plan: p, PlanID: "bench", Store: store, Actions: runner.Actions(), Reporter: a.times,
 		Parallelism: parallelism, GatePoll: 200 * time.Millisecond,
 	})
 	if err != nil {
@@ -211,6 +206,9 @@ func newBenchApply(b *testing.B, rb *schema.Runbook, parallelism int) *benchAppl
 // parallelism), with the enable job's fixed simulated duration as the step
 // time. The target is a ratio within 1.2. first-start-s is how long the
 // apply took to start its first step: a fixed cost the bound leaves out.
+// mean-step-s is a step's mean time from its request to its success,
+// against the job's fixed duration (0.16 s): the difference is the cost of
+// polling and of the step's requests under load.
 //
 // Each apply needs a world where nothing is enabled yet, so every
 // iteration builds one (outside the timer); run it with -benchtime=1x.
@@ -224,7 +222,7 @@ func BenchmarkApplyThousandVMs(b *testing.B) {
 		b.Run(fmt.Sprintf("parallelism=%d", par), func(b *testing.B) {
 			lower := max(enable, time.Duration(benchVMs)*enable/time.Duration(par))
 			var azReqs, vcReqs int64
-			var wall, startup time.Duration
+			var wall, startup, stepTime time.Duration
 			for b.Loop() {
 				b.StopTimer()
 				a := newBenchApply(b, rb, par)
@@ -240,7 +238,8 @@ func BenchmarkApplyThousandVMs(b *testing.B) {
 				azReqs += int64(len(vault.Requests()) - azBefore)
 				vcReqs += a.soap.n.Load() - vcBefore
 				wall += took
-				startup += time.Duration(a.first.at.Load() - began.UnixNano())
+				startup += time.Duration(a.times.first.Load() - began.UnixNano())
+				stepTime += time.Duration(a.times.stepTotal.Load() / max(1, a.times.steps.Load()))
 				a.Close()
 				if err != nil {
 					b.Fatal(err)
@@ -263,6 +262,7 @@ func BenchmarkApplyThousandVMs(b *testing.B) {
 			b.ReportMetric(float64(vcReqs)/n, "vcenter-calls/op")
 			b.ReportMetric(lower.Seconds(), "lower-bound-s")
 			b.ReportMetric(startup.Seconds()/n, "first-start-s")
+			b.ReportMetric(stepTime.Seconds()/n, "mean-step-s")
 			b.ReportMetric(wall.Seconds()/n/lower.Seconds(), "wall/lower-bound")
 		})
 	}

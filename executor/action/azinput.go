@@ -303,10 +303,25 @@ func (r *Runner) enableInput(ctx context.Context, vm *schema.VM, t *targetState)
 	return in, nil
 }
 
+// wantedSettings are the values an update step sets, by attribute name
+// without "target.": the runbook's (the step's own values may be
+// redacted), or for the inverse of an update the step's, which are the
+// journaled before-image (it never holds a sensitive value).
+func (r *Runner) wantedSettings(step planner.Step, vm *schema.VM, t *targetState) map[string]string {
+	if !planner.IsUndo(step.ID) {
+		return r.desiredByAttr(vm, t)
+	}
+	out := map[string]string{}
+	for _, c := range step.Changes {
+		out[strings.TrimPrefix(c.Attribute, "target.")] = c.New
+	}
+	return out
+}
+
 // updateInput sets exactly the attributes the step changes, to the
-// runbook's values (the step's own values may be redacted).
+// wanted values.
 func (r *Runner) updateInput(step planner.Step, vm *schema.VM, t *targetState) (azure.UpdateInput, error) {
-	want := r.desiredByAttr(vm, t)
+	want := r.wantedSettings(step, vm, t)
 	var in azure.UpdateInput
 	var nic *azure.NICInput
 	primaryNIC := func() (*azure.NICInput, error) {

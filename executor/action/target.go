@@ -307,7 +307,7 @@ func (r *Runner) doneFrom(step planner.Step, vm *schema.VM, t *targetState) (boo
 		if it == nil {
 			return false, nil
 		}
-		want := r.desiredByAttr(vm, t)
+		want := r.wantedSettings(step, vm, t)
 		have := settingsOf(it)
 		for _, c := range step.Changes {
 			attr := strings.TrimPrefix(c.Attribute, "target.")

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"cutover/executor/action"
 	"cutover/planner"
@@ -165,5 +166,33 @@ func TestEnableThenUpdate(t *testing.T) {
 	}
 	if it.Target.VMSize != "Standard_D4s_v5" || it.Target.Subnet != "back" {
 		t.Fatalf("after update: size %s subnet %s", it.Target.VMSize, it.Target.Subnet)
+	}
+
+	// Roll the update back as `cutover rollback` plans it: the inverse
+	// sends the before-image's subnet, not the runbook's, and leaves the
+	// sensitive size (which the before-image does not hold) alone.
+	inv, _ := planner.Inverse(rb, []planner.Applied{{ID: up.ID, Before: st.Before}}, nil, planner.Options{Now: time.Now()})
+	if len(inv.Steps) != 1 || inv.Steps[0].Kind != planner.StepUpdateReplication {
+		t.Fatalf("inverse of the update: %+v", inv.Steps)
+	}
+	undo := inv.Steps[0]
+	if done, err := r.Done(ctx, undo); err != nil || done {
+		t.Fatalf("the inverse update is done before it ran (%v): it compares with the runbook, not the before-image", err)
+	}
+	st, err = r.Start(ctx, undo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Wait(ctx, undo, st.Handle, nil); err != nil {
+		t.Fatal(err)
+	}
+	if done, err := r.Done(ctx, undo); err != nil || !done {
+		t.Fatalf("inverse update not done after wait (%v)", err)
+	}
+	if it, err = az.GetProtectedItem(ctx, h.Azure.Item); err != nil {
+		t.Fatal(err)
+	}
+	if it.Target.Subnet != "front" || it.Target.VMSize != "Standard_D4s_v5" {
+		t.Fatalf("after rollback: subnet %s (want front), size %s (want the runbook's, untouched)", it.Target.Subnet, it.Target.VMSize)
 	}
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cutover/executor/journal"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,11 +11,31 @@ import (
 )
 
 // copyExample copies an example runbook to a temporary directory, since
-// --sim keeps its world next to the runbook.
+// --sim keeps its world next to the runbook. The state directory is left
+// behind: the README's first command leaves one in examples/quickstart,
+// and the tests start from a fresh world.
 func copyExample(t *testing.T, name string) string {
 	t.Helper()
+	src := filepath.Join("..", "..", "examples", name)
 	dst := filepath.Join(t.TempDir(), name)
-	if err := os.CopyFS(dst, os.DirFS(filepath.Join("..", "..", "examples", name))); err != nil {
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if d.IsDir() {
+			if d.Name() == journal.DefaultDir {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	return dst

@@ -104,6 +104,7 @@ type NIC struct {
 	TargetIP     string `json:"targetIp"`
 	TestSubnet   string `json:"testSubnet"`
 	TestIP       string `json:"testIp"`
+	TargetName   string `json:"targetName,omitempty"`
 }
 
 // Disk is a replicated disk.
@@ -238,6 +239,7 @@ func fillInMageRcm(out *ProtectedItem, d *asr.InMageRcmReplicationDetails) {
 		nic := NIC{
 			ID: str(n.NicID), Primary: isTrue(n.IsPrimaryNic), Selected: isTrue(n.IsSelectedForFailover), SourceIP: str(n.SourceIPAddress),
 			TargetSubnet: str(n.TargetSubnetName), TargetIP: str(n.TargetIPAddress), TestSubnet: str(n.TestSubnetName), TestIP: str(n.TestIPAddress),
+			TargetName: str(n.TargetNicName),
 		}
 		ts.NICs = append(ts.NICs, nic)
 		if nic.Primary {

@@ -109,6 +109,7 @@ type NICInput struct {
 	TargetIP     *string
 	TestSubnet   *string
 	TestIP       *string
+	TargetName   *string
 }
 
 // UpdateInput changes target settings; nil fields stay as they are, an
@@ -403,7 +404,7 @@ func (c *Client) UpdateReplication(ctx context.Context, item *ProtectedItem, in 
 	for _, n := range in.NICs {
 		ni := &asr.InMageRcmNicInput{
 			NicID: to.Ptr(n.ID), TargetSubnetName: n.TargetSubnet, TargetStaticIPAddress: n.TargetIP,
-			TestSubnetName: n.TestSubnet, TestStaticIPAddress: n.TestIP,
+			TestSubnetName: n.TestSubnet, TestStaticIPAddress: n.TestIP, TargetNicName: n.TargetName,
 		}
 		if n.Primary != nil {
 			ni.IsPrimaryNic = flag(*n.Primary)

@@ -187,6 +187,10 @@ func (s *Sim) update(c *reqCtx, it *item) *apiError {
 		if idx < 0 {
 			return errorf(http.StatusBadRequest, "InvalidParameter", "The NIC '%s' does not belong to the virtual machine '%s'.", str(n.NicID), it.TargetVMName)
 		}
+		if n.IsPrimaryNic == nil {
+			// Required in InMageRcmNicInput, with nicId.
+			return errorf(http.StatusBadRequest, "InvalidParameter", "isPrimaryNic is required for NIC '%s'.", str(n.NicID))
+		}
 		if n.IsPrimaryNic != nil {
 			v, err := parseFlag("isPrimaryNic", *n.IsPrimaryNic)
 			if err != nil {
@@ -205,6 +209,7 @@ func (s *Sim) update(c *reqCtx, it *item) *apiError {
 		set(&nics[idx].TargetIP, n.TargetStaticIPAddress)
 		set(&nics[idx].TestSubnet, n.TestSubnetName)
 		set(&nics[idx].TestIP, n.TestStaticIPAddress)
+		set(&nics[idx].TargetName, n.TargetNicName)
 	}
 	it.NICs = nics
 	set(&it.TargetVMName, d.TargetVMName)

@@ -216,7 +216,7 @@ func (w *world) renderItem(it *item, now time.Time) *asr.ReplicationProtectedIte
 		d.VMNics = append(d.VMNics, &asr.InMageRcmNicDetails{
 			NicID: to.Ptr(n.ID), IsPrimaryNic: to.Ptr(asrBool(n.Primary)), IsSelectedForFailover: to.Ptr(asrBool(n.Selected)),
 			SourceIPAddress: nilIfEmpty(n.SourceIP), TargetSubnetName: nilIfEmpty(n.TargetSubnet), TargetIPAddress: nilIfEmpty(n.TargetIP),
-			TestSubnetName: nilIfEmpty(n.TestSubnet), TestIPAddress: nilIfEmpty(n.TestIP),
+			TestSubnetName: nilIfEmpty(n.TestSubnet), TestIPAddress: nilIfEmpty(n.TestIP), TargetNicName: nilIfEmpty(n.TargetName),
 		})
 	}
 	p := &asr.ReplicationProtectedItemProperties{

@@ -88,6 +88,7 @@ type itemNIC struct {
 	TargetIP     string `json:"targetIp"`
 	TestSubnet   string `json:"testSubnet"`
 	TestIP       string `json:"testIp"`
+	TargetName   string `json:"targetName,omitempty"`
 }
 
 func (it *item) key() string { return strings.ToLower(it.Name) }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"cutover/schema"
@@ -80,9 +81,17 @@ func vmSteps(vm *schema.VM, live Live) ([]Step, LiveStage, error) {
 	prepare(c, vm, live)
 
 	if stage == LiveDiscovered {
+		if err := enableReady(vm); err != nil {
+			return nil, stage, err
+		}
 		c.add(Step{Kind: StepEnableReplication, Inputs: enableInputs(vm)})
 		stage = LiveReplicating
-	} else if ch := settingsDrift(vm, live.Item); len(ch) > 0 && stage < LiveFailedOver {
+		// Enabling takes no per-NIC settings: an update right after it
+		// sets what the nic blocks declare.
+		if ch := settingsDrift(vm, &LiveItem{Settings: map[string]string{}}, true); len(ch) > 0 {
+			c.add(Step{Kind: StepUpdateReplication, Changes: ch, Gate: "protection state InitialReplicationInProgress or Protected"})
+		}
+	} else if ch := settingsDrift(vm, live.Item, false); len(ch) > 0 && stage < LiveFailedOver {
 		if stage == LiveReplicating && want > LiveReplicating {
 			c.add(Step{Kind: StepWaitProtected, Gate: "initial replication complete"})
 			stage = LiveProtected
@@ -222,12 +231,28 @@ func targetSettings(vm *schema.VM) map[string]string {
 
 // settingsDrift compares declared target settings with the protected item.
 // Unset runbook attributes are not drift: the runbook leaves them to ASR.
-func settingsDrift(vm *schema.VM, it *LiveItem) []Change {
+// With onlyNICs it lists the nic blocks' fields alone, for the update that
+// follows enabling.
+func settingsDrift(vm *schema.VM, it *LiveItem, onlyNICs bool) []Change {
 	if it == nil || it.Settings == nil {
 		return nil // nothing read, nothing to compare
 	}
 	var out []Change
 	want := targetSettings(vm)
+	sensitiveNIC := map[string]bool{}
+	if onlyNICs {
+		want = map[string]string{}
+	}
+	for i, n := range vm.Target.NICs {
+		for field, v := range declaredNIC(n) {
+			attr := NICAttribute(NICKey(n), field)
+			want[strings.TrimPrefix(attr, "target.")] = v
+			// The schema records a nic field's sensitivity by block index.
+			if vm.Sensitive.Has("target.nic." + strconv.Itoa(i) + "." + field) {
+				sensitiveNIC[attr] = true
+			}
+		}
+	}
 	keys := make([]string, 0, len(want))
 	for k := range want {
 		keys = append(keys, k)
@@ -235,11 +260,15 @@ func settingsDrift(vm *schema.VM, it *LiveItem) []Change {
 	sort.Strings(keys)
 	for _, k := range keys {
 		w, h := want[k], it.Settings[k]
-		if w == "" || SameResource(w, h) {
+		if _, field, isNIC := ParseNICAttribute(k); isNIC {
+			if SameNICValue(field, w, h) {
+				continue
+			}
+		} else if w == "" || SameResource(w, h) {
 			continue
 		}
 		c := Change{Attribute: "target." + k, Old: h, New: w}
-		if vm.Sensitive.Has(c.Attribute) {
+		if vm.Sensitive.Has(c.Attribute) || sensitiveNIC[c.Attribute] {
 			// Neither side is kept: the live value may have come from the
 			// same secret on an earlier apply.
 			c.Old, c.New, c.Sensitive = "(sensitive)", "(sensitive)", true
@@ -260,6 +289,40 @@ func SameResource(a, b string) bool {
 		return strings.EqualFold(last(a), last(b))
 	}
 	return false
+}
+
+// enableReady refuses, at plan time, an enable ASR would refuse: every
+// replicated disk needs a disk type and a log storage account, from
+// replication (the default for all disks) or from a disk block. The
+// discovered disks are not known here, so without both defaults every
+// disk block must set what is missing.
+func enableReady(vm *schema.VM) error {
+	var missing []string
+	r := vm.Replication
+	for _, need := range []struct {
+		attr, def string
+		disk      func(schema.Disk) string
+	}{
+		{"disk_type", r.DiskType, func(d schema.Disk) string { return d.Type }},
+		{"log_storage_account", r.LogStorageAccount, func(d schema.Disk) string { return d.LogStorageAccount }},
+	} {
+		if need.def != "" {
+			continue
+		}
+		covered := len(vm.Target.Disks) > 0
+		for _, d := range vm.Target.Disks {
+			if need.disk(d) == "" {
+				covered = false
+			}
+		}
+		if !covered {
+			missing = append(missing, "replication."+need.attr)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("enabling replication needs %s (for every disk, or in each disk block)", strings.Join(missing, " and "))
+	}
+	return nil
 }
 
 func enableInputs(vm *schema.VM) map[string]string {

@@ -52,7 +52,9 @@ type LiveItem struct {
 	LastRPO                   time.Duration
 	ETag                      string
 	// Settings are the target settings in runbook attribute names
-	// (size, resource_group, network, ...), for drift detection.
+	// (size, resource_group, network, ...), for drift detection, and the
+	// replicated NICs' values of the fields the runbook's nic blocks set
+	// (nic["00:50:56:aa:bb:cc"].static_ip, see NICAttribute).
 	Settings map[string]string
 }
 

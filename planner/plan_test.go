@@ -146,7 +146,8 @@ func TestSettingsDriftPlansAnUpdate(t *testing.T) {
 	it := item("Protected", "None", false, "TestFailover", "UnplannedFailover")
 	vnet := "/subscriptions/22222222-3333-4444-5555-666666666666/resourceGroups/net-rg/providers/Microsoft.Network/virtualNetworks/hub-vnet"
 	it.Settings = map[string]string{"size": "Standard_D2s_v5", "resource_group": "/subscriptions/x/resourceGroups/WAVE1-RG", "subnet": "old",
-		"name": "wave1-web01", "network": vnet, "test_network": vnet, "test_subnet": "test", "license_type": "WindowsServer"}
+		"name": "wave1-web01", "network": vnet, "test_network": vnet, "test_subnet": "test", "license_type": "WindowsServer",
+		`nic["00:50:56:a1:00:01"].primary`: "true", `nic["00:50:56:a1:00:01"].static_ip`: "10.20.2.99"}
 	live := liveAll(rb, planner.Live{Source: poweredOn(), Item: it})
 	p, _ := planner.Build(rb, live, planner.Options{Targets: []string{`vm.wave["wave1-web01"]`}})
 	if len(p.VMs) != 1 {
@@ -166,8 +167,9 @@ func TestSettingsDriftPlansAnUpdate(t *testing.T) {
 		got = append(got, c.Attribute+":"+c.Old+"->"+c.New)
 	}
 	// size differs (web01 is Standard_D4s_v5 in the CSV), the resource group
-	// matches by name, subnet differs.
-	want := "target.size:Standard_D2s_v5->Standard_D4s_v5 target.subnet:old->web"
+	// matches by name, subnet differs, and so does the NIC's static IP; it
+	// is already the primary NIC.
+	want := `target.nic["00:50:56:a1:00:01"].static_ip:10.20.2.99->10.20.2.11 target.size:Standard_D2s_v5->Standard_D4s_v5 target.subnet:old->web`
 	if strings.Join(got, " ") != want {
 		t.Errorf("changes:\n got %s\nwant %s", strings.Join(got, " "), want)
 	}

@@ -141,6 +141,14 @@ func Refresh(ctx context.Context, rb *schema.Runbook, src Sources) (*Snapshot, [
 			m.Item = idx.item(m.Machine, vm.Target.Name)
 			if m.Item != nil {
 				l.Item = liveItem(m.Item)
+				_, have, err := NICSettings(vm, m.Machine, m.Item)
+				if err != nil {
+					problems = append(problems, Problem{VM: vm.Address, Reason: err.Error()})
+					continue
+				}
+				for attr, v := range have {
+					l.Item.Settings[strings.TrimPrefix(attr, "target.")] = v
+				}
 			}
 		}
 		snap.Live[vm.Address] = l

@@ -53,7 +53,8 @@ window "weekend" {
 
 defaults {
   replication {
-    policy = "24-hour-replication-policy"
+    policy              = "24-hour-replication-policy"
+    log_storage_account = "/subscriptions/${local.sub}/resourceGroups/migrate-rg/providers/Microsoft.Storage/storageAccounts/wavelogs01"
   }
   target {
     resource_group = "wave1-rg"

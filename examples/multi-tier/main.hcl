@@ -36,8 +36,10 @@ window "sat-night" {
 
 defaults {
   replication {
-    policy  = "24-hour-replication-policy"
-    max_rpo = var.rpo_bound
+    policy              = "24-hour-replication-policy"
+    max_rpo             = var.rpo_bound
+    disk_type           = "Premium_LRS"
+    log_storage_account = "/subscriptions/33333333-4444-5555-6666-777777777777/resourceGroups/orders-prod/providers/Microsoft.Storage/storageAccounts/orderslogs01"
   }
   target {
     resource_group = "orders-prod"

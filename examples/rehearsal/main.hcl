@@ -49,8 +49,10 @@ vm "billing01" {
   }
 
   replication {
-    policy         = "24-hour-replication-policy"
-    run_as_account = "vcenter-runas"
+    policy              = "24-hour-replication-policy"
+    run_as_account      = "vcenter-runas"
+    disk_type           = "StandardSSD_LRS"
+    log_storage_account = "/subscriptions/44444444-5555-6666-7777-888888888888/resourceGroups/migrate-rg/providers/Microsoft.Storage/storageAccounts/billinglogs01"
   }
 
   target {

@@ -233,10 +233,31 @@ func (r *Runner) desired(vm *schema.VM, st *azureStatic, sourceName string) azur
 	}
 }
 
-// desiredByAttr is desired under the runbook's attribute names.
+// desiredByAttr is desired under the runbook's attribute names, with the
+// fields the nic blocks set (nic["<mac>"].static_ip, ...).
 func (r *Runner) desiredByAttr(vm *schema.VM, t *targetState) map[string]string {
 	d := r.desired(vm, t.static, t.machine.DisplayName)
-	return settingsOf(&azure.ProtectedItem{Target: d})
+	out := settingsOf(&azure.ProtectedItem{Target: d})
+	want, _, _ := planner.NICSettings(vm, &t.machine, nil) // no item, no lookup to fail
+	for attr, v := range want {
+		out[strings.TrimPrefix(attr, "target.")] = v
+	}
+	return out
+}
+
+// haveSettings are the item's values of what the step changes, under the
+// same names: its target settings and the fields of the NICs the step
+// names.
+func haveSettings(step planner.Step, t *targetState) map[string]string {
+	have := settingsOf(t.item)
+	for _, c := range step.Changes {
+		if key, field, ok := planner.ParseNICAttribute(c.Attribute); ok {
+			if n, found := planner.FindNIC(t.item, &t.machine, key); found {
+				have[strings.TrimPrefix(c.Attribute, "target.")] = planner.NICFieldValue(n, field)
+			}
+		}
+	}
+	return have
 }
 
 func (r *Runner) enableInput(ctx context.Context, vm *schema.VM, t *targetState) (azure.EnableInput, error) {
@@ -319,28 +340,35 @@ func (r *Runner) wantedSettings(step planner.Step, vm *schema.VM, t *targetState
 }
 
 // updateInput sets exactly the attributes the step changes, to the
-// wanted values.
+// wanted values. Each NIC it touches is sent with isPrimaryNic, which
+// InMageRcmNicInput requires; making one NIC primary demotes the other.
 func (r *Runner) updateInput(step planner.Step, vm *schema.VM, t *targetState) (azure.UpdateInput, error) {
 	want := r.wantedSettings(step, vm, t)
 	var in azure.UpdateInput
-	var nic *azure.NICInput
-	primaryNIC := func() (*azure.NICInput, error) {
-		if nic != nil {
-			return nic, nil
+	nics := map[string]*azure.NICInput{}
+	var order []string
+	nicInput := func(n azure.NIC) *azure.NICInput {
+		id := strings.ToLower(n.ID)
+		if ni := nics[id]; ni != nil {
+			return ni
 		}
-		nics := t.item.Target.NICs
-		if len(nics) == 0 {
-			return nil, fmt.Errorf("the item reports no NICs to set a subnet on")
+		primary := n.Primary
+		ni := &azure.NICInput{ID: n.ID, Primary: &primary}
+		nics[id] = ni
+		order = append(order, id)
+		return ni
+	}
+	primaryNIC := func() (azure.NIC, error) {
+		all := t.item.Target.NICs
+		if len(all) == 0 {
+			return azure.NIC{}, fmt.Errorf("the item reports no NICs to set a subnet on")
 		}
-		id := nics[0].ID
-		for _, n := range nics {
+		for _, n := range all {
 			if n.Primary {
-				id = n.ID
-				break
+				return n, nil
 			}
 		}
-		nic = &azure.NICInput{ID: id}
-		return nic, nil
+		return all[0], nil
 	}
 	for _, c := range step.Changes {
 		attr := strings.TrimPrefix(c.Attribute, "target.")
@@ -349,6 +377,41 @@ func (r *Runner) updateInput(step planner.Step, vm *schema.VM, t *targetState) (
 			return in, fmt.Errorf("update of %s is not supported", c.Attribute)
 		}
 		p := &v
+		if key, field, isNIC := planner.ParseNICAttribute(attr); isNIC {
+			n, found := planner.FindNIC(t.item, &t.machine, key)
+			if !found {
+				return in, fmt.Errorf("nic %q is not a replicated NIC of %s", key, t.item.VM)
+			}
+			ni := nicInput(n)
+			flag := v == "true"
+			switch field {
+			case "primary":
+				ni.Primary = &flag
+				if flag {
+					for _, other := range t.item.Target.NICs {
+						if other.Primary && !strings.EqualFold(other.ID, n.ID) {
+							off := false
+							nicInput(other).Primary = &off
+						}
+					}
+				}
+			case "selected":
+				ni.Selected = &flag
+			case "subnet":
+				ni.TargetSubnet = p
+			case "static_ip":
+				ni.TargetIP = p
+			case "test_subnet":
+				ni.TestSubnet = p
+			case "test_static_ip":
+				ni.TestIP = p
+			case "target_name":
+				ni.TargetName = p
+			default:
+				return in, fmt.Errorf("update of %s is not supported", c.Attribute)
+			}
+			continue
+		}
 		switch attr {
 		case "name":
 			in.VMName = p
@@ -379,15 +442,16 @@ func (r *Runner) updateInput(step planner.Step, vm *schema.VM, t *targetState) (
 			if err != nil {
 				return in, err
 			}
+			ni := nicInput(n)
 			if attr == "subnet" {
-				n.TargetSubnet = p
+				ni.TargetSubnet = p
 			} else {
-				n.TestSubnet = p
+				ni.TestSubnet = p
 			}
 		}
 	}
-	if nic != nil {
-		in.NICs = []azure.NICInput{*nic}
+	for _, id := range order {
+		in.NICs = append(in.NICs, *nics[id])
 	}
 	return in, nil
 }
@@ -398,7 +462,7 @@ func (r *Runner) previousSettings(step planner.Step, vm *schema.VM, t *targetSta
 	if t.item == nil {
 		return nil
 	}
-	have := settingsOf(t.item)
+	have := haveSettings(step, t)
 	out := map[string]string{}
 	for _, c := range step.Changes {
 		if c.Sensitive || vm.Sensitive.Has(c.Attribute) {

@@ -308,7 +308,7 @@ func (r *Runner) doneFrom(step planner.Step, vm *schema.VM, t *targetState) (boo
 			return false, nil
 		}
 		want := r.wantedSettings(step, vm, t)
-		have := settingsOf(it)
+		have := haveSettings(step, t)
 		for _, c := range step.Changes {
 			attr := strings.TrimPrefix(c.Attribute, "target.")
 			w, ok := want[attr]

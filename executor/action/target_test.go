@@ -8,6 +8,7 @@ import (
 
 	"cutover/executor/action"
 	"cutover/planner"
+	"cutover/providers/azure"
 	"cutover/schema"
 )
 
@@ -194,5 +195,68 @@ func TestEnableThenUpdate(t *testing.T) {
 	}
 	if it.Target.Subnet != "front" || it.Target.VMSize != "Standard_D4s_v5" {
 		t.Fatalf("after rollback: subnet %s (want front), size %s (want the runbook's, untouched)", it.Target.Subnet, it.Target.VMSize)
+	}
+}
+
+// TestNICSettingsAfterEnable runs the update a nic block plans after the
+// enable: the NIC the block's MAC names gets its static IP, is sent with
+// isPrimaryNic (which ASR requires), and the inverse puts the Azure-chosen
+// address back.
+func TestNICSettingsAfterEnable(t *testing.T) {
+	t.Parallel()
+	rb := loadExample(t, "multi-tier")
+	f := openWorld(t, rb, 0.001)
+	r, env := f.runner(t)
+	ctx := ctxT(t)
+	az := env.Azures["migrate"]
+	p := f.plan(t, env)
+
+	run := func(s planner.Step) action.Started {
+		t.Helper()
+		st, err := r.Start(ctx, s)
+		if err != nil {
+			t.Fatalf("%s: %v", s.ID, err)
+		}
+		if err := r.Wait(ctx, s, st.Handle, nil); err != nil {
+			t.Fatalf("%s: %v", s.ID, err)
+		}
+		if done, err := r.Done(ctx, s); err != nil || !done {
+			t.Fatalf("%s: not done after wait (%v)", s.ID, err)
+		}
+		return st
+	}
+	enabled := run(step(t, p, "vm.db", planner.StepEnableReplication))
+	var h action.Handle
+	if err := json.Unmarshal(enabled.Handle, &h); err != nil || h.Azure == nil {
+		t.Fatalf("enable handle %s", enabled.Handle)
+	}
+	nicOf := func() azure.NIC {
+		t.Helper()
+		it, err := az.GetProtectedItem(ctx, h.Azure.Item)
+		if err != nil || len(it.Target.NICs) != 1 {
+			t.Fatalf("item NICs: %+v %v", it, err)
+		}
+		return it.Target.NICs[0]
+	}
+	if n := nicOf(); n.TargetIP != "" {
+		t.Fatalf("enable set a static IP already: %+v", n)
+	}
+
+	up := step(t, p, "vm.db", planner.StepUpdateReplication)
+	if done, err := r.Done(ctx, up); err != nil || done {
+		t.Fatalf("the NIC update is done before it ran (%v)", err)
+	}
+	st := run(up)
+	if n := nicOf(); n.TargetIP != "10.30.3.10" || !n.Primary || n.TargetSubnet != "data" {
+		t.Fatalf("after the update the NIC is %+v, want 10.30.3.10, primary, subnet data", n)
+	}
+
+	inv, _ := planner.Inverse(rb, []planner.Applied{{ID: up.ID, Before: st.Before}}, nil, planner.Options{Now: time.Now()})
+	if len(inv.Steps) != 1 {
+		t.Fatalf("inverse: %+v", inv.Steps)
+	}
+	run(inv.Steps[0])
+	if n := nicOf(); n.TargetIP != "" || !n.Primary {
+		t.Fatalf("after the inverse the NIC is %+v, want no static IP, still primary", n)
 	}
 }

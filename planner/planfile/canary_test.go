@@ -42,8 +42,10 @@ vm "db" {
     snapshot_before_cutover = true
   }
   replication {
-    policy  = "p"
-    max_rpo = env("RPO")
+    policy              = "p"
+    max_rpo             = env("RPO")
+    disk_type           = "Standard_LRS"
+    log_storage_account = "logs"
   }
   target {
     name           = var.name
@@ -60,7 +62,9 @@ vm "app" {
     resource_group = "rg"
   }
   replication {
-    policy = "p"
+    policy              = "p"
+    disk_type           = "Standard_LRS"
+    log_storage_account = "logs"
   }
 }
 `

@@ -47,7 +47,9 @@ window "weekend" {
 
 defaults {
   replication {
-    policy = "24-hour-replication-policy"
+    policy              = "24-hour-replication-policy"
+    disk_type           = "Standard_LRS"
+    log_storage_account = "logs"
   }
   target {
     resource_group = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/app-prod"

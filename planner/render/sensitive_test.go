@@ -53,8 +53,10 @@ vm "db01" {
     snapshot_before_cutover = true
   }
   replication {
-    policy  = "24-hour-replication-policy"
-    max_rpo = var.secret_rpo
+    policy              = "24-hour-replication-policy"
+    max_rpo             = var.secret_rpo
+    disk_type           = "Standard_LRS"
+    log_storage_account = "logs"
   }
   target {
     name           = var.secret_name

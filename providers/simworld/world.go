@@ -299,6 +299,7 @@ func AzureSeed(rb *schema.Runbook, az *schema.Azure) (azuresim.Seed, error) {
 		}
 		m := azuresim.NumberedMachine(len(seed.Machines) + 1)
 		m.DisplayName = name
+		m.NICs = machineNICs(vm, m.NICs[0])
 		seed.Machines = append(seed.Machines, m)
 	}
 	seed.Policies = policies.sorted()
@@ -306,4 +307,30 @@ func AzureSeed(rb *schema.Runbook, az *schema.Azure) (azuresim.Seed, error) {
 		seed.RunAsAccounts = append(seed.RunAsAccounts, azuresim.RunAsAccount{Name: fmt.Sprintf("runas-%04d", i+10), DisplayName: name, CredentialType: "VMwareVCenter"})
 	}
 	return seed, nil
+}
+
+// machineNICs are the adapters the appliance discovers on a source VM:
+// one per nic block, with the block's MAC (as the simulated vCenter VM
+// has it) or NIC ID, else the one default adapter.
+func machineNICs(vm *schema.VM, def azuresim.NIC) []azuresim.NIC {
+	var out []azuresim.NIC
+	for i, n := range vm.Target.NICs {
+		nic := def
+		if i > 0 {
+			nic.ID = fmt.Sprintf("%s-%d", def.ID, i)
+			nic.MAC = fmt.Sprintf("%s:%02x", def.MAC[:len(def.MAC)-3], i)
+			nic.IP = fmt.Sprintf("%s%d", def.IP[:strings.LastIndex(def.IP, ".")+1], 200+i)
+		}
+		if n.MAC != "" {
+			nic.MAC = strings.ToLower(strings.ReplaceAll(n.MAC, "-", ":"))
+		}
+		if n.NICID != "" {
+			nic.ID = n.NICID
+		}
+		out = append(out, nic)
+	}
+	if len(out) == 0 {
+		return []azuresim.NIC{def}
+	}
+	return out
 }

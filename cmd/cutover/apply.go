@@ -183,6 +183,9 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 	if err != nil {
 		return err
 	}
+	if s.served != nil {
+		fmt.Fprintf(errOut, "Using the simulated world served by process %d (cutover sim serve).\n", s.served.PID)
+	}
 	defer s.Close()
 
 	store, err := openStore(ctx, rb)

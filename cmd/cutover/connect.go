@@ -20,7 +20,10 @@ type session struct {
 	vcenters map[string]*vcenter.Client
 	azures   map[string]*azure.Client
 	world    *simworld.World
-	closers  []func()
+	// served is set when --sim attached to a world `cutover sim serve`
+	// runs; that process owns the world and saves it.
+	served  *simworld.Served
+	closers []func()
 }
 
 func (s *session) Close() {
@@ -44,13 +47,22 @@ func connect(ctx context.Context, rb *schema.Runbook, sim bool) (*session, error
 	azs := map[string]azure.Config{}
 	var azOpts *azure.Options
 	if sim {
-		w, err := simworld.Open(ctx, rb, simDir(rb), simworld.Options{TimeScale: simTimeScale()})
+		served, err := simworld.Attach(simDir(rb))
 		if err != nil {
 			return nil, fmt.Errorf("simulated world: %w", err)
 		}
-		s.world = w
-		s.closers = append(s.closers, w.Close)
-		vcs, azs, azOpts = w.VCenterConfigs, w.AzureConfigs, w.AzureOptions()
+		if served != nil {
+			s.served = served
+			vcs, azs, azOpts = served.VCenterConfigs, served.AzureConfigs, served.AzureOptions()
+		} else {
+			w, err := simworld.Open(ctx, rb, simDir(rb), simworld.Options{TimeScale: simTimeScale()})
+			if err != nil {
+				return nil, fmt.Errorf("simulated world: %w", err)
+			}
+			s.world = w
+			s.closers = append(s.closers, w.Close)
+			vcs, azs, azOpts = w.VCenterConfigs, w.AzureConfigs, w.AzureOptions()
+		}
 	} else {
 		for _, vc := range rb.VCenters {
 			vcs[vc.Name] = vcenter.Config{

@@ -9,13 +9,14 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -464,15 +465,6 @@ func opTotals(m map[mutation]int) map[string]int {
 	return out
 }
 
-func sortedKeys(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // checkGoal checks the live state against the plan's goal for the given
 // VMs: the item failed over, the source powered off with at most one
 // snapshot, and exactly the snapshot the runbook asks for.
@@ -714,7 +706,7 @@ func TestCrashResume(t *testing.T) {
 		len(kills), notKilled, locksLeft, during, withPending, between, beforeRun)
 	t.Logf("kill points (steps done/pending/started): %s", strings.Join(summary, " "))
 	var kinds []string
-	for _, k := range sortedKeys(inFlight) {
+	for _, k := range slices.Sorted(maps.Keys(inFlight)) {
 		kinds = append(kinds, fmt.Sprintf("%s %d", k, inFlight[k]))
 	}
 	t.Logf("steps in flight at the kills (kind/last record): %s", strings.Join(kinds, ", "))
@@ -755,7 +747,7 @@ func TestCrashResume(t *testing.T) {
 	}
 	totals, acc := opTotals(sent), opTotals(accepted)
 	var counts []string
-	for _, a := range sortedKeys(totals) {
+	for _, a := range slices.Sorted(maps.Keys(totals)) {
 		counts = append(counts, fmt.Sprintf("%s %d sent/%d accepted", a, totals[a], acc[a]))
 	}
 	t.Logf("vault mutations: %s; %d requests in all", strings.Join(counts, ", "), len(w.az.Requests()))

@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -196,7 +198,7 @@ func TestFaultTransient(t *testing.T) {
 	}
 	totals, acc := opTotals(sent), opTotals(accepted)
 	var counts []string
-	for _, a := range sortedKeys(totals) {
+	for _, a := range slices.Sorted(maps.Keys(totals)) {
 		counts = append(counts, fmt.Sprintf("%s %d sent/%d accepted", a, totals[a], acc[a]))
 	}
 	t.Logf("vault mutations that reached it: %s", strings.Join(counts, ", "))

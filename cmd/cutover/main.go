@@ -98,9 +98,7 @@ state; 'cutover apply' executes the plan with durable checkpoints.`,
 		newGraphCommand(g),
 		newForceUnlockCommand(g),
 		newRollbackCommand(g),
+		newSimCommand(g),
 	)
-	for _, s := range notBuilt {
-		root.AddCommand(newNotBuiltCommand(s))
-	}
 	return root
 }

@@ -152,15 +152,6 @@ func TestFmtCheck(t *testing.T) {
 	}
 }
 
-func TestNotBuiltCommandsFail(t *testing.T) {
-	for _, name := range []string{"sim"} {
-		code, out, errOut := runCLI(t, name, "x")
-		if code == 0 || out != "" || !strings.Contains(errOut, "not built yet") {
-			t.Errorf("%s: exit %d stdout %q stderr %q", name, code, out, errOut)
-		}
-	}
-}
-
 func TestVersionAndUsage(t *testing.T) {
 	code, out, _ := runCLI(t, "version", "--json")
 	var v versionInfo

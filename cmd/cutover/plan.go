@@ -93,6 +93,9 @@ func makePlan(ctx context.Context, errOut io.Writer, rb *schema.Runbook, sim boo
 	if err != nil {
 		return nil, err
 	}
+	if s.served != nil {
+		fmt.Fprintf(errOut, "Using the simulated world served by process %d (cutover sim serve).\n", s.served.PID)
+	}
 	defer s.Close()
 	snap, problems, err := planner.Refresh(ctx, rb, s.sources)
 	if err != nil {

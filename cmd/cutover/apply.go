@@ -211,9 +211,7 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 		return err
 	}
 	if len(problems) > 0 {
-		for _, pr := range problems {
-			fmt.Fprintf(errOut, "Error: %s\n", pr.Error())
-		}
+		writeProblems(errOut, problems)
 		return exitCodeError{exitError}
 	}
 	checked := *p

@@ -105,9 +105,7 @@ func makePlan(ctx context.Context, errOut io.Writer, rb *schema.Runbook, sim boo
 	p.Simulated = sim
 	problems = append(problems, more...)
 	if len(problems) > 0 {
-		for _, pr := range problems {
-			fmt.Fprintf(errOut, "Error: %s\n", pr.Error())
-		}
+		writeProblems(errOut, problems)
 		return nil, exitCodeError{exitError}
 	}
 	return p, nil

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"slices"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,17 +21,22 @@ func newSimCommand(g *globals) *cobra.Command {
 		Use:   "sim",
 		Short: "Work with the simulated vCenter and Azure world that --sim uses",
 	}
-	sim.AddCommand(&cobra.Command{
+	var saveEvery time.Duration
+	serve := &cobra.Command{
 		Use:   "serve [DIR]",
 		Short: "Keep the runbook's simulated world running, for --sim commands and for govc or curl",
 		Long: `Starts the simulated world of the runbook in DIR (kept in DIR/.cutover/sim)
 and keeps it running until interrupted. While it runs, plan, apply, status
 and rollback with --sim use this world instead of starting their own, so
 that several commands, or a long apply and a status beside it, see one
-world. govc and curl reach it at the endpoints printed. On exit the
-simulated vCenter's state is saved for the next --sim command.`,
+world. govc and curl reach it at the endpoints printed. The simulated
+vCenter's state is saved every --save-every and on exit, for the next --sim
+command; the vaults save theirs on every change.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if saveEvery <= 0 {
+				return usageError{fmt.Errorf("--save-every must be more than zero")}
+			}
 			rb, err := loadRunbook(g, cmd.ErrOrStderr(), runbookDir(args))
 			if err != nil {
 				return err
@@ -55,11 +61,24 @@ simulated vCenter's state is saved for the next --sim command.`,
 			}
 			defer withdraw()
 			printServed(cmd.OutOrStdout(), rb.Name, dir, scale, w)
-			<-ctx.Done()
-			fmt.Fprintln(cmd.OutOrStdout(), "\nStopping: saving the simulated vCenter's state.")
-			return w.Persist(context.WithoutCancel(ctx))
+			tick := time.NewTicker(saveEvery)
+			defer tick.Stop()
+			for {
+				select {
+				case <-tick.C:
+					// A server killed outright loses at most this much.
+					if err := w.Persist(ctx); err != nil && ctx.Err() == nil {
+						fmt.Fprintf(cmd.ErrOrStderr(), "Warning: the simulated vCenter's state was not saved: %v\n", err)
+					}
+				case <-ctx.Done():
+					fmt.Fprintln(cmd.OutOrStdout(), "\nStopping: saving the simulated vCenter's state.")
+					return w.Persist(context.WithoutCancel(ctx))
+				}
+			}
 		},
-	})
+	}
+	serve.Flags().DurationVar(&saveEvery, "save-every", 10*time.Second, "how often to save the simulated vCenter's state while serving")
+	sim.AddCommand(serve)
 	return sim
 }
 

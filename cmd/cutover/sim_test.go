@@ -46,7 +46,7 @@ func TestSimServeIsShared(t *testing.T) {
 	defer cancel()
 	var out, errOut lockedBuffer
 	root := newRootCommand(&globals{}, strings.NewReader(""), &out, &errOut)
-	root.SetArgs([]string{"sim", "serve", dir})
+	root.SetArgs([]string{"sim", "serve", dir, "--save-every", "50ms"})
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx) }()
 
@@ -72,9 +72,6 @@ func TestSimServeIsShared(t *testing.T) {
 	if code != 0 || !strings.Contains(e, "Using the simulated world served by process") {
 		t.Fatalf("apply: exit %d, %s", code, e)
 	}
-	if _, err := os.Stat(filepath.Join(served, "vcenter-versions.json")); err == nil {
-		t.Error("the attached apply saved a vCenter state of its own")
-	}
 	vc, err := vcenter.Connect(ctx, world.VCenterConfigs["dc1"])
 	if err != nil {
 		t.Fatal(err)
@@ -88,6 +85,18 @@ func TestSimServeIsShared(t *testing.T) {
 		if v.PowerState != "poweredOff" {
 			t.Errorf("served vCenter: %s is %s after the cutover", v.Name, v.PowerState)
 		}
+	}
+
+	// Saved while serving: a server killed outright loses little.
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		b, err := os.ReadFile(filepath.Join(served, "vcenter.json"))
+		if err == nil && strings.Count(string(b), `"poweredOff"`) == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the served vCenter's state was not saved while serving: %s", b)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 
 	cancel()

@@ -463,12 +463,24 @@ func (r *Runner) previousSettings(step planner.Step, vm *schema.VM, t *targetSta
 		return nil
 	}
 	have := haveSettings(step, t)
+	want := r.wantedSettings(step, vm, t)
 	out := map[string]string{}
 	for _, c := range step.Changes {
 		if c.Sensitive || vm.Sensitive.Has(c.Attribute) {
 			continue
 		}
-		out[c.Attribute] = have[strings.TrimPrefix(c.Attribute, "target.")]
+		attr := strings.TrimPrefix(c.Attribute, "target.")
+		out[c.Attribute] = have[attr]
+		// Making a NIC primary demotes the one that was: the inverse must
+		// promote it again, so its flag is recorded too, by NIC ID.
+		if key, field, ok := planner.ParseNICAttribute(attr); ok && field == "primary" && want[attr] == "true" {
+			n, _ := planner.FindNIC(t.item, &t.machine, key)
+			for _, other := range t.item.Target.NICs {
+				if other.Primary && !strings.EqualFold(other.ID, n.ID) {
+					out[planner.NICAttribute(other.ID, "primary")] = "true"
+				}
+			}
+		}
 	}
 	return out
 }

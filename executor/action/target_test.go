@@ -2,6 +2,7 @@ package action_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -258,5 +259,63 @@ func TestNICSettingsAfterEnable(t *testing.T) {
 	run(inv.Steps[0])
 	if n := nicOf(); n.TargetIP != "" || !n.Primary {
 		t.Fatalf("after the inverse the NIC is %+v, want no static IP, still primary", n)
+	}
+}
+
+// TestPrimaryNICMovesAndBack: a nic block that makes the second NIC
+// primary demotes the first in the same request, and the inverse promotes
+// the first again.
+func TestPrimaryNICMovesAndBack(t *testing.T) {
+	t.Parallel()
+	rb := loadExample(t, "multi-tier")
+	yes := true
+	vmOf(t, rb, "vm.db").Target.NICs = []schema.NIC{
+		{MAC: "00:50:56:9a:10:01", StaticIP: "10.30.3.10"},
+		{MAC: "00:50:56:9a:10:02", Primary: &yes},
+	}
+	f := openWorld(t, rb, 0.001)
+	r, env := f.runner(t)
+	ctx := ctxT(t)
+	az := env.Azures["migrate"]
+	p := f.plan(t, env)
+
+	run := func(s planner.Step) action.Started {
+		t.Helper()
+		st, err := r.Start(ctx, s)
+		if err != nil {
+			t.Fatalf("%s: %v", s.ID, err)
+		}
+		if err := r.Wait(ctx, s, st.Handle, nil); err != nil {
+			t.Fatalf("%s: %v", s.ID, err)
+		}
+		if done, err := r.Done(ctx, s); err != nil || !done {
+			t.Fatalf("%s: not done after wait (%v)", s.ID, err)
+		}
+		return st
+	}
+	var h action.Handle
+	if err := json.Unmarshal(run(step(t, p, "vm.db", planner.StepEnableReplication)).Handle, &h); err != nil || h.Azure == nil {
+		t.Fatal("no enable handle")
+	}
+	primaries := func() string {
+		t.Helper()
+		it, err := az.GetProtectedItem(ctx, h.Azure.Item)
+		if err != nil || len(it.Target.NICs) != 2 {
+			t.Fatalf("item NICs: %+v %v", it, err)
+		}
+		return fmt.Sprintf("%v %v %s", it.Target.NICs[0].Primary, it.Target.NICs[1].Primary, it.Target.NICs[0].TargetIP)
+	}
+	if got := primaries(); got != "true false " {
+		t.Fatalf("after enable: %s", got)
+	}
+	up := step(t, p, "vm.db", planner.StepUpdateReplication)
+	st := run(up)
+	if got := primaries(); got != "false true 10.30.3.10" {
+		t.Fatalf("after the update: primary flags and first IP %s, want false true 10.30.3.10", got)
+	}
+	inv, _ := planner.Inverse(rb, []planner.Applied{{ID: up.ID, Before: st.Before}}, nil, planner.Options{Now: time.Now()})
+	run(inv.Steps[0])
+	if got := primaries(); got != "true false " {
+		t.Fatalf("after the inverse: %s, want the first NIC primary again and no static IP", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -113,26 +114,49 @@ func LoadSources(dir string, sources map[string][]byte, opts Options) (*Runbook,
 	return rb, dedupe(d.diags)
 }
 
-// dedupe drops repeated diagnostics: an error in a vm with for_each is found
-// once per instance but reported once.
+// instanceAddr finds the vm instance addresses in a diagnostic's detail.
+var instanceAddr = regexp.MustCompile(`vm\.[A-Za-z_][A-Za-z0-9_-]*(\[[^\]]*\])?`)
+
+// instancesListed is how many other instances a merged diagnostic names.
+const instancesListed = 5
+
+// dedupe merges repeated diagnostics. An error in a vm block with for_each
+// is found once per instance: when the instances' diagnostics differ only
+// in the vm address, the first is kept and names how many more there are,
+// so that a CSV wave of a thousand rows missing one setting is one
+// diagnostic. Diagnostics that differ in anything else (a bad value in one
+// row) all stay.
 func dedupe(diags hcl.Diagnostics) hcl.Diagnostics {
 	type key struct {
 		sev             hcl.DiagnosticSeverity
 		summary, detail string
 		rng             hcl.Range
 	}
-	seen := map[key]bool{}
+	first := map[key]int{}
+	others := map[int][]string{}
 	out := diags[:0:0]
 	for _, d := range diags {
-		k := key{sev: d.Severity, summary: d.Summary, detail: d.Detail}
+		k := key{sev: d.Severity, summary: d.Summary, detail: instanceAddr.ReplaceAllString(d.Detail, "vm.*")}
 		if d.Subject != nil {
 			k.rng = *d.Subject
 		}
-		if seen[k] {
+		if i, ok := first[k]; ok {
+			if d.Detail != out[i].Detail {
+				others[i] = append(others[i], instanceAddr.FindString(d.Detail))
+			}
 			continue
 		}
-		seen[k] = true
-		out = append(out, d)
+		first[k] = len(out)
+		c := *d
+		out = append(out, &c)
+	}
+	for i, addrs := range others {
+		named := addrs[:min(len(addrs), instancesListed)]
+		more := ""
+		if rest := len(addrs) - len(named); rest > 0 {
+			more = fmt.Sprintf(" and %d more", rest)
+		}
+		out[i].Detail += fmt.Sprintf(" The same holds for %s%s.", strings.Join(named, ", "), more)
 	}
 	return out
 }

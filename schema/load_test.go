@@ -276,3 +276,50 @@ vm "none" {
 		}
 	}
 }
+
+// TestInstanceDiagnosticsMerge: instances of one vm block that report the
+// same problem, differing only in their address, are one diagnostic naming
+// the others; a problem with a different value in each row is reported
+// for each.
+func TestInstanceDiagnosticsMerge(t *testing.T) {
+	t.Parallel()
+	_, diags := schema.LoadSources("rb", map[string][]byte{"rb/main.hcl": []byte(`
+vcenter "dc1" {
+  url = "https://vc.example.com/sdk"
+}
+azure "az" {
+  vault     = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v1"
+  appliance = "a"
+}
+vm "wave" {
+  for_each = { for i in range(8) : "app${i}" => "00:50:56:00:00:0${i}${i == 3 || i == 5 ? "x" : ""}" }
+  stage    = "migrated"
+  target {
+    resource_group = "rg"
+    network        = "vnet"
+    subnet         = "app"
+    nic {
+      mac = each.value
+    }
+  }
+  replication {
+    policy = "p"
+  }
+}
+`)}, schema.Options{})
+	var window, mac []*hcl.Diagnostic
+	for _, d := range diags {
+		switch d.Summary {
+		case "Disruptive stage without a window":
+			window = append(window, d)
+		case "Invalid MAC address":
+			mac = append(mac, d)
+		}
+	}
+	if len(window) != 1 || !strings.Contains(window[0].Detail, `The same holds for vm.wave["app1"], vm.wave["app2"], vm.wave["app3"], vm.wave["app4"], vm.wave["app5"] and 2 more.`) {
+		t.Errorf("window warnings: %s", describe(window))
+	}
+	if len(mac) != 2 {
+		t.Errorf("want one MAC error per bad row (2), got %s", describe(mac))
+	}
+}

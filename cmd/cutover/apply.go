@@ -42,6 +42,7 @@ func newApplyCommand(g *globals, stdin io.Reader) *cobra.Command {
 		gateTimeout   time.Duration
 		settleDelay   time.Duration
 		vcPar, azPar  int
+		targets       []string
 	)
 	cmd := &cobra.Command{
 		Use:   "apply [PLAN|DIR]",
@@ -84,6 +85,9 @@ steps wait for their window.`,
 					return fmt.Errorf("the plan's digest is %s, not the approved %s; refusing to apply", digest, expectDigest)
 				}
 				planID = digest
+				if len(targets) > 0 {
+					return usageError{fmt.Errorf("--target selects VMs when apply plans a directory; a saved plan already holds its VMs (plan --target ... --out FILE)")}
+				}
 				rb, err = loadRunbook(g, errOut, filepath.Join(filepath.Dir(target), filepath.FromSlash(p.RunbookDir)))
 				if err != nil {
 					return err
@@ -94,7 +98,7 @@ steps wait for their window.`,
 				if err != nil {
 					return err
 				}
-				p, err = makePlan(ctx, errOut, rb, sim, nil)
+				p, err = makePlan(ctx, errOut, rb, sim, targets)
 				if err != nil {
 					return err
 				}
@@ -123,6 +127,7 @@ steps wait for their window.`,
 	}
 	f := cmd.Flags()
 	f.BoolVar(&autoApprove, "auto-approve", false, "apply without asking")
+	f.StringArrayVar(&targets, "target", nil, "with DIR, plan and apply only this VM (vm.NAME or vm.NAME[\"key\"]; repeatable)")
 	f.IntVar(&parallelism, "parallelism", 10, "run at most this many steps at once")
 	f.IntVar(&vcPar, "vcenter-parallelism", 8, "run at most this many steps at once against each vCenter (0: no limit)")
 	f.IntVar(&azPar, "azure-parallelism", 0, "run at most this many steps at once against each vault (0: no limit)")

@@ -133,3 +133,33 @@ func TestForceUnlock(t *testing.T) {
 		t.Errorf("second force-unlock: exit %d %s", code, errOut)
 	}
 }
+
+// TestApplyTarget: apply DIR --target migrates only the VMs named; the
+// others are untouched until an apply without it. A saved plan refuses
+// --target, since it already holds its VMs.
+func TestApplyTarget(t *testing.T) {
+	t.Setenv(SimTimeScaleEnv, "0.01")
+	dir := copyExample(t, "quickstart")
+	code, out, errOut := runCLI(t, "apply", dir, "--sim", "--auto-approve", "--target", "vm.app01")
+	if code != 0 {
+		t.Fatalf("apply --target: exit %d\n%s%s", code, out, errOut)
+	}
+	code, js, errOut := runCLI(t, "status", dir, "--sim", "--json")
+	var rows []vmStatus
+	if code != 0 || json.Unmarshal([]byte(js), &rows) != nil {
+		t.Fatalf("status: exit %d %s", code, errOut)
+	}
+	for _, r := range rows {
+		migrated := r.Live == "failed over"
+		if migrated != (r.VM == "vm.app01") {
+			t.Errorf("after apply --target vm.app01: %s is %s", r.VM, r.Live)
+		}
+	}
+	planPath := filepath.Join(t.TempDir(), "p.plan")
+	if code, _, e := runCLI(t, "plan", dir, "--sim", "--out", planPath); code != 0 {
+		t.Fatalf("plan: %d %s", code, e)
+	}
+	if code, _, e := runCLI(t, "apply", planPath, "--target", "vm.db01"); code != 2 || !strings.Contains(e, "a saved plan already holds its VMs") {
+		t.Errorf("apply PLAN --target: exit %d %s", code, e)
+	}
+}

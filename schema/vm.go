@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -235,6 +236,19 @@ func (d *decoder) checkVM(vm *VM, b *hcl.Block) {
 		d.errorf(&rng, "Missing target network",
 			"%s asks for stage %q, which fails over into a network: set target network and subnet (here or in defaults).", vm.Address, vm.Stage)
 	}
+	for _, n := range vm.Target.NICs {
+		if n.Primary == nil || !*n.Primary {
+			continue
+		}
+		for _, pair := range [][3]string{{"subnet", vm.Target.Subnet, n.Subnet}, {"test_subnet", vm.Target.TestSubnet, n.TestSubnet}} {
+			if pair[1] != "" && pair[2] != "" && !strings.EqualFold(lastSegment(pair[1]), lastSegment(pair[2])) {
+				rng := n.DeclRange
+				d.errorf(&rng, "Conflicting primary NIC subnet",
+					"%s: target.%s is %q but its primary nic block sets %s %q. target.%s is the primary NIC's; set it in one place.",
+					vm.Address, pair[0], pair[1], pair[0], pair[2], pair[0])
+			}
+		}
+	}
 	if (vm.Stage == StageMigrated || vm.Stage == StageCompleted) && vm.Window == "" {
 		d.diags = append(d.diags, &hcl.Diagnostic{
 			Severity: hcl.DiagWarning,
@@ -249,3 +263,6 @@ func (d *decoder) checkVM(vm *VM, b *hcl.Block) {
 			"%s sets both zone %q and availability_set; an Azure VM can be in a zone or an availability set, not both.", vm.Address, vm.Target.Zone)
 	}
 }
+
+// lastSegment is an Azure name, or the last segment of an ARM ID.
+func lastSegment(s string) string { return s[strings.LastIndex(s, "/")+1:] }

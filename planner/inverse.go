@@ -199,6 +199,11 @@ func inverseStep(vm *schema.VM, k StepKind, before json.RawMessage, done map[str
 		if committed || len(b.Settings) == 0 {
 			return Step{}, false
 		}
+		if done[id(StepEnableReplication)] {
+			// The same rollback disables replication: the item and its
+			// settings go with it.
+			return Step{}, false
+		}
 		var ch []Change
 		keys := make([]string, 0, len(b.Settings))
 		for key := range b.Settings {

@@ -138,3 +138,21 @@ func TestEnableNeedsDiskSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestInverseSkipsUpdateOfDisabledItem: rolling back an enable and the
+// NIC update after it disables replication only; restoring settings on an
+// item about to go would cost a job for nothing. An update alone is undone.
+func TestInverseSkipsUpdateOfDisabledItem(t *testing.T) {
+	t.Parallel()
+	rb := loadExample(t, "multi-tier")
+	before := []byte(`{"item":"machine-0001","settings":{"target.nic[\"00:50:56:9a:10:01\"].static_ip":""}}`)
+	both := []planner.Applied{{ID: "vm.db.enable_replication", Before: []byte(`{"item":"machine-0001"}`)}, {ID: "vm.db.update_replication", Before: before}}
+	p, notes := planner.Inverse(rb, both, nil, planner.Options{})
+	if got := kindsOf(p, "vm.db"); got != "disable_replication" || len(notes) > 0 {
+		t.Errorf("rollback of enable and update: %s %v", got, notes)
+	}
+	p, _ = planner.Inverse(rb, both[1:], nil, planner.Options{})
+	if got := kindsOf(p, "vm.db"); got != "update_replication" {
+		t.Errorf("rollback of an update alone: %s", got)
+	}
+}

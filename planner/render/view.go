@@ -104,8 +104,19 @@ type undo struct {
 // undos counts, for every step with an inverse, the inverse kind. Sorted by
 // inverse then undone kind so the preview reads the same on every run.
 func (v *view) undos() []undo {
+	// An update of a VM whose enable the plan also makes is not undone on
+	// its own: the rollback disables replication (see planner.Inverse).
+	enabled := map[string]bool{}
+	for _, s := range v.steps {
+		if s.Kind == planner.StepEnableReplication {
+			enabled[s.VM] = true
+		}
+	}
 	count := map[[2]planner.StepKind]int{}
 	for _, s := range v.steps {
+		if s.Kind == planner.StepUpdateReplication && enabled[s.VM] {
+			continue
+		}
 		if s.Inverse != "" {
 			count[[2]planner.StepKind{s.Inverse, s.Kind}]++
 		}

@@ -421,7 +421,8 @@ func (w *simWorld) mutations() (sent, accepted map[mutation]int) {
 	sent, accepted = map[mutation]int{}, map[mutation]int{}
 	for _, r := range w.az.Requests() {
 		m, ok := parseMutation(r)
-		if !ok {
+		if !ok || r.Status == azuresim.StatusClientClosedRequest {
+			// Cut off by the kill before it arrived whole: never received.
 			continue
 		}
 		sent[m]++
@@ -736,6 +737,7 @@ func TestCrashResume(t *testing.T) {
 		idempotent := strings.Contains(m.action, "PUT") || strings.Contains(m.action, "PATCH")
 		if !idempotent && n > 1 || accepted[m] > 1 {
 			t.Errorf("%s of %s (%s) sent %d times, %d accepted", m.action, m.item, w.vmOfItem[m.item], n, accepted[m])
+			w.explain(t, m.item)
 		}
 	}
 	for item, vm := range w.vmOfItem {
@@ -750,7 +752,13 @@ func TestCrashResume(t *testing.T) {
 	for _, a := range slices.Sorted(maps.Keys(totals)) {
 		counts = append(counts, fmt.Sprintf("%s %d sent/%d accepted", a, totals[a], acc[a]))
 	}
-	t.Logf("vault mutations: %s; %d requests in all", strings.Join(counts, ", "), len(w.az.Requests()))
+	cut := 0
+	for _, r := range w.az.Requests() {
+		if r.Status == azuresim.StatusClientClosedRequest {
+			cut++
+		}
+	}
+	t.Logf("vault mutations: %s; %d requests in all, %d cut off by a kill before they arrived whole", strings.Join(counts, ", "), len(w.az.Requests()), cut)
 
 	w.checkGoal(t, w.names)
 	t.Logf("wall time %s", time.Since(began).Round(time.Millisecond))
@@ -795,4 +803,28 @@ func discardStdLog(t *testing.T) {
 	prev := log.Writer()
 	log.SetOutput(io.Discard)
 	t.Cleanup(func() { log.SetOutput(prev) })
+}
+
+// explain logs what the vault and the journal saw of one item, to tell
+// how a request came to be sent twice.
+func (w *simWorld) explain(t *testing.T, item string) {
+	t.Helper()
+	for _, r := range w.az.Requests() {
+		if strings.Contains(strings.ToLower(r.Path), strings.ToLower(item)) {
+			t.Logf("  vault: %s %s %s -> %d", r.Time.Format("15:04:05.000000"), r.Method, r.Path[strings.LastIndex(r.Path, "replicationProtectedItems"):], r.Status)
+		}
+	}
+	vm := w.vmOfItem[item]
+	s, err := journal.OpenFile(filepath.Join(w.dir, journal.DefaultDir), "state")
+	if err != nil {
+		return
+	}
+	defer s.Close()
+	rep, _ := s.Replay(context.Background())
+	for _, r := range rep.Records {
+		if r.StepID == "" && r.Kind != journal.RunStarted || r.StepID != "" && !strings.Contains(r.StepID, `"`+vm+`"`) {
+			continue
+		}
+		t.Logf("  journal: %s run %s %s %s attempt %d %s", r.Time.Format("15:04:05.000000"), r.RunID, r.Kind, r.StepID, r.Attempt, r.Error)
+	}
 }

@@ -13,6 +13,11 @@ import (
 	"time"
 )
 
+// StatusClientClosedRequest is the status the request log gives a request
+// whose client went away before its body arrived: it was never received,
+// so nothing acted on it.
+const StatusClientClosedRequest = 499
+
 // statusRecorder keeps the status for the request log.
 type statusRecorder struct {
 	http.ResponseWriter
@@ -67,7 +72,10 @@ func (s *Sim) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
-			writeError(rec, errorf(http.StatusBadRequest, "InvalidRequestContent", "reading the request body: %v", err))
+			// The client went away before its request arrived whole (a
+			// killed process): there is nothing to act on and nobody to
+			// answer. The log shows it as proxies do, 499.
+			rec.status = StatusClientClosedRequest
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))

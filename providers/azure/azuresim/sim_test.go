@@ -240,3 +240,39 @@ func TestStateFileNoLostUpdates(t *testing.T) {
 		t.Fatalf("%d items after %d concurrent enables through two simulators", n, len(seed.Machines))
 	}
 }
+
+// TestCutOffRequestIsNotActedOn: a client that dies halfway through its
+// request body (a killed apply) leaves nothing behind but a 499 in the
+// log; the item it was about to change is untouched.
+func TestCutOffRequestIsNotActedOn(t *testing.T) {
+	t.Parallel()
+	seed := DefaultSeed(1)
+	seed.Items = []ProtectedItem{{Name: "machine-0001", Machine: "machine-0001", TargetVMName: "a", TargetResourceGroupID: "/subscriptions/x/resourceGroups/t", TargetNetworkID: "/n"}}
+	sim, err := New(seed, Options{TimeScale: 0.001})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(sim)
+	srv.StartTLS()
+	defer srv.Close()
+	path := base(seed) + "/Microsoft.RecoveryServices/vaults/" + seed.Vault + "/replicationFabrics/" + seed.Fabric +
+		"/replicationProtectionContainers/" + seed.Containers[0] + "/replicationProtectedItems/machine-0001/testFailover?api-version=" + SiteRecoveryAPIVersion
+	conn, err := tls.Dial("tcp", srv.Listener.Addr().String(), &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"properties":{"failoverDirection":"PrimaryToRecovery","networkType":"VmNetworkAsInput","providerSpecificDetails":{"instanceType":"InMageRcm","networkId":"/n"}}}`
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: sim\r\nAuthorization: Bearer tok\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", path, len(body), body[:len(body)/2])
+	_ = conn.Close()
+
+	var got []Request
+	for deadline := time.Now().Add(5 * time.Second); len(got) == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		got = sim.Requests()
+	}
+	if len(got) != 1 || got[0].Status != StatusClientClosedRequest || got[0].Method != "POST" {
+		t.Fatalf("request log %+v, want the one POST as %d", got, StatusClientClosedRequest)
+	}
+	if _, tfo, _ := sim.ProtectionState("a"); tfo != TestFailoverNone {
+		t.Fatalf("a request that never arrived whole changed the item: test failover state %q", tfo)
+	}
+}

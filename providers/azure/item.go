@@ -90,6 +90,8 @@ type TargetSettings struct {
 	LinuxLicenseType                string            `json:"linuxLicenseType"`
 	SecurityType                    string            `json:"securityType"`
 	Tags                            map[string]string `json:"tags"`
+	NICTags                         map[string]string `json:"nicTags,omitempty"`
+	DiskTags                        map[string]string `json:"diskTags,omitempty"`
 	NICs                            []NIC             `json:"nics"`
 	Disks                           []Disk            `json:"disks"`
 }
@@ -223,15 +225,7 @@ func fillInMageRcm(out *ProtectedItem, d *asr.InMageRcmReplicationDetails) {
 	if sp := d.TargetVMSecurityProfile; sp != nil {
 		ts.SecurityType = enumStr(sp.TargetVMSecurityType)
 	}
-	for _, tag := range d.TargetVMTags {
-		if tag == nil {
-			continue
-		}
-		if ts.Tags == nil {
-			ts.Tags = map[string]string{}
-		}
-		ts.Tags[str(tag.TagName)] = str(tag.TagValue)
-	}
+	ts.Tags, ts.NICTags, ts.DiskTags = tagsOf(d.TargetVMTags), tagsOf(d.TargetNicTags), tagsOf(d.TargetManagedDiskTags)
 	for _, n := range d.VMNics {
 		if n == nil {
 			continue
@@ -343,4 +337,19 @@ type RunAsAccount struct {
 	DisplayName    string
 	CredentialType string
 	Appliance      string
+}
+
+// tagsOf reads a tag list; nil when it holds none.
+func tagsOf(list []*asr.UserCreatedResourceTag) map[string]string {
+	var out map[string]string
+	for _, tag := range list {
+		if tag == nil {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[str(tag.TagName)] = str(tag.TagValue)
+	}
+	return out
 }

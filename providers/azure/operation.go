@@ -127,8 +127,11 @@ type UpdateInput struct {
 	LicenseType                     *string
 	SQLServerLicenseType            *string
 	LinuxLicenseType                *string
-	Tags                            map[string]string
-	NICs                            []NICInput
+	// Tags, NICTags and DiskTags replace the whole set when not nil.
+	Tags     map[string]string
+	NICTags  map[string]string
+	DiskTags map[string]string
+	NICs     []NICInput
 }
 
 // TestFailoverInput: NetworkID defaults to the item's test network,
@@ -290,6 +293,8 @@ func (c *Client) EnableReplication(ctx context.Context, in EnableInput) (Handle,
 		TargetProximityPlacementGroupID:       opt(in.Target.ProximityPlacementGroupID),
 		TargetBootDiagnosticsStorageAccountID: opt(in.Target.BootDiagnosticsStorageAccountID),
 		TargetVMTags:                          tagsInput(in.Target.Tags),
+		TargetNicTags:                         tagsInput(in.Target.NICTags),
+		TargetManagedDiskTags:                 tagsInput(in.Target.DiskTags),
 	}
 	if in.Target.LicenseType != "" {
 		d.LicenseType = to.Ptr(asr.LicenseType(in.Target.LicenseType))
@@ -358,8 +363,10 @@ func validateEnable(vm string, in EnableInput) error {
 	return nil
 }
 
+// tagsInput is a tag list: nil for nil tags (leave them as they are), an
+// empty list for an empty map (remove them all).
 func tagsInput(tags map[string]string) []*asr.UserCreatedResourceTag {
-	if len(tags) == 0 {
+	if tags == nil {
 		return nil
 	}
 	keys := make([]string, 0, len(tags))
@@ -390,7 +397,7 @@ func (c *Client) UpdateReplication(ctx context.Context, item *ProtectedItem, in 
 		TargetResourceGroupID: in.ResourceGroupID, TargetNetworkID: in.NetworkID, TestNetworkID: in.TestNetworkID,
 		TargetAvailabilityZone: in.AvailabilityZone, TargetAvailabilitySetID: in.AvailabilitySetID,
 		TargetProximityPlacementGroupID: in.ProximityPlacementGroupID, TargetBootDiagnosticsStorageAccountID: in.BootDiagnosticsStorageAccountID,
-		TargetVMTags: tagsInput(in.Tags),
+		TargetVMTags: tagsInput(in.Tags), TargetNicTags: tagsInput(in.NICTags), TargetManagedDiskTags: tagsInput(in.DiskTags),
 	}
 	if in.LicenseType != nil {
 		d.LicenseType = to.Ptr(asr.LicenseType(*in.LicenseType))

@@ -99,6 +99,7 @@ func (s *Sim) create(c *reqCtx, container, name string, existing *item) *apiErro
 		it.SecurityType = string(*d.TargetVMSecurityProfile.TargetVMSecurityType)
 	}
 	it.Tags = tags(d.TargetVMTags)
+	it.NICTags, it.DiskTags = tags(d.TargetNicTags), tags(d.TargetManagedDiskTags)
 	if d.DisksDefault != nil {
 		for _, dk := range m.Disks {
 			it.Disks = append(it.Disks, itemDisk{ID: dk.ID, Type: string(ptrOr(d.DisksDefault.DiskType, "Standard_LRS")), LogStorage: str(d.DisksDefault.LogStorageAccountID), SizeGB: dk.SizeGB, IsOS: dk.IsOS})
@@ -229,6 +230,12 @@ func (s *Sim) update(c *reqCtx, it *item) *apiError {
 	}
 	if d.LinuxLicenseType != nil {
 		it.LinuxLicenseType = string(*d.LinuxLicenseType)
+	}
+	if d.TargetNicTags != nil {
+		it.NICTags = tags(d.TargetNicTags)
+	}
+	if d.TargetManagedDiskTags != nil {
+		it.DiskTags = tags(d.TargetManagedDiskTags)
 	}
 	if d.TargetVMTags != nil {
 		it.Tags = tags(d.TargetVMTags)

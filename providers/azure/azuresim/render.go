@@ -2,7 +2,8 @@ package azuresim
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -179,7 +180,6 @@ func (w *world) renderItem(it *item, now time.Time) *asr.ReplicationProtectedIte
 		InitialReplicationProgressPercentage:  &ir,
 		ResyncState:                           to.Ptr(asr.ResyncStateNone),
 		ResyncRequired:                        to.Ptr("false"),
-		TargetVMTags:                          []*asr.UserCreatedResourceTag{},
 	}
 	if m != nil {
 		d.OSType = to.Ptr(strings.TrimSuffix(m.OSType, "Guest"))
@@ -197,14 +197,9 @@ func (w *world) renderItem(it *item, now time.Time) *asr.ReplicationProtectedIte
 		d.LastRpoInSeconds = &rpo
 		d.LastRpoCalculatedTime = &calc
 	}
-	keys := make([]string, 0, len(it.Tags))
-	for k := range it.Tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		d.TargetVMTags = append(d.TargetVMTags, &asr.UserCreatedResourceTag{TagName: to.Ptr(k), TagValue: to.Ptr(it.Tags[k])})
-	}
+	d.TargetVMTags = tagList(it.Tags)
+	d.TargetNicTags = tagList(it.NICTags)
+	d.TargetManagedDiskTags = tagList(it.DiskTags)
 	for _, dk := range it.Disks {
 		d.ProtectedDisks = append(d.ProtectedDisks, &asr.InMageRcmProtectedDiskDetails{
 			DiskID: to.Ptr(dk.ID), DiskType: to.Ptr(asr.DiskAccountType(dk.Type)), LogStorageAccountID: nilIfEmpty(dk.LogStorage),
@@ -290,4 +285,13 @@ func asrBool(b bool) string {
 		return "true"
 	}
 	return "false"
+}
+
+// tagList renders tags in key order, an empty list for none.
+func tagList(tags map[string]string) []*asr.UserCreatedResourceTag {
+	out := []*asr.UserCreatedResourceTag{}
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
+		out = append(out, &asr.UserCreatedResourceTag{TagName: to.Ptr(k), TagValue: to.Ptr(tags[k])})
+	}
+	return out
 }

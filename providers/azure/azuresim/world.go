@@ -67,6 +67,8 @@ type item struct {
 	LinuxLicenseType      string            `json:"linuxLicenseType"`
 	SecurityType          string            `json:"securityType"`
 	Tags                  map[string]string `json:"tags,omitempty"`
+	NICTags               map[string]string `json:"nicTags,omitempty"`
+	DiskTags              map[string]string `json:"diskTags,omitempty"`
 	Disks                 []itemDisk        `json:"disks"`
 	NICs                  []itemNIC         `json:"nics"`
 }

@@ -243,6 +243,11 @@ func settingsDrift(vm *schema.VM, it *LiveItem, onlyNICs bool) []Change {
 	if onlyNICs {
 		want = map[string]string{}
 	}
+	if !onlyNICs {
+		for attr, v := range declaredTags(vm) {
+			want[strings.TrimPrefix(attr, "target.")] = v
+		}
+	}
 	for i, n := range vm.Target.NICs {
 		for field, v := range declaredNIC(n) {
 			attr := NICAttribute(NICKey(n), field)
@@ -260,15 +265,14 @@ func settingsDrift(vm *schema.VM, it *LiveItem, onlyNICs bool) []Change {
 	sort.Strings(keys)
 	for _, k := range keys {
 		w, h := want[k], it.Settings[k]
-		if _, field, isNIC := ParseNICAttribute(k); isNIC {
-			if SameNICValue(field, w, h) {
-				continue
-			}
-		} else if w == "" || SameResource(w, h) {
+		_, _, isNIC := ParseNICAttribute(k)
+		_, _, isTag := ParseTagAttribute(k)
+		if !isNIC && !isTag && w == "" || SameSetting(k, w, h) {
 			continue
 		}
 		c := Change{Attribute: "target." + k, Old: h, New: w}
-		if vm.Sensitive.Has(c.Attribute) || sensitiveNIC[c.Attribute] {
+		set, _, isTag := ParseTagAttribute(c.Attribute)
+		if vm.Sensitive.Has(c.Attribute) || sensitiveNIC[c.Attribute] || isTag && vm.Sensitive.Has("target."+set) {
 			// Neither side is kept: the live value may have come from the
 			// same secret on an earlier apply.
 			c.Old, c.New, c.Sensitive = "(sensitive)", "(sensitive)", true

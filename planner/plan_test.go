@@ -147,7 +147,8 @@ func TestSettingsDriftPlansAnUpdate(t *testing.T) {
 	vnet := "/subscriptions/22222222-3333-4444-5555-666666666666/resourceGroups/net-rg/providers/Microsoft.Network/virtualNetworks/hub-vnet"
 	it.Settings = map[string]string{"size": "Standard_D2s_v5", "resource_group": "/subscriptions/x/resourceGroups/WAVE1-RG", "subnet": "old",
 		"name": "wave1-web01", "network": vnet, "test_network": vnet, "test_subnet": "test", "license_type": "WindowsServer",
-		`nic["00:50:56:a1:00:01"].primary`: "true", `nic["00:50:56:a1:00:01"].static_ip`: "10.20.2.99"}
+		`nic["00:50:56:a1:00:01"].primary`: "true", `nic["00:50:56:a1:00:01"].static_ip`: "10.20.2.99",
+		`vm_tags["wave"]`: "1", `vm_tags["tier"]`: "Web"}
 	live := liveAll(rb, planner.Live{Source: poweredOn(), Item: it})
 	p, _ := planner.Build(rb, live, planner.Options{Targets: []string{`vm.wave["wave1-web01"]`}})
 	if len(p.VMs) != 1 {
@@ -168,8 +169,9 @@ func TestSettingsDriftPlansAnUpdate(t *testing.T) {
 	}
 	// size differs (web01 is Standard_D4s_v5 in the CSV), the resource group
 	// matches by name, subnet differs, and so does the NIC's static IP; it
-	// is already the primary NIC.
-	want := `target.nic["00:50:56:a1:00:01"].static_ip:10.20.2.99->10.20.2.11 target.size:Standard_D2s_v5->Standard_D4s_v5 target.subnet:old->web`
+	// is already the primary NIC. Tag values are compared exactly: "Web"
+	// is not "web".
+	want := `target.nic["00:50:56:a1:00:01"].static_ip:10.20.2.99->10.20.2.11 target.size:Standard_D2s_v5->Standard_D4s_v5 target.subnet:old->web target.vm_tags["tier"]:Web->web`
 	if strings.Join(got, " ") != want {
 		t.Errorf("changes:\n got %s\nwant %s", strings.Join(got, " "), want)
 	}

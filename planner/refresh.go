@@ -258,7 +258,6 @@ func (x *azureIndex) item(m *azure.Machine, targetName string) *azure.ProtectedI
 }
 
 func liveItem(it *azure.ProtectedItem) *LiveItem {
-	t := it.Target
 	l := &LiveItem{
 		ProtectionState:           it.ProtectionState,
 		AllowedOperations:         it.AllowedOperations,
@@ -267,12 +266,7 @@ func liveItem(it *azure.ProtectedItem) *LiveItem {
 		InitialReplicationPercent: it.InitialReplicationPercent,
 		ReplicationHealth:         it.ReplicationHealth,
 		ETag:                      it.ETag,
-		Settings: map[string]string{
-			"name": t.VMName, "size": t.VMSize, "resource_group": t.ResourceGroupID,
-			"network": t.NetworkID, "subnet": t.Subnet, "test_network": t.TestNetworkID, "test_subnet": t.TestSubnet,
-			"zone": t.AvailabilityZone, "availability_set": t.AvailabilitySetID, "proximity_placement_group": t.ProximityPlacementGroupID,
-			"license_type": t.LicenseType, "sql_license_type": t.SQLServerLicenseType, "linux_license_type": t.LinuxLicenseType,
-		},
+		Settings:                  ItemSettings(it.Target),
 	}
 	if it.LastRPOSeconds != nil {
 		l.LastRPO = time.Duration(*it.LastRPOSeconds) * time.Second

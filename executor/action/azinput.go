@@ -3,6 +3,7 @@ package action
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 
@@ -229,7 +230,7 @@ func (r *Runner) desired(vm *schema.VM, st *azureStatic, sourceName string) azur
 		ProximityPlacementGroupID:       childID(rg, "Microsoft.Compute/proximityPlacementGroups", t.ProximityPlacementGroup),
 		BootDiagnosticsStorageAccountID: childID(rg, "Microsoft.Storage/storageAccounts", t.BootDiagnosticsStorageAccount),
 		LicenseType:                     t.LicenseType, SQLServerLicenseType: t.SQLLicenseType, LinuxLicenseType: t.LinuxLicenseType,
-		SecurityType: t.SecurityType, Tags: t.VMTags,
+		SecurityType: t.SecurityType, Tags: t.VMTags, NICTags: t.NICTags, DiskTags: t.DiskTags,
 	}
 }
 
@@ -370,6 +371,9 @@ func (r *Runner) updateInput(step planner.Step, vm *schema.VM, t *targetState) (
 		}
 		return all[0], nil
 	}
+	// A tag set is replaced whole: the item's tags with the changed ones
+	// set, or removed where an inverse puts back a tag that was absent.
+	tagSets := map[string]map[string]string{}
 	for _, c := range step.Changes {
 		attr := strings.TrimPrefix(c.Attribute, "target.")
 		v, ok := want[attr]
@@ -377,6 +381,22 @@ func (r *Runner) updateInput(step planner.Step, vm *schema.VM, t *targetState) (
 			return in, fmt.Errorf("update of %s is not supported", c.Attribute)
 		}
 		p := &v
+		if set, key, isTag := planner.ParseTagAttribute(attr); isTag {
+			tags := tagSets[set]
+			if tags == nil {
+				tags = maps.Clone(planner.TagsOf(t.item.Target, set))
+				if tags == nil {
+					tags = map[string]string{}
+				}
+				tagSets[set] = tags
+			}
+			if v == "" && planner.IsUndo(step.ID) {
+				delete(tags, key)
+			} else {
+				tags[key] = v
+			}
+			continue
+		}
 		if key, field, isNIC := planner.ParseNICAttribute(attr); isNIC {
 			n, found := planner.FindNIC(t.item, &t.machine, key)
 			if !found {
@@ -453,6 +473,7 @@ func (r *Runner) updateInput(step planner.Step, vm *schema.VM, t *targetState) (
 	for _, id := range order {
 		in.NICs = append(in.NICs, *nics[id])
 	}
+	in.Tags, in.NICTags, in.DiskTags = tagSets["vm_tags"], tagSets["nic_tags"], tagSets["disk_tags"]
 	return in, nil
 }
 

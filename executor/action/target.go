@@ -315,7 +315,7 @@ func (r *Runner) doneFrom(step planner.Step, vm *schema.VM, t *targetState) (boo
 			if !ok {
 				return false, fmt.Errorf("update of %s is not supported", c.Attribute)
 			}
-			if !planner.SameResource(w, have[attr]) {
+			if !planner.SameSetting(attr, w, have[attr]) {
 				return false, nil
 			}
 		}
@@ -382,13 +382,4 @@ func azureProgress(progress func(Progress)) azure.ProgressFunc {
 
 // settingsOf names an item's target settings by runbook attribute, as
 // the planner's drift detection does.
-func settingsOf(it *azure.ProtectedItem) map[string]string {
-	t := it.Target
-	return map[string]string{
-		"name": t.VMName, "size": t.VMSize, "resource_group": t.ResourceGroupID,
-		"network": t.NetworkID, "subnet": t.Subnet, "test_network": t.TestNetworkID, "test_subnet": t.TestSubnet,
-		"zone": t.AvailabilityZone, "availability_set": t.AvailabilitySetID, "proximity_placement_group": t.ProximityPlacementGroupID,
-		"license_type": t.LicenseType, "sql_license_type": t.SQLServerLicenseType, "linux_license_type": t.LinuxLicenseType,
-		"boot_diagnostics_storage_account": t.BootDiagnosticsStorageAccountID,
-	}
-}
+func settingsOf(it *azure.ProtectedItem) map[string]string { return planner.ItemSettings(it.Target) }

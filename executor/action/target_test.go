@@ -319,3 +319,68 @@ func TestPrimaryNICMovesAndBack(t *testing.T) {
 		t.Fatalf("after the inverse: %s, want the first NIC primary again and no static IP", got)
 	}
 }
+
+// TestTagsEndToEnd: vm_tags, nic_tags and disk_tags reach ASR at enable; a
+// changed tag is planned as a change of that one tag and updated with the
+// others kept; the inverse puts the old value back and removes a tag that
+// was not there.
+func TestTagsEndToEnd(t *testing.T) {
+	t.Parallel()
+	rb := loadWeb(t)
+	vm := vmOf(t, rb, "vm.web01")
+	vm.Target.NICTags = map[string]string{"team": "net"}
+	vm.Target.DiskTags = map[string]string{"backup": "daily"}
+	f := openWorld(t, rb, 0.001)
+	r, env := f.runner(t)
+	ctx := ctxT(t)
+	az := env.Azures["az"]
+
+	run := func(s planner.Step) action.Started {
+		t.Helper()
+		st, err := r.Start(ctx, s)
+		if err != nil {
+			t.Fatalf("%s: %v", s.ID, err)
+		}
+		if err := r.Wait(ctx, s, st.Handle, nil); err != nil {
+			t.Fatalf("%s: %v", s.ID, err)
+		}
+		if done, err := r.Done(ctx, s); err != nil || !done {
+			t.Fatalf("%s: not done after wait (%v)", s.ID, err)
+		}
+		return st
+	}
+	var h action.Handle
+	if err := json.Unmarshal(run(step(t, f.plan(t, env), "vm.web01", planner.StepEnableReplication)).Handle, &h); err != nil || h.Azure == nil {
+		t.Fatal("no enable handle")
+	}
+	tags := func() string {
+		t.Helper()
+		it, err := az.GetProtectedItem(ctx, h.Azure.Item)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(it.Target.Tags, it.Target.NICTags, it.Target.DiskTags)
+	}
+	if got := tags(); got != "map[wave:1] map[team:net] map[backup:daily]" {
+		t.Fatalf("after enable: %s", got)
+	}
+
+	vm.Target.VMTags = map[string]string{"wave": "2", "owner": "ops"}
+	up := step(t, f.plan(t, env), "vm.web01", planner.StepUpdateReplication)
+	var changes []string
+	for _, c := range up.Changes {
+		changes = append(changes, c.Attribute+"="+c.Old+"->"+c.New)
+	}
+	if got := strings.Join(changes, " "); got != `target.vm_tags["owner"]=->ops target.vm_tags["wave"]=1->2` {
+		t.Fatalf("planned changes: %s", got)
+	}
+	st := run(up)
+	if got := tags(); got != "map[owner:ops wave:2] map[team:net] map[backup:daily]" {
+		t.Fatalf("after the update: %s", got)
+	}
+	inv, _ := planner.Inverse(rb, []planner.Applied{{ID: up.ID, Before: st.Before}}, nil, planner.Options{Now: time.Now()})
+	run(inv.Steps[0])
+	if got := tags(); got != "map[wave:1] map[team:net] map[backup:daily]" {
+		t.Fatalf("after the inverse: %s", got)
+	}
+}

@@ -32,7 +32,7 @@ func everyFieldPlan() *planner.Plan {
 		Windows: []planner.WindowInfo{{Name: "sat-night", Schedule: "0 22 * * SAT", Duration: "6h", Timezone: "Europe/Berlin"}},
 		VMs: []planner.VMPlan{{
 			Address: db, Live: planner.LiveTested, Desired: "completed", TargetName: "db-az", Size: "Standard_E4s_v5",
-			Subnet: "data", Window: "sat-night", Sensitive: []string{"target.vm_tags.owner"},
+			Subnet: "data", Window: "sat-night", Sensitive: []string{"target.vm_tags"},
 			Fingerprint: planner.Fingerprint{Source: "6bb00877f9251da2", Item: "a21c4c62c05b5c3f"},
 		}},
 		Steps: []planner.Step{
@@ -40,7 +40,7 @@ func everyFieldPlan() *planner.Plan {
 				Inverse: planner.StepUpdateReplication,
 				Changes: []planner.Change{
 					{Attribute: "target.size", Old: "Standard_D4s_v5", New: "Standard_E4s_v5"},
-					{Attribute: "target.vm_tags.owner", Old: "(sensitive)", New: "(sensitive)", Sensitive: true},
+					{Attribute: `target.vm_tags["owner"]`, Old: "(sensitive)", New: "(sensitive)", Sensitive: true},
 				}},
 			{ID: db + ".shutdown", VM: db, Kind: planner.StepShutdown, Inputs: map[string]string{"mode": "guest"},
 				DependsOn: []string{db + ".update_replication"}, Disruptive: true, Window: "sat-night", Inverse: planner.StepPowerOn},

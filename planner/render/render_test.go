@@ -135,7 +135,8 @@ var scenarios = []scenario{
 			"test_network":   "/subscriptions/22222222-3333-4444-5555-666666666666/resourceGroups/net-rg/providers/Microsoft.Network/virtualNetworks/hub-vnet",
 			"test_subnet":    "test", "license_type": "WindowsServer",
 			// The NIC keeps its Azure-assigned address: drift.
-			`nic["00:50:56:a1:00:01"].primary`: "true", `nic["00:50:56:a1:00:01"].static_ip`: ""}
+			`nic["00:50:56:a1:00:01"].primary`: "true", `nic["00:50:56:a1:00:01"].static_ip`: "",
+			`vm_tags["wave"]`: "1", `vm_tags["tier"]`: "web"}
 		live[`vm.wave["wave1-web01"]`] = drifted
 		return build(t, rb, live)
 	}},

@@ -53,6 +53,8 @@ type ProtectedItem struct {
 	PolicyName      string
 	ProcessServerID string
 	RunAsAccountID  string
+	// MultiVMGroup is the multi-VM consistency group the item is in.
+	MultiVMGroup string
 
 	Target TargetSettings
 
@@ -74,26 +76,29 @@ type HealthError struct {
 
 // TargetSettings are the Azure-side settings of a replicated VM.
 type TargetSettings struct {
-	VMName                          string            `json:"vmName"`
-	VMSize                          string            `json:"vmSize"`
-	ResourceGroupID                 string            `json:"resourceGroupId"`
-	NetworkID                       string            `json:"networkId"`
-	Subnet                          string            `json:"subnet"`
-	TestNetworkID                   string            `json:"testNetworkId"`
-	TestSubnet                      string            `json:"testSubnet"`
-	AvailabilityZone                string            `json:"availabilityZone"`
-	AvailabilitySetID               string            `json:"availabilitySetId"`
-	ProximityPlacementGroupID       string            `json:"proximityPlacementGroupId"`
-	BootDiagnosticsStorageAccountID string            `json:"bootDiagnosticsStorageAccountId"`
-	LicenseType                     string            `json:"licenseType"`
-	SQLServerLicenseType            string            `json:"sqlServerLicenseType"`
-	LinuxLicenseType                string            `json:"linuxLicenseType"`
-	SecurityType                    string            `json:"securityType"`
-	Tags                            map[string]string `json:"tags"`
-	NICTags                         map[string]string `json:"nicTags,omitempty"`
-	DiskTags                        map[string]string `json:"diskTags,omitempty"`
-	NICs                            []NIC             `json:"nics"`
-	Disks                           []Disk            `json:"disks"`
+	VMName                          string `json:"vmName"`
+	VMSize                          string `json:"vmSize"`
+	ResourceGroupID                 string `json:"resourceGroupId"`
+	NetworkID                       string `json:"networkId"`
+	Subnet                          string `json:"subnet"`
+	TestNetworkID                   string `json:"testNetworkId"`
+	TestSubnet                      string `json:"testSubnet"`
+	AvailabilityZone                string `json:"availabilityZone"`
+	AvailabilitySetID               string `json:"availabilitySetId"`
+	ProximityPlacementGroupID       string `json:"proximityPlacementGroupId"`
+	BootDiagnosticsStorageAccountID string `json:"bootDiagnosticsStorageAccountId"`
+	LicenseType                     string `json:"licenseType"`
+	SQLServerLicenseType            string `json:"sqlServerLicenseType"`
+	LinuxLicenseType                string `json:"linuxLicenseType"`
+	SecurityType                    string `json:"securityType"`
+	// SecureBoot and TPM are nil when ASR reports nothing for them.
+	SecureBoot *bool             `json:"secureBoot,omitempty"`
+	TPM        *bool             `json:"tpm,omitempty"`
+	Tags       map[string]string `json:"tags"`
+	NICTags    map[string]string `json:"nicTags,omitempty"`
+	DiskTags   map[string]string `json:"diskTags,omitempty"`
+	NICs       []NIC             `json:"nics"`
+	Disks      []Disk            `json:"disks"`
 }
 
 // NIC is a replicated network adapter and its target settings.
@@ -224,7 +229,9 @@ func fillInMageRcm(out *ProtectedItem, d *asr.InMageRcmReplicationDetails) {
 	}
 	if sp := d.TargetVMSecurityProfile; sp != nil {
 		ts.SecurityType = enumStr(sp.TargetVMSecurityType)
+		ts.SecureBoot, ts.TPM = securityFlag(sp.TargetVMSecureBoot), securityFlag(sp.TargetVMTpm)
 	}
+	out.MultiVMGroup = str(d.MultiVMGroupName)
 	ts.Tags, ts.NICTags, ts.DiskTags = tagsOf(d.TargetVMTags), tagsOf(d.TargetNicTags), tagsOf(d.TargetManagedDiskTags)
 	for _, n := range d.VMNics {
 		if n == nil {
@@ -352,4 +359,12 @@ func tagsOf(list []*asr.UserCreatedResourceTag) map[string]string {
 		out[str(tag.TagName)] = str(tag.TagValue)
 	}
 	return out
+}
+
+func securityFlag(c *asr.SecurityConfiguration) *bool {
+	if c == nil {
+		return nil
+	}
+	on := *c == asr.SecurityConfigurationEnabled
+	return &on
 }

@@ -94,7 +94,9 @@ type EnableInput struct {
 	ItemName       string
 	PolicyID       string
 	RunAsAccountID string
-	Target         TargetSettings
+	// MultiVMGroup puts the VM in a multi-VM consistency group.
+	MultiVMGroup string
+	Target       TargetSettings
 	// Exactly one of Disks (disksToInclude) and DisksDefault must be set.
 	Disks        []DiskInput
 	DisksDefault *DiskInput
@@ -306,8 +308,10 @@ func (c *Client) EnableReplication(ctx context.Context, in EnableInput) (Handle,
 		d.LinuxLicenseType = to.Ptr(asr.LinuxLicenseType(in.Target.LinuxLicenseType))
 	}
 	if in.Target.SecurityType != "" {
-		d.TargetVMSecurityProfile = &asr.SecurityProfileProperties{TargetVMSecurityType: to.Ptr(asr.SecurityType(in.Target.SecurityType))}
+		d.TargetVMSecurityProfile = &asr.SecurityProfileProperties{TargetVMSecurityType: to.Ptr(asr.SecurityType(in.Target.SecurityType)),
+			TargetVMSecureBoot: securityConfig(in.Target.SecureBoot), TargetVMTpm: securityConfig(in.Target.TPM)}
 	}
+	d.MultiVMGroupName = opt(in.MultiVMGroup)
 	if in.DisksDefault != nil {
 		d.DisksDefault = &asr.InMageRcmDisksDefaultInput{
 			DiskType: to.Ptr(asr.DiskAccountType(in.DisksDefault.Type)), LogStorageAccountID: to.Ptr(in.DisksDefault.LogStorageAccountID),
@@ -787,4 +791,14 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-tm.C:
 		return nil
 	}
+}
+
+func securityConfig(on *bool) *asr.SecurityConfiguration {
+	if on == nil {
+		return nil
+	}
+	if *on {
+		return to.Ptr(asr.SecurityConfigurationEnabled)
+	}
+	return to.Ptr(asr.SecurityConfigurationDisabled)
 }

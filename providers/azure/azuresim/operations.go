@@ -95,6 +95,13 @@ func (s *Sim) create(c *reqCtx, container, name string, existing *item) *apiErro
 	if d.LinuxLicenseType != nil {
 		it.LinuxLicenseType = string(*d.LinuxLicenseType)
 	}
+	it.MultiVMGroup = str(d.MultiVMGroupName)
+	if sp := d.TargetVMSecurityProfile; sp != nil && sp.TargetVMSecureBoot != nil {
+		it.SecureBoot = string(*sp.TargetVMSecureBoot)
+	}
+	if sp := d.TargetVMSecurityProfile; sp != nil && sp.TargetVMTpm != nil {
+		it.TPM = string(*sp.TargetVMTpm)
+	}
 	if d.TargetVMSecurityProfile != nil && d.TargetVMSecurityProfile.TargetVMSecurityType != nil {
 		it.SecurityType = string(*d.TargetVMSecurityProfile.TargetVMSecurityType)
 	}

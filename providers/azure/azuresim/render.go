@@ -176,10 +176,12 @@ func (w *world) renderItem(it *item, now time.Time) *asr.ReplicationProtectedIte
 		LicenseType:                           to.Ptr(it.LicenseType),
 		SQLServerLicenseType:                  to.Ptr(it.SQLLicenseType),
 		LinuxLicenseType:                      to.Ptr(asr.LinuxLicenseType(it.LinuxLicenseType)),
-		TargetVMSecurityProfile:               &asr.SecurityProfileProperties{TargetVMSecurityType: to.Ptr(asr.SecurityType(it.SecurityType))},
-		InitialReplicationProgressPercentage:  &ir,
-		ResyncState:                           to.Ptr(asr.ResyncStateNone),
-		ResyncRequired:                        to.Ptr("false"),
+		TargetVMSecurityProfile: &asr.SecurityProfileProperties{TargetVMSecurityType: to.Ptr(asr.SecurityType(it.SecurityType)),
+			TargetVMSecureBoot: securityConfig(it.SecureBoot), TargetVMTpm: securityConfig(it.TPM)},
+		MultiVMGroupName:                     nilIfEmpty(it.MultiVMGroup),
+		InitialReplicationProgressPercentage: &ir,
+		ResyncState:                          to.Ptr(asr.ResyncStateNone),
+		ResyncRequired:                       to.Ptr("false"),
 	}
 	if m != nil {
 		d.OSType = to.Ptr(strings.TrimSuffix(m.OSType, "Guest"))
@@ -294,4 +296,11 @@ func tagList(tags map[string]string) []*asr.UserCreatedResourceTag {
 		out = append(out, &asr.UserCreatedResourceTag{TagName: to.Ptr(k), TagValue: to.Ptr(tags[k])})
 	}
 	return out
+}
+
+func securityConfig(v string) *asr.SecurityConfiguration {
+	if v == "" {
+		return nil
+	}
+	return to.Ptr(asr.SecurityConfiguration(v))
 }

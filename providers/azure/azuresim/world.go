@@ -66,6 +66,9 @@ type item struct {
 	SQLLicenseType        string            `json:"sqlLicenseType"`
 	LinuxLicenseType      string            `json:"linuxLicenseType"`
 	SecurityType          string            `json:"securityType"`
+	SecureBoot            string            `json:"secureBoot,omitempty"`
+	TPM                   string            `json:"tpm,omitempty"`
+	MultiVMGroup          string            `json:"multiVmGroup,omitempty"`
 	Tags                  map[string]string `json:"tags,omitempty"`
 	NICTags               map[string]string `json:"nicTags,omitempty"`
 	DiskTags              map[string]string `json:"diskTags,omitempty"`

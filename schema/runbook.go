@@ -235,7 +235,6 @@ type Disk struct {
 	Type              string
 	LogStorageAccount string
 	DiskEncryptionSet string
-	TargetName        string
 	DeclRange         hcl.Range
 }
 

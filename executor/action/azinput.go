@@ -230,7 +230,7 @@ func (r *Runner) desired(vm *schema.VM, st *azureStatic, sourceName string) azur
 		ProximityPlacementGroupID:       childID(rg, "Microsoft.Compute/proximityPlacementGroups", t.ProximityPlacementGroup),
 		BootDiagnosticsStorageAccountID: childID(rg, "Microsoft.Storage/storageAccounts", t.BootDiagnosticsStorageAccount),
 		LicenseType:                     t.LicenseType, SQLServerLicenseType: t.SQLLicenseType, LinuxLicenseType: t.LinuxLicenseType,
-		SecurityType: t.SecurityType, Tags: t.VMTags, NICTags: t.NICTags, DiskTags: t.DiskTags,
+		SecurityType: t.SecurityType, SecureBoot: t.SecureBoot, TPM: t.TPM, Tags: t.VMTags, NICTags: t.NICTags, DiskTags: t.DiskTags,
 	}
 }
 
@@ -264,7 +264,7 @@ func haveSettings(step planner.Step, t *targetState) map[string]string {
 func (r *Runner) enableInput(ctx context.Context, vm *schema.VM, t *targetState) (azure.EnableInput, error) {
 	st := t.static
 	want := r.desired(vm, st, t.machine.DisplayName)
-	in := azure.EnableInput{Machine: t.machine, Target: want}
+	in := azure.EnableInput{Machine: t.machine, Target: want, MultiVMGroup: vm.Replication.MultiVMGroup}
 	if vm.Replication.Policy == "" {
 		return in, fmt.Errorf("no replication policy: set replication.policy")
 	}

@@ -320,7 +320,8 @@ func TestPrimaryNICMovesAndBack(t *testing.T) {
 	}
 }
 
-// TestTagsEndToEnd: vm_tags, nic_tags and disk_tags reach ASR at enable; a
+// TestTagsEndToEnd: vm_tags, nic_tags and disk_tags (and the security
+// profile and multi-VM group) reach ASR at enable; a
 // changed tag is planned as a change of that one tag and updated with the
 // others kept; the inverse puts the old value back and removes a tag that
 // was not there.
@@ -330,6 +331,9 @@ func TestTagsEndToEnd(t *testing.T) {
 	vm := vmOf(t, rb, "vm.web01")
 	vm.Target.NICTags = map[string]string{"team": "net"}
 	vm.Target.DiskTags = map[string]string{"backup": "daily"}
+	yes, no := true, false
+	vm.Target.SecurityType, vm.Target.SecureBoot, vm.Target.TPM = "TrustedLaunch", &yes, &no
+	vm.Replication.MultiVMGroup = "web-tier"
 	f := openWorld(t, rb, 0.001)
 	r, env := f.runner(t)
 	ctx := ctxT(t)
@@ -363,6 +367,13 @@ func TestTagsEndToEnd(t *testing.T) {
 	}
 	if got := tags(); got != "map[wave:1] map[team:net] map[backup:daily]" {
 		t.Fatalf("after enable: %s", got)
+	}
+	it, err := az.GetProtectedItem(ctx, h.Azure.Item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg := it.Target; tg.SecurityType != "TrustedLaunch" || tg.SecureBoot == nil || !*tg.SecureBoot || tg.TPM == nil || *tg.TPM || it.MultiVMGroup != "web-tier" {
+		t.Fatalf("after enable: security %s secure boot %v tpm %v, group %q", tg.SecurityType, tg.SecureBoot, tg.TPM, it.MultiVMGroup)
 	}
 
 	vm.Target.VMTags = map[string]string{"wave": "2", "owner": "ops"}

@@ -56,6 +56,11 @@ type LiveItem struct {
 	// replicated NICs' values of the fields the runbook's nic blocks set
 	// (nic["00:50:56:aa:bb:cc"].static_ip, see NICAttribute).
 	Settings map[string]string
+	// EnableOnly are the item's values of settings ASR takes only when
+	// replication is enabled, by runbook attribute (replication.policy,
+	// replication.disk_type, ...); a disk setting only when every disk
+	// has the same value.
+	EnableOnly map[string]string
 }
 
 // Allows reports whether ASR currently offers op.

@@ -156,3 +156,45 @@ func TestInverseSkipsUpdateOfDisabledItem(t *testing.T) {
 		t.Errorf("rollback of an update alone: %s", got)
 	}
 }
+
+// TestEnableOnlySettingsWarn: a runbook setting that differs from what
+// the item was enabled with, where ASR takes no change, is a warning on
+// the VM (no step); disk defaults are not compared for a VM with disk
+// blocks, and a sensitive value is not shown.
+func TestEnableOnlySettingsWarn(t *testing.T) {
+	t.Parallel()
+	rb := loadExample(t, "quickstart")
+	fixed := map[string]string{"replication.policy": "24-hour-replication-policy", "replication.disk_type": "Standard_LRS",
+		"replication.log_storage_account": "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/migrate-rg/providers/Microsoft.Storage/storageAccounts/MIGRATELOGS01"}
+	it := item("Protected", "None", true, "UnplannedFailover")
+	it.EnableOnly = fixed
+	p, problems := planner.Build(rb, liveAll(rb, planner.Live{Source: poweredOn(), Item: it}), planner.Options{})
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	for _, vm := range p.VMs {
+		// The quickstart asks for Premium_LRS; the log storage account
+		// matches, in another case.
+		if len(vm.Warnings) != 1 || !strings.HasPrefix(vm.Warnings[0], `replication.disk_type is "Premium_LRS" in the runbook but "Standard_LRS" in ASR`) {
+			t.Errorf("%s: warnings %q", vm.Address, vm.Warnings)
+		}
+	}
+
+	db := rb.VMs[0]
+	db.Target.Disks = []schema.Disk{{Label: "Hard disk 1", Type: "Premium_LRS", LogStorageAccount: "x"}}
+	other := rb.VMs[1]
+	other.Sensitive = schema.Attrs{"replication.disk_type": true}
+	p, _ = planner.Build(rb, liveAll(rb, planner.Live{Source: poweredOn(), Item: it}), planner.Options{})
+	for _, vm := range p.VMs {
+		switch vm.Address {
+		case db.Address:
+			if len(vm.Warnings) != 0 {
+				t.Errorf("a VM with disk blocks is compared on its disk defaults: %q", vm.Warnings)
+			}
+		case other.Address:
+			if len(vm.Warnings) != 1 || strings.Contains(vm.Warnings[0], "LRS") {
+				t.Errorf("a sensitive disk type is shown: %q", vm.Warnings)
+			}
+		}
+	}
+}

@@ -55,6 +55,9 @@ type VMPlan struct {
 	Fingerprint Fingerprint `json:"fingerprint"`
 	// Sensitive lists attributes rendered as (sensitive).
 	Sensitive []string `json:"sensitive,omitempty"`
+	// Warnings are what the plan cannot do for this VM although the
+	// runbook asks for it, such as a setting ASR takes only at enable.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Problem is a VM the planner cannot plan, with the reason.
@@ -133,6 +136,7 @@ func Build(rb *schema.Runbook, live map[string]Live, opts Options) (*Plan, []Pro
 		vp.TargetName = shown(vm, "target.name", vp.TargetName)
 		vp.Size = shown(vm, "target.size", vp.Size)
 		vp.Subnet = shown(vm, "target.subnet", vp.Subnet)
+		vp.Warnings = enableOnlyDrift(vm, l.Item)
 		p.VMs = append(p.VMs, vp)
 		byVM[vm.Address] = steps
 	}

@@ -267,6 +267,7 @@ func liveItem(it *azure.ProtectedItem) *LiveItem {
 		ReplicationHealth:         it.ReplicationHealth,
 		ETag:                      it.ETag,
 		Settings:                  ItemSettings(it.Target),
+		EnableOnly:                enableOnlyOf(it),
 	}
 	if it.LastRPOSeconds != nil {
 		l.LastRPO = time.Duration(*it.LastRPOSeconds) * time.Second

@@ -111,6 +111,13 @@ func Human(w io.Writer, p *planner.Plan, opts HumanOptions) error {
 
 func writeHuman(h *human, v *view) error {
 	h.header(v)
+	if ws := v.warnings(); len(ws) > 0 {
+		h.part("warnings")
+		h.printf("\n%s\n", h.paint(ansiBold+ansiYellow, "Warnings:"))
+		for _, w := range ws {
+			h.printf("  %s\n", w)
+		}
+	}
 	if len(v.steps) == 0 {
 		n := len(v.vms)
 		h.printf("\n%s %d %s already at %s desired stage.\n",

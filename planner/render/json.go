@@ -71,6 +71,7 @@ type jsonVM struct {
 	// detail a policy has no use for.
 	Fingerprint jsonFingerprint `json:"fingerprint"`
 	Sensitive   []string        `json:"sensitive"`
+	Warnings    []string        `json:"warnings"`
 }
 
 type jsonFingerprint struct {
@@ -162,6 +163,7 @@ func jsonOf(v *view) jsonPlan {
 			Steps: []string{}, Disruptive: vm.disruptive, NoReturn: vm.noReturn,
 			Fingerprint: jsonFingerprint{Source: vm.Fingerprint.Source, Item: vm.Fingerprint.Item},
 			Sensitive:   append([]string{}, vm.Sensitive...),
+			Warnings:    append([]string{}, vm.Warnings...),
 		}
 		for _, st := range vm.steps {
 			jv.Steps = append(jv.Steps, st.ID)

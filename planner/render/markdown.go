@@ -114,6 +114,11 @@ func (d *mdDoc) write(w io.Writer, lv mdLevel) error {
 	m.printf("Runbook hash %s, planned %s by cutover %s, applicable until %s.\n\n",
 		code(short(pl.RunbookHash)), stamp(pl.CreatedAt), code(pl.ToolVersion), stamp(pl.ExpiresAt))
 
+	if ws := v.warnings(); len(ws) > 0 {
+		m.print("> [!WARNING]\n> The runbook asks for what this plan cannot do:\n")
+		mdList(m, "> - ", ws, lv.listCap())
+		m.print("\n")
+	}
 	if len(v.steps) == 0 {
 		n := len(v.vms)
 		m.printf("**No changes.** %d %s already at %s desired stage.\n", n, plural(n, "VM is", "VMs are"), plural(n, "its", "their"))

@@ -137,6 +137,8 @@ var scenarios = []scenario{
 			// The NIC keeps its Azure-assigned address: drift.
 			`nic["00:50:56:a1:00:01"].primary`: "true", `nic["00:50:56:a1:00:01"].static_ip`: "",
 			`vm_tags["wave"]`: "1", `vm_tags["tier"]`: "web"}
+		// Enabled with another disk type, which ASR does not change.
+		drifted.Item.EnableOnly = map[string]string{"replication.policy": "24-hour-replication-policy", "replication.disk_type": "Standard_LRS"}
 		live[`vm.wave["wave1-web01"]`] = drifted
 		return build(t, rb, live)
 	}},

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -78,6 +79,35 @@ func newView(p *planner.Plan) *view {
 }
 
 // allVMs lists the runbook's VMs then any VM known only from its steps.
+// warningVMsListed is how many VMs one warning line names.
+const warningVMsListed = 5
+
+// warnings lists the VMs' warnings in plan order, "vm.x: text"; VMs with
+// the same warning share a line naming the first few of them, so that a
+// wave enabled with another disk type is one line.
+func (v *view) warnings() []string {
+	var order []string
+	vms := map[string][]string{}
+	for _, vm := range v.allVMs() {
+		for _, w := range vm.Warnings {
+			if _, ok := vms[w]; !ok {
+				order = append(order, w)
+			}
+			vms[w] = append(vms[w], vm.Address)
+		}
+	}
+	out := make([]string, 0, len(order))
+	for _, w := range order {
+		named := vms[w][:min(len(vms[w]), warningVMsListed)]
+		who := strings.Join(named, ", ")
+		if rest := len(vms[w]) - len(named); rest > 0 {
+			who += fmt.Sprintf(" and %d more", rest)
+		}
+		out = append(out, who+": "+w)
+	}
+	return out
+}
+
 func (v *view) allVMs() []*vmView {
 	return append(append([]*vmView(nil), v.vms...), v.orphans...)
 }

@@ -341,140 +341,174 @@ func (r *Runner) wantedSettings(step planner.Step, vm *schema.VM, t *targetState
 }
 
 // updateInput sets exactly the attributes the step changes, to the
-// wanted values. Each NIC it touches is sent with isPrimaryNic, which
-// InMageRcmNicInput requires; making one NIC primary demotes the other.
+// wanted values.
 func (r *Runner) updateInput(step planner.Step, vm *schema.VM, t *targetState) (azure.UpdateInput, error) {
 	want := r.wantedSettings(step, vm, t)
-	var in azure.UpdateInput
-	nics := map[string]*azure.NICInput{}
-	var order []string
-	nicInput := func(n azure.NIC) *azure.NICInput {
-		id := strings.ToLower(n.ID)
-		if ni := nics[id]; ni != nil {
-			return ni
-		}
-		primary := n.Primary
-		ni := &azure.NICInput{ID: n.ID, Primary: &primary}
-		nics[id] = ni
-		order = append(order, id)
-		return ni
-	}
-	primaryNIC := func() (azure.NIC, error) {
-		all := t.item.Target.NICs
-		if len(all) == 0 {
-			return azure.NIC{}, fmt.Errorf("the item reports no NICs to set a subnet on")
-		}
-		for _, n := range all {
-			if n.Primary {
-				return n, nil
-			}
-		}
-		return all[0], nil
-	}
-	// A tag set is replaced whole: the item's tags with the changed ones
-	// set, or removed where an inverse puts back a tag that was absent.
-	tagSets := map[string]map[string]string{}
+	b := &updateBuilder{item: t.item, machine: &t.machine, undo: planner.IsUndo(step.ID),
+		nics: map[string]*azure.NICInput{}, tags: map[string]map[string]string{}}
 	for _, c := range step.Changes {
 		attr := strings.TrimPrefix(c.Attribute, "target.")
 		v, ok := want[attr]
 		if !ok {
-			return in, fmt.Errorf("update of %s is not supported", c.Attribute)
+			return b.in, fmt.Errorf("update of %s is not supported", c.Attribute)
 		}
-		p := &v
+		var err error
 		if set, key, isTag := planner.ParseTagAttribute(attr); isTag {
-			tags := tagSets[set]
-			if tags == nil {
-				tags = maps.Clone(planner.TagsOf(t.item.Target, set))
-				if tags == nil {
-					tags = map[string]string{}
-				}
-				tagSets[set] = tags
-			}
-			if v == "" && planner.IsUndo(step.ID) {
-				delete(tags, key)
-			} else {
-				tags[key] = v
-			}
-			continue
+			b.tag(set, key, v)
+		} else if key, field, isNIC := planner.ParseNICAttribute(attr); isNIC {
+			err = b.nicField(key, field, v)
+		} else {
+			err = b.setting(attr, v)
 		}
-		if key, field, isNIC := planner.ParseNICAttribute(attr); isNIC {
-			n, found := planner.FindNIC(t.item, &t.machine, key)
-			if !found {
-				return in, fmt.Errorf("nic %q is not a replicated NIC of %s", key, t.item.VM)
-			}
-			ni := nicInput(n)
-			flag := v == "true"
-			switch field {
-			case "primary":
-				ni.Primary = &flag
-				if flag {
-					for _, other := range t.item.Target.NICs {
-						if other.Primary && !strings.EqualFold(other.ID, n.ID) {
-							off := false
-							nicInput(other).Primary = &off
-						}
-					}
-				}
-			case "selected":
-				ni.Selected = &flag
-			case "subnet":
-				ni.TargetSubnet = p
-			case "static_ip":
-				ni.TargetIP = p
-			case "test_subnet":
-				ni.TestSubnet = p
-			case "test_static_ip":
-				ni.TestIP = p
-			case "target_name":
-				ni.TargetName = p
-			default:
-				return in, fmt.Errorf("update of %s is not supported", c.Attribute)
-			}
-			continue
-		}
-		switch attr {
-		case "name":
-			in.VMName = p
-		case "size":
-			in.VMSize = p
-		case "resource_group":
-			in.ResourceGroupID = p
-		case "network":
-			in.NetworkID = p
-		case "test_network":
-			in.TestNetworkID = p
-		case "zone":
-			in.AvailabilityZone = p
-		case "availability_set":
-			in.AvailabilitySetID = p
-		case "proximity_placement_group":
-			in.ProximityPlacementGroupID = p
-		case "boot_diagnostics_storage_account":
-			in.BootDiagnosticsStorageAccountID = p
-		case "license_type":
-			in.LicenseType = p
-		case "sql_license_type":
-			in.SQLServerLicenseType = p
-		case "linux_license_type":
-			in.LinuxLicenseType = p
-		case "subnet", "test_subnet":
-			n, err := primaryNIC()
-			if err != nil {
-				return in, err
-			}
-			ni := nicInput(n)
-			if attr == "subnet" {
-				ni.TargetSubnet = p
-			} else {
-				ni.TestSubnet = p
-			}
+		if err != nil {
+			return b.in, err
 		}
 	}
-	for _, id := range order {
-		in.NICs = append(in.NICs, *nics[id])
+	return b.result(), nil
+}
+
+// updateBuilder gathers the changes of one update into its input.
+type updateBuilder struct {
+	in      azure.UpdateInput
+	item    *azure.ProtectedItem
+	machine *azure.Machine
+	undo    bool
+	// nics are the NICs touched, by lower-case ID, in order.
+	nics  map[string]*azure.NICInput
+	order []string
+	// tags are the tag sets touched, each replaced whole.
+	tags map[string]map[string]string
+}
+
+// nicInput is the input for one NIC, created with its live isPrimaryNic,
+// which InMageRcmNicInput requires.
+func (b *updateBuilder) nicInput(n azure.NIC) *azure.NICInput {
+	id := strings.ToLower(n.ID)
+	if ni := b.nics[id]; ni != nil {
+		return ni
 	}
-	in.Tags, in.NICTags, in.DiskTags = tagSets["vm_tags"], tagSets["nic_tags"], tagSets["disk_tags"]
-	return in, nil
+	primary := n.Primary
+	ni := &azure.NICInput{ID: n.ID, Primary: &primary}
+	b.nics[id] = ni
+	b.order = append(b.order, id)
+	return ni
+}
+
+// tag sets one tag of a set: the item's tags are kept, and an inverse
+// that puts back a tag that was absent removes it.
+func (b *updateBuilder) tag(set, key, v string) {
+	tags := b.tags[set]
+	if tags == nil {
+		tags = maps.Clone(planner.TagsOf(b.item.Target, set))
+		if tags == nil {
+			tags = map[string]string{}
+		}
+		b.tags[set] = tags
+	}
+	if v == "" && b.undo {
+		delete(tags, key)
+		return
+	}
+	tags[key] = v
+}
+
+// nicField sets one field of the NIC a nic block names. Making a NIC
+// primary demotes the one that was.
+func (b *updateBuilder) nicField(key, field, v string) error {
+	n, found := planner.FindNIC(b.item, b.machine, key)
+	if !found {
+		return fmt.Errorf("nic %q is not a replicated NIC of %s", key, b.item.VM)
+	}
+	ni := b.nicInput(n)
+	flag := v == "true"
+	switch field {
+	case "primary":
+		ni.Primary = &flag
+		if flag {
+			for _, other := range b.item.Target.NICs {
+				if other.Primary && !strings.EqualFold(other.ID, n.ID) {
+					off := false
+					b.nicInput(other).Primary = &off
+				}
+			}
+		}
+	case "selected":
+		ni.Selected = &flag
+	case "subnet":
+		ni.TargetSubnet = &v
+	case "static_ip":
+		ni.TargetIP = &v
+	case "test_subnet":
+		ni.TestSubnet = &v
+	case "test_static_ip":
+		ni.TestIP = &v
+	case "target_name":
+		ni.TargetName = &v
+	default:
+		return fmt.Errorf("update of nic field %s is not supported", field)
+	}
+	return nil
+}
+
+// setting sets one VM-level target setting; subnet and test_subnet are
+// the primary NIC's.
+func (b *updateBuilder) setting(attr, v string) error {
+	p := &v
+	switch attr {
+	case "name":
+		b.in.VMName = p
+	case "size":
+		b.in.VMSize = p
+	case "resource_group":
+		b.in.ResourceGroupID = p
+	case "network":
+		b.in.NetworkID = p
+	case "test_network":
+		b.in.TestNetworkID = p
+	case "zone":
+		b.in.AvailabilityZone = p
+	case "availability_set":
+		b.in.AvailabilitySetID = p
+	case "proximity_placement_group":
+		b.in.ProximityPlacementGroupID = p
+	case "boot_diagnostics_storage_account":
+		b.in.BootDiagnosticsStorageAccountID = p
+	case "license_type":
+		b.in.LicenseType = p
+	case "sql_license_type":
+		b.in.SQLServerLicenseType = p
+	case "linux_license_type":
+		b.in.LinuxLicenseType = p
+	case "subnet", "test_subnet":
+		all := b.item.Target.NICs
+		if len(all) == 0 {
+			return fmt.Errorf("the item reports no NICs to set a subnet on")
+		}
+		primary := all[0]
+		for _, n := range all {
+			if n.Primary {
+				primary = n
+				break
+			}
+		}
+		ni := b.nicInput(primary)
+		if attr == "subnet" {
+			ni.TargetSubnet = p
+		} else {
+			ni.TestSubnet = p
+		}
+	default:
+		return fmt.Errorf("update of target.%s is not supported", attr)
+	}
+	return nil
+}
+
+func (b *updateBuilder) result() azure.UpdateInput {
+	for _, id := range b.order {
+		b.in.NICs = append(b.in.NICs, *b.nics[id])
+	}
+	b.in.Tags, b.in.NICTags, b.in.DiskTags = b.tags["vm_tags"], b.tags["nic_tags"], b.tags["disk_tags"]
+	return b.in
 }
 
 // previousSettings records the live values an update replaces, for the

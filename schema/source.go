@@ -283,7 +283,7 @@ func (d *decoder) decodeDisks(blocks hcl.Blocks, ctx *hcl.EvalContext, vm *VM) {
 		if a.has("target_name") {
 			// Accepted by the schema so that the refusal can say why.
 			a.errorf("target_name", "Disk names are not settable",
-				"Agent-based replication (ASR's InMageRcm provider) names the Azure managed disks itself; neither enabling nor updating replication takes a disk name. Remove target_name.")
+				"The ASR API version cutover speaks (2025-01-01) takes no disk name when enabling or updating replication, so ASR names the managed disks itself (later versions add vmDisks[].targetDiskName to updates). Remove target_name.")
 		}
 		a.check("log_storage_account", k.LogStorageAccount, "Malformed storage account ID", checkResource("Microsoft.Storage/storageAccounts"))
 		a.check("disk_encryption_set", k.DiskEncryptionSet, "Malformed disk encryption set ID", checkResource("Microsoft.Compute/diskEncryptionSets"))

@@ -192,3 +192,19 @@ func ctxT(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// runToDone starts a step, waits for it and checks that Done then holds.
+func runToDone(t *testing.T, ctx context.Context, r *action.Runner, s planner.Step) action.Started {
+	t.Helper()
+	st, err := r.Start(ctx, s)
+	if err != nil {
+		t.Fatalf("%s: %v", s.ID, err)
+	}
+	if err := r.Wait(ctx, s, st.Handle, nil); err != nil {
+		t.Fatalf("%s: %v", s.ID, err)
+	}
+	if done, err := r.Done(ctx, s); err != nil || !done {
+		t.Fatalf("%s: not done after wait (%v)", s.ID, err)
+	}
+	return st
+}

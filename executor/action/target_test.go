@@ -212,20 +212,7 @@ func TestNICSettingsAfterEnable(t *testing.T) {
 	az := env.Azures["migrate"]
 	p := f.plan(t, env)
 
-	run := func(s planner.Step) action.Started {
-		t.Helper()
-		st, err := r.Start(ctx, s)
-		if err != nil {
-			t.Fatalf("%s: %v", s.ID, err)
-		}
-		if err := r.Wait(ctx, s, st.Handle, nil); err != nil {
-			t.Fatalf("%s: %v", s.ID, err)
-		}
-		if done, err := r.Done(ctx, s); err != nil || !done {
-			t.Fatalf("%s: not done after wait (%v)", s.ID, err)
-		}
-		return st
-	}
+	run := func(s planner.Step) action.Started { return runToDone(t, ctx, r, s) }
 	enabled := run(step(t, p, "vm.db", planner.StepEnableReplication))
 	var h action.Handle
 	if err := json.Unmarshal(enabled.Handle, &h); err != nil || h.Azure == nil {
@@ -279,20 +266,7 @@ func TestPrimaryNICMovesAndBack(t *testing.T) {
 	az := env.Azures["migrate"]
 	p := f.plan(t, env)
 
-	run := func(s planner.Step) action.Started {
-		t.Helper()
-		st, err := r.Start(ctx, s)
-		if err != nil {
-			t.Fatalf("%s: %v", s.ID, err)
-		}
-		if err := r.Wait(ctx, s, st.Handle, nil); err != nil {
-			t.Fatalf("%s: %v", s.ID, err)
-		}
-		if done, err := r.Done(ctx, s); err != nil || !done {
-			t.Fatalf("%s: not done after wait (%v)", s.ID, err)
-		}
-		return st
-	}
+	run := func(s planner.Step) action.Started { return runToDone(t, ctx, r, s) }
 	var h action.Handle
 	if err := json.Unmarshal(run(step(t, p, "vm.db", planner.StepEnableReplication)).Handle, &h); err != nil || h.Azure == nil {
 		t.Fatal("no enable handle")
@@ -339,20 +313,7 @@ func TestTagsEndToEnd(t *testing.T) {
 	ctx := ctxT(t)
 	az := env.Azures["az"]
 
-	run := func(s planner.Step) action.Started {
-		t.Helper()
-		st, err := r.Start(ctx, s)
-		if err != nil {
-			t.Fatalf("%s: %v", s.ID, err)
-		}
-		if err := r.Wait(ctx, s, st.Handle, nil); err != nil {
-			t.Fatalf("%s: %v", s.ID, err)
-		}
-		if done, err := r.Done(ctx, s); err != nil || !done {
-			t.Fatalf("%s: not done after wait (%v)", s.ID, err)
-		}
-		return st
-	}
+	run := func(s planner.Step) action.Started { return runToDone(t, ctx, r, s) }
 	var h action.Handle
 	if err := json.Unmarshal(run(step(t, f.plan(t, env), "vm.web01", planner.StepEnableReplication)).Handle, &h); err != nil || h.Azure == nil {
 		t.Fatal("no enable handle")

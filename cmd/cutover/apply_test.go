@@ -163,3 +163,40 @@ func TestApplyTarget(t *testing.T) {
 		t.Errorf("apply PLAN --target: exit %d %s", code, e)
 	}
 }
+
+// TestStatusShowsWarnings: after a VM is enabled, a runbook change to a
+// setting ASR takes only at enable shows as a warning on that VM in
+// status (and in plan), and on no VM not yet enabled.
+func TestStatusShowsWarnings(t *testing.T) {
+	t.Setenv(SimTimeScaleEnv, "0.01")
+	dir := copyExample(t, "quickstart")
+	if code, out, e := runCLI(t, "apply", dir, "--sim", "--auto-approve", "--target", "vm.app01"); code != 0 {
+		t.Fatalf("apply: %d %s %s", code, out, e)
+	}
+	main := filepath.Join(dir, "main.hcl")
+	src, err := os.ReadFile(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(src), `disk_type           = "Premium_LRS"`, `disk_type           = "StandardSSD_LRS"`, 1)
+	if changed == string(src) {
+		t.Fatal("the quickstart no longer sets disk_type as this test expects")
+	}
+	if err := os.WriteFile(main, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, js, e := runCLI(t, "status", dir, "--sim", "--json")
+	var rows []vmStatus
+	if code != 0 || json.Unmarshal([]byte(js), &rows) != nil {
+		t.Fatalf("status: %d %s", code, e)
+	}
+	for _, r := range rows {
+		warned := len(r.Warnings) == 1 && strings.Contains(r.Warnings[0], `replication.disk_type is "StandardSSD_LRS" in the runbook but "Premium_LRS" in ASR`)
+		if warned != (r.VM == "vm.app01") {
+			t.Errorf("%s: warnings %q", r.VM, r.Warnings)
+		}
+	}
+	if code, out, _ := runCLI(t, "plan", dir, "--sim"); code != 0 || !strings.Contains(out, "Warnings:\n  vm.app01: replication.disk_type") {
+		t.Errorf("plan: exit %d\n%s", code, out)
+	}
+}

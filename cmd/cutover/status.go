@@ -27,6 +27,8 @@ type vmStatus struct {
 	PowerState string `json:"power_state,omitempty"`
 	NextApply  string `json:"next_apply"`
 	Problem    string `json:"problem,omitempty"`
+	// Warnings are what the runbook asks that no step can do (see plan).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func newStatusCommand(g *globals) *cobra.Command {
@@ -61,6 +63,13 @@ func newStatusCommand(g *globals) *cobra.Command {
 				next := r.NextApply
 				if r.Problem != "" {
 					next = "cannot plan: " + r.Problem
+				}
+				if n := len(r.Warnings); n > 0 {
+					word := "warnings"
+					if n == 1 {
+						word = "warning"
+					}
+					next += fmt.Sprintf(" (%d %s: see plan)", n, word)
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.VM, r.Live, r.Desired, dash(r.Health), dash(r.Progress), dash(r.RPO), dash(r.PowerState), next)
 			}
@@ -97,13 +106,17 @@ func statusRows(ctx context.Context, rb *schema.Runbook, sim bool) ([]vmStatus, 
 	for _, pr := range problems {
 		why[pr.VM] = pr.Reason
 	}
+	warnings := map[string][]string{}
+	for _, vp := range p.VMs {
+		warnings[vp.Address] = vp.Warnings
+	}
 	next := map[string][]string{}
 	for _, st := range p.Steps {
 		next[st.VM] = append(next[st.VM], string(st.Kind))
 	}
 	var rows []vmStatus
 	for _, vm := range rb.VMs {
-		r := vmStatus{VM: vm.Address, Desired: string(vm.Stage), Problem: why[vm.Address], NextApply: "nothing"}
+		r := vmStatus{VM: vm.Address, Desired: string(vm.Stage), Problem: why[vm.Address], NextApply: "nothing", Warnings: warnings[vm.Address]}
 		if steps := next[vm.Address]; len(steps) > 0 {
 			r.NextApply = strings.Join(steps, ", ")
 		}

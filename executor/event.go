@@ -30,9 +30,8 @@ type Event struct {
 	VM      string    `json:"vm,omitempty"`
 	Percent int       `json:"percent,omitempty"`
 	Message string    `json:"message,omitempty"`
-	// Window names the window a step waits for, with time left when open.
+	// Window names the window a step waits for.
 	Window   string        `json:"window,omitempty"`
-	Left     time.Duration `json:"left,omitempty"`
 	Attempt  int           `json:"attempt,omitempty"`
 	Error    string        `json:"error,omitempty"`
 	Duration time.Duration `json:"duration,omitempty"`

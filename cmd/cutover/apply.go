@@ -102,14 +102,20 @@ steps wait for their window.`,
 				if err != nil {
 					return err
 				}
-				if err := render.Human(out, p, render.HumanOptions{Color: colorFor(out, g.noColor)}); err != nil {
+				// With --json, stdout carries only events: the plan and the
+				// question go to stderr.
+				say := out
+				if asJSON {
+					say = errOut
+				}
+				if err := render.Human(say, p, render.HumanOptions{Color: colorFor(say, g.noColor)}); err != nil {
 					return err
 				}
 				if !p.HasChanges() {
 					return nil
 				}
 				if !autoApprove {
-					if err := confirm(stdin, out); err != nil {
+					if err := confirm(stdin, say); err != nil {
 						return err
 					}
 				}
@@ -235,12 +241,18 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 		return err
 	}
 	defer runner.Close()
+	// With --json, stdout carries only events; what a person reads goes
+	// to stderr.
+	say := out
+	if o.asJSON {
+		say = errOut
+	}
 	var clock executor.Clock = wallClock{}
 	if sim {
 		c, msg := newSimClock(p, time.Now())
 		clock = c
 		if msg != "" {
-			fmt.Fprintln(out, msg)
+			fmt.Fprintln(say, msg)
 		}
 	}
 	var reporter executor.Reporter = newLineReporter(out, o.asJSON)
@@ -269,7 +281,7 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nApply: %d succeeded, %d already done, %d failed, %d blocked by a failure, %d pending.\n",
+	fmt.Fprintf(say, "\nApply: %d succeeded, %d already done, %d failed, %d blocked by a failure, %d pending.\n",
 		len(res.Succeeded), len(res.Skipped), len(res.Failed), len(res.Blocked), len(res.Pending))
 	for _, f := range res.Failed {
 		fmt.Fprintf(errOut, "Error: %v\n", f.Err)
@@ -282,7 +294,7 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 		fmt.Fprintln(errOut, "Fix the cause and run apply again: finished steps are skipped.")
 		return exitCodeError{exitError}
 	case res.WindowClosed:
-		fmt.Fprintln(out, "Disruptive steps wait for their maintenance window. Run apply again inside it, or with --wait-for-window.")
+		fmt.Fprintln(say, "Disruptive steps wait for their maintenance window. Run apply again inside it, or with --wait-for-window.")
 		return exitCodeError{exitWindowClosed}
 	}
 	return nil
@@ -353,7 +365,7 @@ func (l *lineReporter) Report(e executor.Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.asJSON {
-		b, _ := json.Marshal(e)
+		b, _ := json.Marshal(applyEventOf(e))
 		fmt.Fprintf(l.w, "%s\n", b)
 		return
 	}

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	"cutover/executor"
 	"cutover/executor/journal"
 )
 
@@ -198,5 +200,66 @@ func TestStatusShowsWarnings(t *testing.T) {
 	}
 	if code, out, _ := runCLI(t, "plan", dir, "--sim"); code != 0 || !strings.Contains(out, "Warnings:\n  vm.app01: replication.disk_type") {
 		t.Errorf("plan: exit %d\n%s", code, out)
+	}
+}
+
+// TestApplyJSONEvents: with --json, every stdout line is one event in the
+// documented form, and docs/apply-events.md names every field and kind.
+func TestApplyJSONEvents(t *testing.T) {
+	t.Setenv(SimTimeScaleEnv, "0.01")
+	dir := copyExample(t, "quickstart")
+	code, out, errOut := runCLI(t, "apply", dir, "--sim", "--auto-approve", "--json")
+	if code != 0 {
+		t.Fatalf("apply --json: exit %d\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut, "Apply: 19 succeeded") {
+		t.Errorf("the summary is not on stderr: %s", errOut)
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "apply-events.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds, fields := map[string]int{}, map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("stdout line is not a JSON event: %q", line)
+		}
+		for k := range ev {
+			fields[k] = true
+		}
+		kind, _ := ev["kind"].(string)
+		kinds[kind]++
+		if kind == "step_succeeded" {
+			if d, ok := ev["duration_seconds"].(float64); ok && (d <= 0 || d > 600) {
+				t.Errorf("duration_seconds %v is not in seconds", d)
+			}
+		}
+		if p, ok := ev["percent"].(float64); ok && (kind != "step_progress" || p < 0 || p > 100) {
+			t.Errorf("percent %v on %s", p, kind)
+		}
+	}
+	if kinds["run_started"] != 1 || kinds["run_finished"] != 1 || kinds["step_started"] == 0 || kinds["step_succeeded"] != 19 {
+		t.Errorf("kinds: %v", kinds)
+	}
+	for f := range fields {
+		if !strings.Contains(string(doc), "`"+f+"`") {
+			t.Errorf("docs/apply-events.md does not document field %s", f)
+		}
+	}
+	// Fields this run does not produce, and every kind, are checked on
+	// the Go type and the executor's constants.
+	for _, k := range []executor.EventKind{executor.EventRunStarted, executor.EventStepSkipped, executor.EventStepWaiting, executor.EventStepStarted,
+		executor.EventStepAttached, executor.EventStepProgress, executor.EventStepRetrying, executor.EventStepSucceeded, executor.EventStepFailed, executor.EventRunFinished} {
+		if !strings.Contains(string(doc), "`"+string(k)+"`") {
+			t.Errorf("docs/apply-events.md does not document kind %s", k)
+		}
+	}
+	typ := reflect.TypeOf(applyEvent{})
+	for i := range typ.NumField() {
+		name := strings.Split(typ.Field(i).Tag.Get("json"), ",")[0]
+		if !strings.Contains(string(doc), "`"+name+"`") {
+			t.Errorf("docs/apply-events.md does not document field %s of applyEvent", name)
+		}
 	}
 }

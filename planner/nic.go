@@ -10,10 +10,6 @@ import (
 	"cutover/schema"
 )
 
-// NICFields are the attributes of a runbook nic block that ASR keeps per
-// replicated NIC, in the order plans list them.
-var NICFields = []string{"primary", "selected", "subnet", "static_ip", "test_subnet", "test_static_ip", "target_name"}
-
 // NICKey names a runbook nic block in plans: its MAC address, or its
 // nic_id, as written.
 func NICKey(n schema.NIC) string {
@@ -67,7 +63,9 @@ func declaredNIC(n schema.NIC) map[string]string {
 	return out
 }
 
-// NICFieldValue is one field of a replicated NIC, as NICFields name them.
+// NICFieldValue is one field of a replicated NIC, named as in a runbook
+// nic block (primary, selected, subnet, static_ip, test_subnet,
+// test_static_ip, target_name).
 func NICFieldValue(n azure.NIC, field string) string {
 	switch field {
 	case "primary":

@@ -59,6 +59,12 @@ type Client struct {
 	jobs       *asr.ReplicationJobsClient
 	off        *OffAzureClient
 
+	// cred and armOpts build the compute clients, one per subscription a
+	// target resource group names (see compute.go).
+	cred    azcore.TokenCredential
+	armOpts *arm.ClientOptions
+	vms     computeClients
+
 	target *Target
 }
 
@@ -95,7 +101,7 @@ func New(cfg Config, opts *Options) (*Client, error) {
 		}
 	}
 	ao := &arm.ClientOptions{ClientOptions: co, DisableRPRegistration: true}
-	c := &Client{cfg: cfg, vault: v, poll: opts.PollInterval, retry: retry}
+	c := &Client{cfg: cfg, vault: v, poll: opts.PollInterval, retry: retry, cred: cred, armOpts: ao}
 	if c.poll <= 0 {
 		c.poll = 15 * time.Second
 	}

@@ -10,10 +10,14 @@
 // provider-level structs; and the long-running ASR operations (enable, update,
 // test failover and cleanup, unplanned failover, cancel, commit, disable),
 // each gated on the item's allowedOperations before any request is sent and
-// resumable from a serializable Handle.
+// resumable from a serializable Handle; and the Azure VMs a failover or a
+// test failover creates (Microsoft.Compute: read with the instance view's
+// power state, list, power off, deallocate, start), resumable from a
+// VMHandle.
 //
 // It talks to ASR through the generated armrecoveryservicessiterecovery/v2
-// SDK and to OffAzure through a small typed azcore client (there is no Go SDK
+// SDK, to Microsoft.Compute through the generated armcompute/v7 SDK, and to
+// OffAzure through a small typed azcore client (there is no Go SDK
 // for it), always over the real HTTP pipeline.
 //
 // It must not: print (progress goes through callbacks), import the runbook

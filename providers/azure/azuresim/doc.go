@@ -1,7 +1,9 @@
 // Package azuresim is a stateful simulator of the slice of Azure Resource
 // Manager that cutover talks to: Azure Site Recovery (Microsoft.RecoveryServices
-// vaults with the InMageRcm provider, api-version 2025-01-01) and Azure Migrate
-// discovery (Microsoft.OffAzure VMware sites, api-version 2023-06-06).
+// vaults with the InMageRcm provider, api-version 2025-01-01), Azure Migrate
+// discovery (Microsoft.OffAzure VMware sites, api-version 2023-06-06) and the
+// Azure VMs failovers create (Microsoft.Compute virtual machines, api-version
+// 2025-04-01: read, instance view, list, powerOff, deallocate, start).
 //
 // It owns the simulated world (seeded inventory, protected items walking the
 // InMageRcm lifecycle, replication jobs, async operations), the wire contract

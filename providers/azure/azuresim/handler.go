@@ -176,6 +176,9 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) *apiError {
 		return errorf(http.StatusUnauthorized, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing or is not a bearer token.")
 	}
 	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if isComputePath(segs) {
+		return s.serveCompute(w, r, segs)
+	}
 	if len(segs) < 6 || !strings.EqualFold(segs[0], "subscriptions") || !strings.EqualFold(segs[2], "resourceGroups") || !strings.EqualFold(segs[4], "providers") {
 		return errorf(http.StatusNotFound, "InvalidResourceType", "The resource path '%s' is not served here.", r.URL.Path)
 	}

@@ -226,6 +226,7 @@ func (w *world) finish(j *job, scale float64) {
 		return
 	}
 	it.Revision++
+	defer w.vmsAfterJob(j, it)
 	if failed {
 		switch j.Scenario {
 		case ScenarioEnable:

@@ -41,7 +41,8 @@ type Options struct {
 // Fault makes the simulator fail an operation. Operation is one of create,
 // update, testFailover, testFailoverCleanup, unplannedFailover,
 // failoverCancel, failoverCommit, remove, purge, get, list, machines,
-// runasaccounts (case-insensitive; empty matches any). VM matches the item
+// runasaccounts, and for Azure VMs getVM, powerOff, deallocate, start
+// (case-insensitive; empty matches any). VM matches the item
 // name, the target VM name or the machine display name (empty: any VM).
 // With Async the request is accepted and the job fails later; otherwise the
 // request itself fails with Status. Times is how many requests it hits (0:

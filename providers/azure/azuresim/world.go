@@ -18,6 +18,8 @@ type world struct {
 	Jobs  map[string]*job  `json:"jobs"`
 	Ops   map[string]*op   `json:"operations"`
 	Seq   int              `json:"seq"`
+	// Compute holds the Azure VMs failovers created (compute.go).
+	Compute *computeWorld `json:"compute,omitempty"`
 
 	byName map[string]int // machine index, rebuilt on demand
 	// due is the earliest time advance has anything to do (a job's end,

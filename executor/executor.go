@@ -95,6 +95,7 @@ var DefaultEstimates = map[planner.StepKind]time.Duration{
 	planner.StepUnplannedFailover: 30 * time.Minute,
 	planner.StepFailoverCommit:    10 * time.Minute,
 	planner.StepRelocate:          30 * time.Minute,
+	planner.StepDeallocateAzureVM: 10 * time.Minute,
 }
 
 // Result summarises a run.

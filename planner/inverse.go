@@ -73,11 +73,21 @@ func Inverse(rb *schema.Runbook, applied []Applied, live map[string]Live, opts O
 			continue
 		}
 		c := &chain{vm: vm}
+		l, haveLive := live[addr]
+		back := backOutOf(vm, l, haveLive, done, committed[addr], opts.ResetReplication)
+		var warnings []string
+		if back.failover != "" {
+			warnings = append(warnings, back.failover)
+		}
 		list := byVM[addr]
 		for i := len(list) - 1; i >= 0; i-- {
 			a := list[i]
 			_, kind := SplitStepID(a.ID)
-			s, ok := inverseStep(vm, kind, a.Before, done, committed[addr])
+			s, ok := inverseStep(vm, kind, a.Before, done, committed[addr], back)
+			if !ok && back.stays && (kind == StepEnableReplication || kind == StepUpdateReplication) {
+				notes = append(notes, fmt.Sprintf("%s: %s is not undone: the item stays failed over (ASR does not offer CancelFailover)", addr, kind))
+				continue
+			}
 			if !ok {
 				if committed[addr] && kind != StepFailoverCommit && kind != StepCompleteMigration && kind.Inverse() != "" {
 					notes = append(notes, fmt.Sprintf("%s: %s can no longer be undone: the failover was committed", addr, kind))
@@ -92,14 +102,22 @@ func Inverse(rb *schema.Runbook, applied []Applied, live map[string]Live, opts O
 			// that step's kind: rolling back the rollback redoes it.
 			added.ID, added.Inverse = addr+UndoInfix+string(kind), kind
 			c.last = added.ID
+			if kind == StepUnplannedFailover && s.Kind == StepFailoverCancel && back.vm != nil {
+				// A cancel is meant to remove the Azure VM; whether it did
+				// is read, not assumed: the source is powered on only after
+				// the Azure VM is seen absent or deallocated.
+				g := c.add(Step{Kind: StepDeallocateAzureVM, Inputs: back.vmInputs()})
+				g.ID = addr + UndoInfix + string(kind) + ".azure_vm"
+				c.last = g.ID
+			}
 		}
 		for i := range c.steps {
 			steps = append(steps, c.steps[i])
 		}
-		if l, ok := live[addr]; ok {
+		if haveLive {
 			st, _ := StageOf(l)
 			p.VMs = append(p.VMs, VMPlan{Address: addr, Live: st, Desired: "rollback", TargetName: shown(vm, "target.name", vm.Target.Name),
-				Window: vm.Window, Fingerprint: FingerprintOf(l)})
+				Window: vm.Window, Fingerprint: FingerprintOf(l), Warnings: warnings, AzureVMs: l.AzureVMs()})
 		}
 	}
 	for i := range steps {
@@ -132,8 +150,83 @@ func Inverse(rb *schema.Runbook, applied []Applied, live map[string]Live, opts O
 	return p, notes
 }
 
+// backOut is how a VM's failover is undone, decided from live state at
+// rollback time.
+type backOut struct {
+	// stays: the failover is backed out without a cancel (ASR does not
+	// offer CancelFailover): the Azure VM is deallocated and the item
+	// stays failed over.
+	stays bool
+	// reset: disable replication all the same (--reset-replication).
+	reset bool
+	// vm is the Azure VM the failover created, when known.
+	vm *LiveAzureVM
+	// failover is the plan's warning saying which way and at what cost.
+	failover string
+}
+
+// vmInputs names the Azure VM in a step's inputs, or nil.
+func (b backOut) vmInputs() map[string]string {
+	if b.vm == nil {
+		return nil
+	}
+	return map[string]string{"azure_vm": b.vm.Name, "azure_resource_group": b.vm.ResourceGroupID}
+}
+
+// backOutOf chooses the inverse of a VM's unplanned failover from what
+// the item allows now: CancelFailover when ASR offers it, else deallocate
+// the Azure VM and leave the item failed over (the InMageRcm case: after an
+// unplanned failover ASR offers CompleteMigration, Commit,
+// DisableProtection, ChangePit and SwitchProtection, per Azure CLI's
+// recorded site-recovery tests).
+func backOutOf(vm *schema.VM, l Live, haveLive bool, done map[string]bool, committed, reset bool) backOut {
+	var b backOut
+	if !done[vm.Address+"."+string(StepUnplannedFailover)] && !done[vm.Address+"."+string(StepShutdown)] {
+		return b
+	}
+	if haveLive && l.Item != nil {
+		name, rg := l.Item.Settings["name"], l.Item.Settings["resource_group"]
+		if l.AzureVM != nil {
+			name, rg = l.AzureVM.Name, l.AzureVM.ResourceGroupID
+		}
+		if name != "" && rg != "" {
+			b.vm = &LiveAzureVM{Name: name, ResourceGroupID: rg}
+		}
+	}
+	if !done[vm.Address+"."+string(StepUnplannedFailover)] || committed || !haveLive || l.Item == nil {
+		return b
+	}
+	allowed := strings.Join(l.Item.AllowedOperations, ", ")
+	if allowed == "" {
+		allowed = "none"
+	}
+	shownVM := "the Azure VM"
+	if b.vm != nil {
+		shownVM = "the Azure VM " + b.vm.Name
+	}
+	if l.Item.Allows("CancelFailover") {
+		b.failover = fmt.Sprintf("ASR offers CancelFailover: the rollback cancels the failover and waits for its job (the item returns to Protected and keeps replicating, no new initial replication), checks that %s is absent or deallocated (deallocating it if the cancel left it running), then powers the source on", shownVM)
+		return b
+	}
+	if !failedOver(l.Item) {
+		return b
+	}
+	b.stays, b.reset = true, reset
+	if b.vm == nil {
+		b.failover = fmt.Sprintf("ASR does not offer CancelFailover (allowed: %s) and the item names no target VM: the failover cannot be backed out by cutover", allowed)
+		return b
+	}
+	b.failover = fmt.Sprintf("ASR does not offer CancelFailover (allowed: %s): the rollback deallocates %s, waits until its instance view says PowerState/deallocated, then powers the source on; the item stays failed over", allowed, shownVM)
+	if reset {
+		b.failover += "; replication is disabled as asked (--reset-replication): the next apply enables it again with a full initial replication, and the deallocated Azure VM is left for you to delete"
+	} else {
+		b.failover += "; migrating this VM again needs replication disabled and enabled again (a full initial replication): add --reset-replication to plan the disable"
+	}
+	return b
+}
+
 // inverseStep is the step that undoes one applied step of kind k.
-func inverseStep(vm *schema.VM, k StepKind, before json.RawMessage, done map[string]bool, committed bool) (Step, bool) {
+func inverseStep(vm *schema.VM, k StepKind, before json.RawMessage, done map[string]bool, committed bool, back backOut) (Step, bool) {
 	id := func(kind StepKind) string { return vm.Address + "." + string(kind) }
 	var b struct {
 		Placement *struct {
@@ -179,7 +272,9 @@ func inverseStep(vm *schema.VM, k StepKind, before json.RawMessage, done map[str
 		if committed {
 			return Step{}, false // two live copies of the workload
 		}
-		return Step{Kind: StepPowerOn}, true
+		// The power-on reads the Azure VM named here before it starts:
+		// never two running copies of one server.
+		return Step{Kind: StepPowerOn, Inputs: back.vmInputs()}, true
 	case StepTestFailover:
 		if done[id(StepTestCleanup)] {
 			return Step{}, false // already cleaned up
@@ -189,14 +284,20 @@ func inverseStep(vm *schema.VM, k StepKind, before json.RawMessage, done map[str
 		if committed {
 			return Step{}, false
 		}
+		if back.stays {
+			if back.vm == nil {
+				return Step{}, false
+			}
+			return Step{Kind: StepDeallocateAzureVM, Inputs: back.vmInputs()}, true
+		}
 		return Step{Kind: StepFailoverCancel}, true
 	case StepEnableReplication:
-		if committed {
+		if committed || back.stays && !back.reset {
 			return Step{}, false
 		}
 		return Step{Kind: StepDisableReplication}, true
 	case StepUpdateReplication:
-		if committed || len(b.Settings) == 0 {
+		if committed || back.stays || len(b.Settings) == 0 {
 			return Step{}, false
 		}
 		if done[id(StepEnableReplication)] {

@@ -18,6 +18,11 @@ type Live struct {
 	// Completed is set when the journal shows the VM's migration was
 	// completed (the item is gone after complete migration).
 	Completed bool
+	// AzureVM is the VM an unplanned failover created, read when the item
+	// is failed over or committed; TestVM the VM of a test failover
+	// awaiting cleanup. Nil when not read.
+	AzureVM *LiveAzureVM
+	TestVM  *LiveAzureVM
 }
 
 // LiveSource is the vCenter side of a VM.

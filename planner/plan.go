@@ -58,6 +58,9 @@ type VMPlan struct {
 	// Warnings are what the plan cannot do for this VM although the
 	// runbook asks for it, such as a setting ASR takes only at enable.
 	Warnings []string `json:"warnings,omitempty"`
+	// AzureVMs are the Azure VMs a failover or test failover of this VM
+	// created, as read live when the plan was made.
+	AzureVMs []LiveAzureVM `json:"azure_vms,omitempty"`
 }
 
 // Problem is a VM the planner cannot plan, with the reason.
@@ -77,6 +80,10 @@ type Options struct {
 	// Targets limits the plan to these VM addresses (or vm block names);
 	// empty means every VM.
 	Targets []string
+	// ResetReplication (Inverse only) also disables replication of a VM
+	// whose failover is backed out without a cancel: the explicit step that
+	// lets it be migrated again, after a new initial replication.
+	ResetReplication bool
 }
 
 // Build diffs every runbook VM against its live state and returns the
@@ -137,6 +144,10 @@ func Build(rb *schema.Runbook, live map[string]Live, opts Options) (*Plan, []Pro
 		vp.Size = shown(vm, "target.size", vp.Size)
 		vp.Subnet = shown(vm, "target.subnet", vp.Subnet)
 		vp.Warnings = enableOnlyDrift(vm, l.Item)
+		if RolledBackInPlace(l) {
+			vp.Warnings = append(vp.Warnings, ReprotectNote(l))
+		}
+		vp.AzureVMs = l.AzureVMs()
 		p.VMs = append(p.VMs, vp)
 		byVM[vm.Address] = steps
 	}

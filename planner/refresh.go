@@ -55,7 +55,8 @@ type Match struct {
 // Refresh reads every connection the runbook uses, in bulk and
 // concurrently (one discovery per vCenter, one inventory read per vault),
 // then matches each runbook VM to its vCenter VM, its discovered machine
-// and its protected item. VMs that cannot be matched are problems; the
+// and its protected item, and reads the Azure VM of every VM past a
+// failover (see readAzureVMs). VMs that cannot be matched are problems; the
 // error is for connections that could not be read at all.
 func Refresh(ctx context.Context, rb *schema.Runbook, src Sources) (*Snapshot, []Problem, error) {
 	snap := &Snapshot{
@@ -154,6 +155,11 @@ func Refresh(ctx context.Context, rb *schema.Runbook, src Sources) (*Snapshot, [
 		snap.Live[vm.Address] = l
 		snap.Matched[vm.Address] = m
 	}
+	azureOf := map[string]string{}
+	for _, vm := range rb.VMs {
+		azureOf[vm.Address] = vm.Target.Azure
+	}
+	readAzureVMs(ctx, snap, src, func(addr string) string { return azureOf[addr] })
 	return snap, problems, nil
 }
 

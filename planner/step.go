@@ -26,6 +26,11 @@ const (
 	StepFailoverCommit     StepKind = "failover_commit"
 	StepCompleteMigration  StepKind = "complete_migration"
 	StepDisableReplication StepKind = "disable_replication"
+	// StepDeallocateAzureVM stops the Azure VM a failover created and
+	// releases its host: how a rollback backs out of a failover that ASR
+	// no longer lets it cancel, and how it makes sure a cancelled one left
+	// nothing running.
+	StepDeallocateAzureVM StepKind = "deallocate_azure_vm"
 )
 
 // kindInfo is what every plan knows about a step kind.
@@ -61,6 +66,7 @@ var kinds = map[StepKind]kindInfo{
 	StepFailoverCommit:     {provider: "azure", noReturn: true, disruptive: true, gate: "Commit"},
 	StepCompleteMigration:  {provider: "azure", noReturn: true, gate: "CompleteMigration"},
 	StepDisableReplication: {provider: "azure", gate: "DisableProtection"},
+	StepDeallocateAzureVM:  {provider: "azure", disruptive: true},
 }
 
 // Provider says which side a kind acts on.

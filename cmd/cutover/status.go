@@ -29,6 +29,12 @@ type vmStatus struct {
 	Problem    string `json:"problem,omitempty"`
 	// Warnings are what the runbook asks that no step can do (see plan).
 	Warnings []string `json:"warnings,omitempty"`
+	// AzureVMs are the Azure VMs a failover or test failover of the VM
+	// created, read live (see planner.LiveAzureVM).
+	AzureVMs []planner.LiveAzureVM `json:"azure_vms,omitempty"`
+	// backedOut is the warning of a VM backed out of its failover without
+	// a cancel (also in Warnings), which the table spells out.
+	backedOut string
 }
 
 func newStatusCommand(g *globals) *cobra.Command {
@@ -58,7 +64,7 @@ func newStatusCommand(g *globals) *cobra.Command {
 				return enc.Encode(rows)
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "VM\tLIVE\tDESIRED\tHEALTH\tPROGRESS\tRPO\tSOURCE\tNEXT APPLY")
+			fmt.Fprintln(tw, "VM\tLIVE\tDESIRED\tHEALTH\tPROGRESS\tRPO\tSOURCE\tAZURE VM\tNEXT APPLY")
 			for _, r := range rows {
 				next := r.NextApply
 				if r.Problem != "" {
@@ -71,14 +77,34 @@ func newStatusCommand(g *globals) *cobra.Command {
 					}
 					next += fmt.Sprintf(" (%d %s: see plan)", n, word)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.VM, r.Live, r.Desired, dash(r.Health), dash(r.Progress), dash(r.RPO), dash(r.PowerState), next)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.VM, r.Live, r.Desired, dash(r.Health), dash(r.Progress), dash(r.RPO), dash(r.PowerState), dash(azureVMCell(r.AzureVMs)), next)
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			// A VM backed out of its failover without a cancel is the one
+			// warning status spells out: the next step is a decision, not
+			// something the next apply does.
+			for _, r := range rows {
+				if r.backedOut != "" {
+					fmt.Fprintf(out, "\n%s: %s\n", r.VM, r.backedOut)
+				}
+			}
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&sim, "sim", false, "read the simulated world in DIR/.cutover/sim")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
 	return cmd
+}
+
+// azureVMCell is "name: state" for each Azure VM, test VMs marked.
+func azureVMCell(vms []planner.LiveAzureVM) string {
+	var parts []string
+	for _, v := range vms {
+		parts = append(parts, v.String())
+	}
+	return strings.Join(parts, "; ")
 }
 
 func dash(s string) string {
@@ -121,6 +147,10 @@ func statusRows(ctx context.Context, rb *schema.Runbook, sim bool) ([]vmStatus, 
 			r.NextApply = strings.Join(steps, ", ")
 		}
 		if l, ok := snap.Live[vm.Address]; ok {
+			r.AzureVMs = l.AzureVMs()
+			if planner.RolledBackInPlace(l) {
+				r.backedOut = planner.ReprotectNote(l)
+			}
 			if st, err := planner.StageOf(l); err == nil {
 				r.Live = st.String()
 			} else {

@@ -3,6 +3,7 @@ package action
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -166,6 +167,9 @@ type Handle struct {
 	Shutdown *ShutdownHandle `json:"shutdown,omitempty"`
 	// Item is the protected item wait_protected polls.
 	Item string `json:"item,omitempty"`
+	// AzureVM is a started Microsoft.Compute operation on the Azure VM a
+	// failover created.
+	AzureVM *azure.VMHandle `json:"azureVM,omitempty"`
 }
 
 // ShutdownHandle is what a guest shutdown is followed by.
@@ -226,6 +230,8 @@ func (r *Runner) Wait(ctx context.Context, step planner.Step, handle json.RawMes
 		err = r.waitSource(ctx, step, vm, h, progress)
 	case h.Azure != nil:
 		err = r.waitAzure(ctx, step, vm, *h.Azure, progress)
+	case h.AzureVM != nil:
+		err = r.waitAzureVM(ctx, step, vm, *h.AzureVM, progress)
 	case step.Kind == planner.StepWaitProtected:
 		err = r.waitProtected(ctx, step, vm, h.Item, progress)
 	default:
@@ -265,7 +271,13 @@ func (r *Runner) Gate(ctx context.Context, step planner.Step) (bool, string, err
 	switch providerOf(step.Kind) {
 	case "vcenter":
 		reason, err = r.gateSource(ctx, step, vm)
+		if err == nil && reason == "" && step.Kind == planner.StepPowerOn {
+			reason, err = gateReason(r.copiesOff(ctx, step, vm))
+		}
 	case "azure":
+		if step.Kind == planner.StepDeallocateAzureVM {
+			break // open: deallocating what is absent is done
+		}
 		var t *targetState
 		t, err = r.readTarget(ctx, vm)
 		if err == nil {
@@ -278,6 +290,17 @@ func (r *Runner) Gate(ctx context.Context, step planner.Step) (bool, string, err
 		return false, "", wrap(step, err)
 	}
 	return reason == "", reason, nil
+}
+
+// gateReason turns a gate check's error into Gate's answer: a closed gate
+// is a reason, anything else (a running Azure VM, an unreadable one) an
+// error that fails the step.
+func gateReason(err error) (string, error) {
+	var ge *GateError
+	if errors.As(err, &ge) {
+		return ge.Reason, nil
+	}
+	return "", err
 }
 
 func (r *Runner) vm(step planner.Step) (*schema.VM, error) {

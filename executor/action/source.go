@@ -442,6 +442,11 @@ func (r *Runner) startSource(ctx context.Context, step planner.Step, vm *schema.
 	if reason := r.gateSourceFrom(ctx, step, vm, s); reason != "" {
 		return Started{}, &GateError{Gate: step.Gate, Reason: reason}
 	}
+	if step.Kind == planner.StepPowerOn {
+		if err := r.copiesOff(ctx, step, vm); err != nil {
+			return Started{}, err
+		}
+	}
 	before := SourceBefore{}
 	var op func(context.Context, vcenter.Watch) (vcenter.Undo, error)
 	var shutdown *ShutdownHandle

@@ -91,6 +91,9 @@ func (r *Runner) targetName(vm *schema.VM, sourceName string) string {
 }
 
 func (r *Runner) startTarget(ctx context.Context, step planner.Step, vm *schema.VM) (Started, error) {
+	if step.Kind == planner.StepDeallocateAzureVM {
+		return r.startAzureVM(ctx, step, vm)
+	}
 	t, err := r.readTarget(ctx, vm)
 	if err != nil {
 		return Started{}, err
@@ -273,6 +276,9 @@ func (r *Runner) gateTarget(step planner.Step, vm *schema.VM, t *targetState) st
 }
 
 func (r *Runner) doneTarget(ctx context.Context, step planner.Step, vm *schema.VM) (bool, error) {
+	if step.Kind == planner.StepDeallocateAzureVM {
+		return r.doneAzureVM(ctx, step, vm)
+	}
 	t, err := r.readTarget(ctx, vm)
 	if err != nil {
 		return false, err
@@ -347,7 +353,10 @@ func (r *Runner) waitAzure(ctx context.Context, step planner.Step, vm *schema.VM
 	if err != nil {
 		return err
 	}
-	_, err = st.client.Wait(ctx, h, azureProgress(progress))
+	it, err := st.client.Wait(ctx, h, azureProgress(progress))
+	if err == nil && step.Kind == planner.StepTestCleanup {
+		err = r.confirmCleanup(ctx, vm, it)
+	}
 	return err
 }
 

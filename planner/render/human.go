@@ -192,6 +192,9 @@ func (h *human) vm(vm *vmView) {
 		}
 	}
 	width := len("stage")
+	if len(vm.AzureVMs) > 0 {
+		width = len("azure_vm")
+	}
 	for _, a := range attrs {
 		width = max(width, len(a[0]))
 	}
@@ -199,6 +202,9 @@ func (h *human) vm(vm *vmView) {
 		h.printf("        %-*s = %s\n", width, a[0], quote(a[1]))
 	}
 	h.printf("     %s %-*s = %s -> %s\n", h.sym("~"), width, "stage", quote(vm.Live.String()), quote(vm.Desired))
+	for _, a := range vm.AzureVMs {
+		h.printf("        %-*s = %s\n", width, "azure_vm", quote(a.String()))
+	}
 
 	for _, s := range vm.steps {
 		h.step(vm, s)

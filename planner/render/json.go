@@ -72,6 +72,18 @@ type jsonVM struct {
 	Fingerprint jsonFingerprint `json:"fingerprint"`
 	Sensitive   []string        `json:"sensitive"`
 	Warnings    []string        `json:"warnings"`
+	// AzureVMs is absent when no Azure VM was read for the VM.
+	AzureVMs []jsonAzureVM `json:"azure_vms,omitempty"`
+}
+
+type jsonAzureVM struct {
+	Name            string `json:"name"`
+	ResourceGroupID string `json:"resource_group_id"`
+	Test            bool   `json:"test"`
+	Exists          bool   `json:"exists"`
+	PowerState      string `json:"power_state"`
+	VMID            string `json:"vm_id"`
+	Error           string `json:"error"`
 }
 
 type jsonFingerprint struct {
@@ -164,6 +176,10 @@ func jsonOf(v *view) jsonPlan {
 			Fingerprint: jsonFingerprint{Source: vm.Fingerprint.Source, Item: vm.Fingerprint.Item},
 			Sensitive:   append([]string{}, vm.Sensitive...),
 			Warnings:    append([]string{}, vm.Warnings...),
+		}
+		for _, a := range vm.AzureVMs {
+			jv.AzureVMs = append(jv.AzureVMs, jsonAzureVM{Name: a.Name, ResourceGroupID: a.ResourceGroupID, Test: a.Test,
+				Exists: a.Exists, PowerState: a.PowerState, VMID: a.VMID, Error: a.Error})
 		}
 		for _, st := range vm.steps {
 			jv.Steps = append(jv.Steps, st.ID)

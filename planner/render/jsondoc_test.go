@@ -34,6 +34,8 @@ func everyFieldPlan() *planner.Plan {
 			Address: db, Live: planner.LiveTested, Desired: "completed", TargetName: "db-az", Size: "Standard_E4s_v5",
 			Subnet: "data", Window: "sat-night", Sensitive: []string{"target.vm_tags"},
 			Fingerprint: planner.Fingerprint{Source: "6bb00877f9251da2", Item: "a21c4c62c05b5c3f"},
+			AzureVMs: []planner.LiveAzureVM{{Name: "db-az", ResourceGroupID: "/subscriptions/x/resourceGroups/target", Exists: true,
+				PowerState: "running", VMID: "0f47b100-583c-48e3-a4c0-aefc2c9bbcc1"}},
 		}},
 		Steps: []planner.Step{
 			{ID: db + ".update_replication", VM: db, Kind: planner.StepUpdateReplication, Gate: "protection state Protected",
@@ -153,6 +155,7 @@ func TestJSONDocCoversEveryField(t *testing.T) {
 		planner.StepShutdown, planner.StepPowerOn, planner.StepEnableReplication, planner.StepUpdateReplication,
 		planner.StepWaitProtected, planner.StepTestFailover, planner.StepTestCleanup, planner.StepUnplannedFailover,
 		planner.StepFailoverCancel, planner.StepFailoverCommit, planner.StepCompleteMigration, planner.StepDisableReplication,
+		planner.StepDeallocateAzureVM,
 	} {
 		if !strings.Contains(doc, "`"+string(k)+"`") {
 			t.Errorf("step kind %s is not documented", k)

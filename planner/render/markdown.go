@@ -369,6 +369,9 @@ func mdVM(m *errWriter, vm *vmView) {
 		m.printf(", %d no return", vm.noReturn)
 	}
 	m.print("</summary>\n\n")
+	for _, a := range vm.AzureVMs {
+		m.printf("Azure VM %s\n\n", mdValue(a.String()))
+	}
 	for i, s := range vm.steps {
 		m.printf("%d. %s %s\n", i+1, code(symbol(s.Step)), code(string(s.Kind)))
 		if s.NoReturn {

@@ -244,3 +244,14 @@ func allowedText(ops []string) string {
 	}
 	return strings.Join(ops, ", ")
 }
+
+// Replicated reports whether initial replication is over: the item is
+// protected or further along (or busy with an operation that needs a
+// protected item).
+func (p *ProtectedItem) Replicated() bool {
+	switch ph, _ := Classify(p); ph {
+	case PhaseReplicating, PhaseUnknown:
+		return false
+	}
+	return true
+}

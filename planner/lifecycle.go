@@ -130,15 +130,15 @@ func vmSteps(vm *schema.VM, live Live) ([]Step, LiveStage, error) {
 		if name := SnapshotName(vm); vm.Source.SnapshotBeforeCutover && (live.Source == nil || !slices.Contains(live.Source.Snapshots, name)) {
 			c.add(Step{Kind: StepSnapshot, Inputs: map[string]string{"name": shown(vm, "target.name", name)}})
 		}
-		if vm.Source.Shutdown != schema.ShutdownNone && powered {
+		vcShutdown := vm.Source.Shutdown == schema.ShutdownGuest || vm.Source.Shutdown == schema.ShutdownHard
+		if vcShutdown && powered {
 			c.add(Step{Kind: StepShutdown,
 				Inputs: map[string]string{"mode": string(vm.Source.Shutdown)},
 				Before: map[string]string{"power_state": live.Source.PowerState}})
 		}
-		in := map[string]string{"perform_shutdown": "false", "recovery_point": "latest"}
-		gate := ""
+		in, gate := failoverInputs(vm)
 		if vm.Replication.MaxRPO != "" {
-			gate = "allowedOperations contains UnplannedFailover and RPO <= " + shown(vm, "replication.max_rpo", vm.Replication.MaxRPO)
+			gate += " and RPO <= " + shown(vm, "replication.max_rpo", vm.Replication.MaxRPO)
 		}
 		c.add(Step{Kind: StepUnplannedFailover, Inputs: in, Gate: gate})
 		stage = LiveFailedOver
@@ -154,6 +154,32 @@ func vmSteps(vm *schema.VM, live Live) ([]Step, LiveStage, error) {
 		c.add(Step{Kind: StepCompleteMigration})
 	}
 	return c.steps, stage, nil
+}
+
+// Recovery point choices of a failover, as plans show them.
+const (
+	RecoveryPointLatest            = "latest"
+	RecoveryPointAfterShutdown     = "newer than the source shutdown"
+	gateUnplannedFailover          = "allowedOperations contains UnplannedFailover"
+	gateRecoveryPointAfterShutdown = " and a recovery point newer than the source shutdown"
+)
+
+// failoverInputs is how the failover avoids losing the source's last
+// writes, as source.shutdown chooses: "asr" (the default) sends
+// performShutdown "true", so ASR shuts the source down and syncs its last
+// changes (the REST how-to recommends it "for minimal data loss"); "guest"
+// and "hard" shut it down through vCenter first, and the failover then
+// waits for a recovery point newer than that shutdown; "none" fails over
+// to the latest point while the source runs on.
+func failoverInputs(vm *schema.VM) (map[string]string, string) {
+	switch vm.Source.Shutdown {
+	case schema.ShutdownGuest, schema.ShutdownHard:
+		return map[string]string{"perform_shutdown": "false", "shutdown": "vcenter " + string(vm.Source.Shutdown), "recovery_point": RecoveryPointAfterShutdown},
+			gateUnplannedFailover + gateRecoveryPointAfterShutdown
+	case schema.ShutdownNone:
+		return map[string]string{"perform_shutdown": "false", "shutdown": "none", "recovery_point": RecoveryPointLatest}, gateUnplannedFailover
+	}
+	return map[string]string{"perform_shutdown": "true", "shutdown": "asr", "recovery_point": RecoveryPointLatest}, gateUnplannedFailover
 }
 
 // SnapshotName is the name of the snapshot taken before cutover.

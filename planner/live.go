@@ -2,6 +2,7 @@ package planner
 
 import (
 	"crypto/sha256"
+	"cutover/providers/azure"
 	"encoding/hex"
 	"fmt"
 	"sort"
@@ -23,6 +24,10 @@ type Live struct {
 	// awaiting cleanup. Nil when not read.
 	AzureVM *LiveAzureVM
 	TestVM  *LiveAzureVM
+	// Migrated is live evidence, independent of the journal, that the VM
+	// was migrated: what was found (the Azure VM the failover created).
+	// Empty when nothing was found or nothing could be asked.
+	Migrated string
 }
 
 // LiveSource is the vCenter side of a VM.
@@ -50,6 +55,10 @@ type LiveItem struct {
 	ProtectionState   string
 	AllowedOperations []string
 	TestFailoverState string
+	// CurrentScenario names the ASR job the item reports ("" for None);
+	// ActiveLocation is Primary or Recovery.
+	CurrentScenario string
+	ActiveLocation  string
 	// Tested is set when a test failover succeeded and was cleaned up.
 	Tested                    bool
 	InitialReplicationPercent *int
@@ -66,6 +75,13 @@ type LiveItem struct {
 	// replication.disk_type, ...); a disk setting only when every disk
 	// has the same value.
 	EnableOnly map[string]string
+}
+
+// Phase is the provider's reading of the item's state (azure.Classify),
+// with the reason when it is busy or unknown.
+func (it *LiveItem) Phase() (azure.Phase, string) {
+	return azure.Classify(&azure.ProtectedItem{ProtectionState: it.ProtectionState, TestFailoverState: it.TestFailoverState,
+		AllowedOperations: it.AllowedOperations, CurrentScenario: it.CurrentScenario, ActiveLocation: it.ActiveLocation})
 }
 
 // Allows reports whether ASR currently offers op.
@@ -133,11 +149,13 @@ func FingerprintOf(l Live) Fingerprint {
 }
 
 // replicating reports an item between enabling and protected, with no
-// test failover under way.
+// test failover open.
 func replicating(it *LiveItem) bool {
-	switch it.ProtectionState {
-	case "EnablingProtection", "InitialReplicationInProgress", "Protected":
-		return it.TestFailoverState == "" || it.TestFailoverState == "None"
+	switch ph, _ := it.Phase(); ph {
+	case azure.PhaseReplicating:
+		return true
+	case azure.PhaseProtected:
+		return !it.Tested
 	}
 	return false
 }

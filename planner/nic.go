@@ -124,8 +124,16 @@ func NICSettings(vm *schema.VM, m *azure.Machine, it *azure.ProtectedItem) (want
 }
 
 // FindNIC finds the item's replicated NIC a nic block's key names: a MAC
-// address of one of the discovered machine's adapters, or a NIC ID.
+// address or a NIC ID. For a VMware machine the item's nicId is the source
+// NIC's MAC (what the Terraform provider sends as nicId), so a MAC matches
+// it directly; a MAC is also translated through the discovered machine's
+// adapters, for items that report the discovered NIC ID instead.
 func FindNIC(it *azure.ProtectedItem, m *azure.Machine, key string) (azure.NIC, bool) {
+	for _, rn := range it.Target.NICs {
+		if sameMAC(rn.ID, key) {
+			return rn, true
+		}
+	}
 	id := key
 	if m != nil {
 		for _, mn := range m.NICs {

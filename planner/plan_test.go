@@ -120,7 +120,8 @@ func TestDependsOnOrdersFailovers(t *testing.T) {
 		{app + ".unplanned_failover", "vm.db.unplanned_failover"},
 		{app + ".test_failover", "vm.db.test_failover"},
 		{web + ".unplanned_failover", app + ".unplanned_failover"},
-		{app + ".unplanned_failover", app + ".shutdown"},
+		{app + ".unplanned_failover", app + ".test_failover_cleanup"},
+		{"vm.db.unplanned_failover", "vm.db.shutdown"},
 	} {
 		if !contains(deps[c.step], c.dep) {
 			t.Errorf("%s should depend on %s; depends on %v", c.step, c.dep, deps[c.step])
@@ -129,9 +130,30 @@ func TestDependsOnOrdersFailovers(t *testing.T) {
 			t.Errorf("%s is ordered before its dependency %s", c.step, c.dep)
 		}
 	}
+	// The app tier leaves the shutdown to ASR (the default); db and web
+	// shut down through vCenter and wait for a newer recovery point.
+	shutdowns := 0
+	for _, st := range p.Steps {
+		switch st.Kind {
+		case planner.StepShutdown:
+			shutdowns++
+			if strings.HasPrefix(st.VM, "vm.app") {
+				t.Errorf("%s: the app tier has no vCenter shutdown", st.ID)
+			}
+		case planner.StepUnplannedFailover:
+			asr := strings.HasPrefix(st.VM, "vm.app")
+			wantShutdown, wantRP := "false", planner.RecoveryPointAfterShutdown
+			if asr {
+				wantShutdown, wantRP = "true", planner.RecoveryPointLatest
+			}
+			if st.Inputs["perform_shutdown"] != wantShutdown || st.Inputs["recovery_point"] != wantRP {
+				t.Errorf("%s: inputs %v", st.ID, st.Inputs)
+			}
+		}
+	}
 	s := p.Summarize()
-	if s.Replicate != 5 || s.Failover != 5 || s.Disruptive != 10 || s.NoReturn != 0 {
-		t.Errorf("summary = %+v", s)
+	if s.Replicate != 5 || s.Failover != 5 || shutdowns == 0 || s.Disruptive != 5+shutdowns || s.NoReturn != 0 {
+		t.Errorf("summary = %+v with %d shutdowns", s, shutdowns)
 	}
 	for _, st := range p.Steps {
 		if st.Disruptive && st.Window != "sat-night" {

@@ -1,9 +1,11 @@
 package planner
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
+	"cutover/providers/azure"
 	"cutover/schema"
 )
 
@@ -45,38 +47,42 @@ func (s *LiveStage) UnmarshalText(b []byte) error {
 	return fmt.Errorf("unknown live stage %q", b)
 }
 
-// StageOf derives the live stage. It fails for states a plan cannot start
-// from (a failed failover, an operation still running).
+// StageOf derives the live stage from the provider's reading of the
+// item (its state and allowedOperations together, see azure.Classify). It
+// fails, naming the state and what to do, for an item that is busy or in
+// a state that allows nothing the lifecycle knows.
 func StageOf(l Live) (LiveStage, error) {
 	if l.Completed {
 		return LiveCompleted, nil
 	}
 	it := l.Item
 	if it == nil {
+		if l.Migrated != "" {
+			return LiveCompleted, nil
+		}
 		return LiveDiscovered, nil
 	}
-	switch it.ProtectionState {
-	case "EnablingProtection", "InitialReplicationInProgress":
+	phase, reason := it.Phase()
+	switch phase {
+	case azure.PhaseReplicating:
 		return LiveReplicating, nil
-	case "Protected":
-		switch it.TestFailoverState {
-		case "WaitingForCompletion":
-			return LiveTesting, nil
-		case "InProgress", "MarkedForDeletion":
-			return 0, fmt.Errorf("a test failover operation is running (testFailoverState %s); plan again when it ends", it.TestFailoverState)
-		}
+	case azure.PhaseProtected:
 		if it.Tested {
 			return LiveTested, nil
 		}
 		return LiveProtected, nil
-	case "UnplannedFailoverCompleted":
+	case azure.PhaseTestFailoverPending:
+		return LiveTesting, nil
+	case azure.PhaseFailoverFailed:
+		// A failed failover is retried: the VM stands where a failover
+		// starts (ASR allows UnplannedFailover again).
+		return LiveTested, nil
+	case azure.PhaseFailedOver:
 		return LiveFailedOver, nil
-	case "FailoverCommitted":
+	case azure.PhaseCommitted:
 		return LiveCommitted, nil
-	case "UnplannedFailoverFailed":
-		return 0, fmt.Errorf("the last unplanned failover failed (protectionState UnplannedFailoverFailed); look at the ASR job, then retry or roll back by hand")
 	}
-	return 0, fmt.Errorf("ASR reports protection state %q, which is in progress or unknown; plan again when it settles", it.ProtectionState)
+	return 0, errors.New(reason)
 }
 
 // satisfies reports whether a VM at live stage s already meets desired.

@@ -159,6 +159,10 @@ type Shutdown string
 
 // Shutdown modes.
 const (
+	// ShutdownASR (the default) leaves the shutdown to the failover: ASR
+	// shuts the source down and replicates its last writes before it
+	// fails over (performShutdown "true").
+	ShutdownASR   Shutdown = "asr"
 	ShutdownGuest Shutdown = "guest"
 	ShutdownHard  Shutdown = "hard"
 	ShutdownNone  Shutdown = "none"

@@ -21,7 +21,7 @@ var morefPattern = regexp.MustCompile(`^vm-[0-9]+$`)
 
 func (d *decoder) decodeSource(b *hcl.Block, ctx *hcl.EvalContext, vm *VM, defaultName string) {
 	src := &vm.Source
-	src.Shutdown = ShutdownGuest
+	src.Shutdown = ShutdownASR
 	src.VCenter = d.only("vcenter")
 	rng := vm.DeclRange
 	if b != nil {
@@ -40,7 +40,7 @@ func (d *decoder) decodeSource(b *hcl.Block, ctx *hcl.EvalContext, vm *VM, defau
 		a.str("datastore", &src.Datastore)
 		a.str("folder", &src.Folder)
 		var shutdown string
-		a.enum("shutdown", &shutdown, string(ShutdownGuest), string(ShutdownHard), string(ShutdownNone))
+		a.enum("shutdown", &shutdown, string(ShutdownASR), string(ShutdownGuest), string(ShutdownHard), string(ShutdownNone))
 		if shutdown != "" {
 			src.Shutdown = Shutdown(shutdown)
 		}

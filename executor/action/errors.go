@@ -37,19 +37,27 @@ func (e *Error) Unwrap() error { return e.Err }
 type GateError struct {
 	Gate   string
 	Reason string
+	// Final is set when the gate can never open by itself (the service
+	// does not allow the operation and nothing runs that could change
+	// that): the step fails at once instead of waiting for the timeout.
+	Final bool
 }
 
 // Error says that nothing was sent, and why.
 func (e *GateError) Error() string {
+	never := ""
+	if e.Final {
+		never = " and cannot open"
+	}
 	if e.Gate == "" {
 		return "refused before sending: " + e.Reason
 	}
-	return fmt.Sprintf("refused before sending: gate %q does not hold: %s", e.Gate, e.Reason)
+	return fmt.Sprintf("refused before sending: gate %q does not hold%s: %s", e.Gate, never, e.Reason)
 }
 
 // Is makes a GateError match executor.ErrGateClosed, so that the executor
 // waits for the gate instead of failing the step.
-func (e *GateError) Is(target error) bool { return target == executor.ErrGateClosed }
+func (e *GateError) Is(target error) bool { return target == executor.ErrGateClosed && !e.Final }
 
 // ErrOutcomeUnknown means an operation's handle can no longer be followed
 // (vCenter forgot the task) and live state does not show its effect: the

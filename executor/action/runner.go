@@ -91,6 +91,7 @@ type Runner struct {
 	vcInv      map[string]*vcenter.Inventory // discovery cache per vCenter
 	azStatic   map[string]*azureStatic       // resolved vault facts per vault
 	inflight   map[string]*inflight          // vCenter operations started here, by step ID
+	cutoffs    map[string]time.Time          // per VM: recovery points must be newer (see shutdownCutoff)
 }
 
 // NewRunner checks that every vCenter and vault the runbook's VMs use has
@@ -281,7 +282,10 @@ func (r *Runner) Gate(ctx context.Context, step planner.Step) (bool, string, err
 		var t *targetState
 		t, err = r.readTarget(ctx, vm)
 		if err == nil {
-			reason = r.gateTarget(step, vm, t)
+			var ge *GateError
+			if err = r.gateTarget(ctx, step, vm, t); errors.As(err, &ge) && !ge.Final {
+				reason, err = ge.Reason, nil
+			}
 		}
 	default:
 		err = fmt.Errorf("unknown step kind %q", step.Kind)

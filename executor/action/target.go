@@ -3,6 +3,7 @@ package action
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -32,10 +33,6 @@ type targetState struct {
 	// item is nil when the machine is not protected.
 	item *azure.ProtectedItem
 }
-
-// protection states past initial replication, for wait_protected.
-var pastProtected = []string{"Protected", "UnplannedFailoverInProgress", "UnplannedFailoverCompleted", "UnplannedFailoverFailed",
-	"CancelFailoverInProgress", "FailoverCommitInProgress", "FailoverCommitted"}
 
 // scenarioOf maps the step kinds to the ASR job scenario that performs
 // them, to recognise an operation already running after a crash.
@@ -135,8 +132,8 @@ func (r *Runner) startTarget(ctx context.Context, step planner.Step, vm *schema.
 		}
 		return started(&Handle{Azure: h})
 	}
-	if reason := r.gateTarget(step, vm, t); reason != "" {
-		return Started{}, &GateError{Gate: gateName(step), Reason: reason}
+	if err := r.gateTarget(ctx, step, vm, t); err != nil {
+		return Started{}, err
 	}
 	h, err := r.sendTarget(ctx, step, vm, t)
 	if err != nil {
@@ -171,7 +168,13 @@ func (r *Runner) sendTarget(ctx context.Context, step planner.Step, vm *schema.V
 	case planner.StepTestCleanup:
 		return c.TestFailoverCleanup(ctx, it, r.comment)
 	case planner.StepUnplannedFailover:
-		return c.UnplannedFailover(ctx, it, azure.UnplannedFailoverInput{PerformShutdown: strings.EqualFold(step.Inputs["perform_shutdown"], "true")})
+		in := azure.UnplannedFailoverInput{PerformShutdown: strings.EqualFold(step.Inputs["perform_shutdown"], "true")}
+		if step.Inputs["recovery_point"] == planner.RecoveryPointAfterShutdown {
+			// The gate saw this point newer than the shutdown: fail over
+			// to exactly it, not to whatever is latest when ASR acts.
+			in.RecoveryPointID = it.LastRecoveryPointID
+		}
+		return c.UnplannedFailover(ctx, it, in)
 	case planner.StepFailoverCancel:
 		return c.FailoverCancel(ctx, it)
 	case planner.StepFailoverCommit:
@@ -216,63 +219,164 @@ func gateName(step planner.Step) string {
 	return ""
 }
 
-// gateTarget returns why the step may not start now, or "".
-func (r *Runner) gateTarget(step planner.Step, vm *schema.VM, t *targetState) string {
+// gateTarget returns nil when the step may start now, else a GateError
+// saying why; the error is Final when the gate can never open: the
+// operation is not in allowedOperations and no job runs on the item that
+// could change that.
+func (r *Runner) gateTarget(ctx context.Context, step planner.Step, vm *schema.VM, t *targetState) error {
+	closed := func(final bool, format string, args ...any) error {
+		return &GateError{Gate: gateName(step), Reason: fmt.Sprintf(format, args...), Final: final}
+	}
 	it := t.item
 	if step.Kind == planner.StepEnableReplication {
 		if it != nil {
-			return fmt.Sprintf("machine %s is already protected by item %s (%s)", t.machine.DisplayName, it.Name, it.ProtectionState)
+			return closed(false, "machine %s is already protected by item %s (%s)", t.machine.DisplayName, it.Name, it.ProtectionState)
 		}
-		return ""
+		return nil
 	}
 	if it == nil {
-		return fmt.Sprintf("machine %s has no protected item", t.machine.DisplayName)
+		return closed(false, "machine %s has no protected item", t.machine.DisplayName)
 	}
 	if step.Kind == planner.StepWaitProtected {
-		return "" // the step is the wait itself
+		return nil // the step is the wait itself
 	}
-	if it.CurrentScenario != "" {
-		return fmt.Sprintf("ASR job %s is running on the item", it.CurrentScenario)
+	job, err := r.runningJob(ctx, t)
+	if err != nil {
+		return err
 	}
-	switch step.Kind {
-	case planner.StepUpdateReplication:
-		okState := strings.EqualFold(it.ProtectionState, "Protected") || strings.EqualFold(it.ProtectionState, "InitialReplicationInProgress")
-		if !okState {
-			return "protection state is " + it.ProtectionState + ", not Protected"
+	if job != "" {
+		return closed(false, "%s is running on the item", job)
+	}
+	phase, why := azure.Classify(it)
+	// Nothing runs: a state that is still moving on its own (initial
+	// replication) may yet open the gate; anything else will not.
+	final := phase != azure.PhaseReplicating && phase != azure.PhaseBusy
+	if step.Kind == planner.StepUpdateReplication {
+		if phase != azure.PhaseReplicating && phase != azure.PhaseProtected {
+			if why == "" {
+				why = "settings change only while replicating or protected with no test failover open"
+			}
+			return closed(final, "protection state is %s (%s): %s", it.ProtectionState, phase, why)
 		}
-		if it.TestFailoverState != "" && !strings.EqualFold(it.TestFailoverState, "None") {
-			return "a test failover is open (testFailoverState " + it.TestFailoverState + ")"
+		if len(it.Target.NICs) == 0 && touchesNICs(step) {
+			// ASR fills vmNics once it has read the machine after enable;
+			// Terraform waits for them too.
+			return closed(false, "the item reports no NICs yet (vmNics is empty until ASR has read the machine)")
 		}
-		return ""
+		return nil
 	}
 	if g := step.Kind.Gate(); g != "" && !it.Allows(g) {
-		allowed := strings.Join(it.AllowedOperations, ", ")
-		if allowed == "" {
-			allowed = "none"
-		}
 		state := it.ProtectionState
 		if it.TestFailoverState != "" && !strings.EqualFold(it.TestFailoverState, "None") {
 			state += ", test failover " + it.TestFailoverState
 		}
-		return fmt.Sprintf("allowedOperations lacks %s in protection state %s (allowed: %s)", g, state, allowed)
+		allowed := strings.Join(it.AllowedOperations, ", ")
+		if allowed == "" {
+			allowed = "none"
+		}
+		reason := fmt.Sprintf("allowedOperations lacks %s in protection state %s (allowed: %s)", g, state, allowed)
+		if final {
+			reason += "; no ASR job is running that could change that"
+		}
+		return closed(final, "%s", reason)
 	}
-	if step.Kind == planner.StepUnplannedFailover && vm.Replication.MaxRPO != "" {
+	if step.Kind == planner.StepTestFailover || step.Kind == planner.StepUnplannedFailover {
+		if ok, why := it.Healthy(); !ok {
+			return closed(false, "replication is not healthy: %s", why)
+		}
+	}
+	if step.Kind != planner.StepUnplannedFailover {
+		return nil
+	}
+	if vm.Replication.MaxRPO != "" {
 		max, err := time.ParseDuration(vm.Replication.MaxRPO)
 		if err != nil {
-			return "max_rpo is not a duration"
+			return closed(true, "max_rpo is not a duration")
 		}
 		shown := vm.Replication.MaxRPO
 		if vm.Sensitive.Has("replication.max_rpo") {
 			shown = "(sensitive)"
 		}
 		if it.LastRPOSeconds == nil {
-			return "ASR reports no RPO yet; max_rpo is " + shown
+			return closed(false, "ASR reports no RPO yet; max_rpo is %s", shown)
 		}
 		if rpo := time.Duration(*it.LastRPOSeconds) * time.Second; rpo > max {
-			return fmt.Sprintf("RPO %s exceeds max_rpo %s", rpo, shown)
+			return closed(false, "RPO %s exceeds max_rpo %s", rpo, shown)
 		}
 	}
-	return ""
+	if step.Inputs["recovery_point"] == planner.RecoveryPointAfterShutdown {
+		cutoff := r.shutdownCutoff(step.VM)
+		if !it.LastRecoveryPointTime.After(cutoff) {
+			last := "none"
+			if !it.LastRecoveryPointTime.IsZero() {
+				last = it.LastRecoveryPointTime.UTC().Format(time.RFC3339)
+			}
+			return closed(false, "waiting for a recovery point newer than the source shutdown (%s); the latest is %s",
+				cutoff.UTC().Format(time.RFC3339), last)
+		}
+	}
+	return nil
+}
+
+// shutdownCutoff is the time after which a recovery point holds the
+// source's last writes: when this run first checked the failover's gate.
+// The failover depends on the shutdown step, so that is after the source
+// stopped; a resumed run takes a later time and at worst waits for one
+// more point. Azure's clock and ours may differ by seconds, which only
+// makes the wait longer when ours is ahead.
+func (r *Runner) shutdownCutoff(vm string) time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cutoffs == nil {
+		r.cutoffs = map[string]time.Time{}
+	}
+	c, ok := r.cutoffs[vm]
+	if !ok {
+		c = time.Now()
+		r.cutoffs[vm] = c
+	}
+	return c
+}
+
+// runningJob names the ASR job running on the item, or "" when none runs.
+// currentScenario alone does not say: a test failover's job stays the
+// item's scenario, suspended, until the cleanup (see azure.JobRunning).
+func (r *Runner) runningJob(ctx context.Context, t *targetState) (string, error) {
+	it := t.item
+	if it.CurrentScenario == "" {
+		return "", nil
+	}
+	if it.CurrentJobID == "" {
+		ph, _ := azure.Classify(it)
+		if ph == azure.PhaseBusy {
+			return "ASR job " + it.CurrentScenario, nil
+		}
+		return "", nil
+	}
+	j, err := t.client.Job(ctx, it.CurrentJobID)
+	if err != nil {
+		var ae *azure.Error
+		if errors.As(err, &ae) && ae.Kind == azure.KindNotFound {
+			return "", nil
+		}
+		return "", err
+	}
+	if azure.JobRunning(j.State) {
+		return fmt.Sprintf("ASR job %s (%s)", it.CurrentScenario, j.State), nil
+	}
+	return "", nil
+}
+
+// touchesNICs reports whether an update sets per-NIC fields (or the
+// primary NIC's subnets).
+func touchesNICs(step planner.Step) bool {
+	for _, c := range step.Changes {
+		attr := strings.TrimPrefix(c.Attribute, "target.")
+		if _, _, ok := planner.ParseNICAttribute(attr); ok || attr == "subnet" || attr == "test_subnet" {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *Runner) doneTarget(ctx context.Context, step planner.Step, vm *schema.VM) (bool, error) {
@@ -289,26 +393,15 @@ func (r *Runner) doneTarget(ctx context.Context, step planner.Step, vm *schema.V
 // doneFrom decides from one read whether the step's effect is there.
 func (r *Runner) doneFrom(step planner.Step, vm *schema.VM, t *targetState) (bool, error) {
 	it := t.item
-	state := func(states ...string) bool {
-		if it == nil {
-			return false
-		}
-		for _, s := range states {
-			if strings.EqualFold(it.ProtectionState, s) {
-				return true
-			}
-		}
-		return false
-	}
-	tfo := ""
+	phase := azure.PhaseUnknown
 	if it != nil {
-		tfo = it.TestFailoverState
+		phase, _ = azure.Classify(it)
 	}
 	switch step.Kind {
 	case planner.StepEnableReplication:
 		return it != nil, nil
 	case planner.StepWaitProtected:
-		return state(pastProtected...), nil
+		return it != nil && it.Replicated(), nil
 	case planner.StepUpdateReplication:
 		if it == nil {
 			return false, nil
@@ -329,24 +422,22 @@ func (r *Runner) doneFrom(step planner.Step, vm *schema.VM, t *targetState) (boo
 	case planner.StepTestFailover:
 		// Waiting for cleanup, or already cleaned up (the planner plans a
 		// test failover only for an item never tested).
-		return strings.EqualFold(tfo, "WaitingForCompletion") || (state("Protected") && tested(it)), nil
+		return phase == azure.PhaseTestFailoverPending || tested(it), nil
 	case planner.StepTestCleanup:
-		return state(pastProtected...) && tested(it) && (tfo == "" || strings.EqualFold(tfo, "None")), nil
+		return tested(it), nil
 	case planner.StepUnplannedFailover:
-		return state("UnplannedFailoverCompleted", "FailoverCommitInProgress", "FailoverCommitted"), nil
+		return phase == azure.PhaseFailedOver || phase == azure.PhaseCommitted, nil
 	case planner.StepFailoverCancel:
-		return state("Protected"), nil
+		return phase == azure.PhaseProtected, nil
 	case planner.StepFailoverCommit:
-		return state("FailoverCommitted"), nil
+		return phase == azure.PhaseCommitted, nil
 	case planner.StepCompleteMigration, planner.StepDisableReplication:
 		return it == nil, nil
 	}
 	return false, fmt.Errorf("no ASR operation for step kind %q", step.Kind)
 }
 
-func tested(it *azure.ProtectedItem) bool {
-	return it != nil && !it.LastTestFailover.IsZero() && (it.TestFailoverState == "" || strings.EqualFold(it.TestFailoverState, "None"))
-}
+func tested(it *azure.ProtectedItem) bool { return it != nil && it.Tested() }
 
 func (r *Runner) waitAzure(ctx context.Context, step planner.Step, vm *schema.VM, h azure.Handle, progress func(Progress)) error {
 	st, err := r.azure(ctx, vm.Target.Azure)
@@ -375,7 +466,7 @@ func (r *Runner) waitProtected(ctx context.Context, step planner.Step, vm *schem
 		}
 		item = t.item.Name
 	}
-	_, err = st.client.WaitForState(ctx, item, azureProgress(progress), pastProtected...)
+	_, err = st.client.WaitUntil(ctx, item, azureProgress(progress), "initial replication", (*azure.ProtectedItem).Replicated)
 	return err
 }
 

@@ -250,7 +250,7 @@ func TestHumanSummaryAndUndo(t *testing.T) {
 	}
 	out := buf.String()
 	s := p.Summarize()
-	if !strings.Contains(out, "Plan: 5 to replicate, 1 to update, 5 to test, 5 to fail over, 10 disruptive, 0 points of no return.") {
+	if !strings.Contains(out, "Plan: 5 to replicate, 1 to update, 5 to test, 5 to fail over, 8 disruptive, 0 points of no return.") {
 		t.Errorf("summary line missing; summary is %+v", s)
 	}
 	// Every enable_replication is undone by a disable_replication.
@@ -331,7 +331,7 @@ func TestMarkdownCallsOutPointsOfNoReturn(t *testing.T) {
 	}
 	md := without.String()
 	for _, want := range []string{
-		"> [!WARNING]\n> **6 disruptive steps**",
+		"> [!WARNING]\n> **4 disruptive steps**",
 		"#### Window `sat-night`",
 		"| VM | stage now → target | size | subnet | window | steps | disruptive steps |",
 		"| `vm.db01` | discovered → migrated | `Standard_E4s_v5` |",

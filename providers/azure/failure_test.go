@@ -267,7 +267,7 @@ func TestRefusedBeforeAnyRequest(t *testing.T) {
 			}
 			continue
 		}
-		if e.Kind != KindNotAllowed || !strings.Contains(err.Error(), "protection state Protected") || !strings.Contains(err.Error(), "TestFailover, UnplannedFailover, DisableProtection") {
+		if e.Kind != KindNotAllowed || !strings.Contains(err.Error(), "protection state Protected") || !strings.Contains(err.Error(), "UnplannedFailover, DisableProtection, TestFailover") {
 			t.Errorf("%s: %v", tc.name, err)
 		}
 	}

@@ -21,8 +21,10 @@ type ProtectedItem struct {
 	VM        string
 	MachineID string
 
-	ProtectionState              string
-	ProtectionStateDescription   string
+	ProtectionState            string
+	ProtectionStateDescription string
+	// ActiveLocation is Primary before a failover and Recovery after it.
+	ActiveLocation               string
 	AllowedOperations            []string
 	TestFailoverState            string
 	TestFailoverStateDescription string
@@ -183,6 +185,7 @@ func protectedItemFrom(m *asr.ReplicationProtectedItem) ProtectedItem {
 	out.VM = str(p.FriendlyName)
 	out.ProtectionState = str(p.ProtectionState)
 	out.ProtectionStateDescription = str(p.ProtectionStateDescription)
+	out.ActiveLocation = str(p.ActiveLocation)
 	for _, a := range p.AllowedOperations {
 		out.AllowedOperations = append(out.AllowedOperations, str(a))
 	}

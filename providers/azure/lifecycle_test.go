@@ -99,7 +99,7 @@ func TestLifecycle(t *testing.T) {
 
 	size, ip := "Standard_D4s_v3", "10.1.0.10"
 	yes := true
-	h, err = c.UpdateReplication(ctx, it, UpdateInput{VMSize: &size, NICs: []NICInput{{ID: m.NICs[0].ID, Primary: &yes, Selected: &yes, TargetIP: &ip}}})
+	h, err = c.UpdateReplication(ctx, it, UpdateInput{VMSize: &size, NICs: []NICInput{{ID: it.Target.NICs[0].ID, Primary: &yes, Selected: &yes, TargetIP: &ip}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,12 +121,12 @@ func TestLifecycle(t *testing.T) {
 		{"test failover", func(it *ProtectedItem) (Handle, error) { return c.TestFailover(ctx, it, TestFailoverInput{}) },
 			azuresim.StateProtected, "WaitingForCompletion", []string{"TestFailoverCleanup"}},
 		{"cleanup", func(it *ProtectedItem) (Handle, error) { return c.TestFailoverCleanup(ctx, it, "validated") },
-			azuresim.StateProtected, "None", []string{"TestFailover", "UnplannedFailover", "DisableProtection"}},
+			azuresim.StateProtected, "MarkedForDeletion", []string{"TestFailover", "UnplannedFailover", "DisableProtection"}},
 		{"unplanned failover", func(it *ProtectedItem) (Handle, error) {
 			return c.UnplannedFailover(ctx, it, UnplannedFailoverInput{PerformShutdown: true, RecoveryPointID: it.LastRecoveryPointID})
-		}, azuresim.StateFailedOver, "", []string{"Commit", "CancelFailover"}},
+		}, azuresim.StateFailedOver, "", []string{"Commit", "CompleteMigration", "DisableProtection", "ChangePit", "SwitchProtection"}},
 		{"commit", func(it *ProtectedItem) (Handle, error) { return c.FailoverCommit(ctx, it) },
-			azuresim.StateCommitted, "", []string{"DisableProtection", "CompleteMigration"}},
+			azuresim.StateCommitted, "", []string{"DisableProtection", "CompleteMigration", "Failback"}},
 	}
 	for _, st := range steps {
 		h, err := st.start(it)

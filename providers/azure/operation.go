@@ -179,9 +179,10 @@ func gate(item *ProtectedItem, op Operation) error {
 		return refused(item, string(op), g)
 	}
 	if op == OpUpdate {
-		okState := strings.EqualFold(item.ProtectionState, "Protected") || strings.EqualFold(item.ProtectionState, "InitialReplicationInProgress")
-		tfo := item.TestFailoverState == "" || strings.EqualFold(item.TestFailoverState, "None")
-		if !okState || !tfo || item.CurrentScenario != "" {
+		// Settings change while replicating or protected with no test
+		// failover open (a settled MarkedForDeletion is not open).
+		ph, _ := Classify(item)
+		if ph != PhaseReplicating && ph != PhaseProtected || item.CurrentScenario != "" {
 			e := refused(item, string(op), "an update")
 			if item.CurrentScenario != "" {
 				e.Message += "; job " + item.CurrentScenario + " is running"
@@ -684,7 +685,10 @@ func (c *Client) waitJob(ctx context.Context, h Handle, progress ProgressFunc) (
 				progress(Progress{Operation: h.Operation, VM: h.VM, JobID: h.JobID, Status: j.State, Elapsed: time.Since(began), Done: j.Terminal()})
 			}
 			if j.Terminal() {
-				if j.State != "Succeeded" {
+				// A test failover's job is suspended, not finished, once
+				// the test VM is up: it waits for the cleanup
+				// (ReplicationJobs_Resume.json).
+				if j.State != "Succeeded" && !(h.Operation == OpTestFailover && strings.EqualFold(j.State, "Suspended")) {
 					return nil, jobError(h, j)
 				}
 				break
@@ -712,26 +716,33 @@ func jobError(h Handle, j *Job) error {
 // (for example Protected after initial replication), reporting initial
 // replication progress. A single GET per poll.
 func (c *Client) WaitForState(ctx context.Context, name string, progress ProgressFunc, states ...string) (*ProtectedItem, error) {
+	return c.WaitUntil(ctx, name, progress, strings.Join(states, "/"), func(it *ProtectedItem) bool {
+		for _, st := range states {
+			if strings.EqualFold(it.ProtectionState, st) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// WaitUntil polls the item until done holds; what names the wait in errors.
+func (c *Client) WaitUntil(ctx context.Context, name string, progress ProgressFunc, what string, done func(*ProtectedItem) bool) (*ProtectedItem, error) {
 	began := time.Now()
 	for {
 		it, err := c.GetProtectedItem(ctx, name)
 		if err != nil {
 			return nil, err
 		}
-		done := false
-		for _, st := range states {
-			if strings.EqualFold(it.ProtectionState, st) {
-				done = true
-			}
-		}
+		ok := done(it)
 		if progress != nil {
-			progress(Progress{VM: it.VM, JobID: it.CurrentJobID, Status: it.ProtectionState, Percent: it.InitialReplicationPercent, Elapsed: time.Since(began), Done: done})
+			progress(Progress{VM: it.VM, JobID: it.CurrentJobID, Status: it.ProtectionState, Percent: it.InitialReplicationPercent, Elapsed: time.Since(began), Done: ok})
 		}
-		if done {
+		if ok {
 			return it, nil
 		}
 		if err := sleep(ctx, c.poll); err != nil {
-			return nil, classify(it.VM, "wait for "+strings.Join(states, "/"), err)
+			return nil, classify(it.VM, "wait for "+what, err)
 		}
 	}
 }

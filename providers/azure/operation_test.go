@@ -15,7 +15,10 @@ import (
 // FailoverCancel and the VM is protected again (rollback's path).
 func TestFailoverCancelIsTheInverse(t *testing.T) {
 	t.Parallel()
-	_, c, it := protectedWorld(t, 1, azuresim.Options{})
+	w, c, it := protectedWorld(t, 1, azuresim.Options{})
+	if err := w.sim.SetAllowCancelFailover(true); err != nil {
+		t.Fatal(err)
+	}
 	ctx := ctx(t)
 	h, err := c.UnplannedFailover(ctx, it, UnplannedFailoverInput{PerformShutdown: false})
 	if err != nil {
@@ -24,7 +27,7 @@ func TestFailoverCancelIsTheInverse(t *testing.T) {
 	if it, err = c.Wait(ctx, h, nil); err != nil {
 		t.Fatal(err)
 	}
-	mustAllow(t, "failed over", it, azuresim.StateFailedOver, "", "Commit", "CancelFailover")
+	mustAllow(t, "failed over", it, azuresim.StateFailedOver, "", "Commit", "CancelFailover", "CompleteMigration", "DisableProtection", "ChangePit", "SwitchProtection")
 	if h, err = c.FailoverCancel(ctx, it); err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +88,7 @@ func TestWaitOnJobOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.TestFailoverState != azuresim.TestFailoverWaiting || len(states) == 0 || states[len(states)-1] != "Succeeded" {
+	if got.TestFailoverState != azuresim.TestFailoverWaiting || len(states) == 0 || states[len(states)-1] != azuresim.JobSuspended {
 		t.Fatalf("state %s, progress %v", got.TestFailoverState, states)
 	}
 	jobGets := 0

@@ -132,7 +132,9 @@ func splitRG(id string) (sub, rg string, ok bool) {
 //   - cancel failover: the failed-over VM is deleted (GUESS: no source
 //     shows what ASR leaves behind when it cancels an InMageRcm failover).
 func (w *world) vmsAfterJob(j *job, it *item) {
-	if j.State != "Succeeded" || it == nil {
+	// A test failover's job ends Suspended, waiting for the cleanup, once
+	// its VM is up (see finish).
+	if it == nil || j.State != "Succeeded" && j.State != JobSuspended {
 		return
 	}
 	sub, rg, ok := splitRG(it.TargetResourceGroupID)

@@ -2,6 +2,7 @@ package azuresim
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -42,6 +43,17 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
+// fieldsKey carries a request's loggable body fields (see Request.Fields).
+type fieldsKey struct{}
+
+// logField records one body field of the request in the request log. Only
+// lifecycle choices go there, never settings that could hold secrets.
+func logField(r *http.Request, name, value string) {
+	if m, ok := r.Context().Value(fieldsKey{}).(map[string]string); ok {
+		m[name] = value
+	}
+}
+
 // apiError is ARM's error body: {"error":{"code","message"}}.
 type apiError struct {
 	Status  int
@@ -64,9 +76,15 @@ func errorf(status int, code, format string, args ...any) *apiError {
 func (s *Sim) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: rw}
 	start := time.Now()
+	fields := map[string]string{}
+	r = r.WithContext(context.WithValue(r.Context(), fieldsKey{}, fields))
 	defer func() {
 		s.logMu.Lock()
-		s.requests = append(s.requests, Request{Time: start, Method: r.Method, Path: r.URL.Path, Status: rec.status})
+		req := Request{Time: start, Method: r.Method, Path: r.URL.Path, Status: rec.status}
+		if len(fields) > 0 {
+			req.Fields = fields
+		}
+		s.requests = append(s.requests, req)
 		s.logMu.Unlock()
 	}()
 	if r.Body != nil {

@@ -6,26 +6,45 @@ import (
 )
 
 // Protection states the simulator walks an InMageRcm item through. They are
-// the strings Azure reports in properties.protectionState.
+// the strings Azure reports in properties.protectionState; each settled one
+// is cited to the SDK example (armrecoveryservicessiterecovery/v2 v2.4.0,
+// replicationprotecteditems_client_example_test.go) or public output that
+// shows it. States while a job runs are GUESSes: no source shows them.
 const (
-	StateEnablingProtection          = "EnablingProtection"
-	StateInitialReplication          = "InitialReplicationInProgress"
-	StateProtected                   = "Protected"
+	// GUESS: no source shows the item while its enable job runs.
+	StateEnablingProtection = "EnablingProtection"
+	// Public service outputs show UnprotectedStatesBegin while initial
+	// replication runs (not an SDK example).
+	StateInitialReplication = "UnprotectedStatesBegin"
+	// ReplicationProtectedItems_Get.json, _UpdateAppliance.json (InMageRcm).
+	StateProtected = "Protected"
+	// GUESS: no source shows the item while its failover job runs.
 	StateUnplannedFailoverInProgress = "UnplannedFailoverInProgress"
-	StateFailedOver                  = "UnplannedFailoverCompleted"
-	StateUnplannedFailoverFailed     = "UnplannedFailoverFailed"
-	StateCancelFailoverInProgress    = "CancelFailoverInProgress"
-	StateCommitInProgress            = "FailoverCommitInProgress"
-	StateCommitted                   = "FailoverCommitted"
-	StateDisabling                   = "DisablingProtection"
+	// ReplicationProtectedItems_UnplannedFailover.json and the Azure CLI
+	// InMageRcm recording after an unplanned failover.
+	StateFailedOver = "UnplannedFailoverCommitPendingStatesBegin"
+	// The issue that set this vocabulary (issue 12): a failed failover,
+	// with UnplannedFailover allowed again. The name is a GUESS.
+	StateUnplannedFailoverFailed = "UnplannedFailoverFailed"
+	// GUESS: states while cancel, commit and disable jobs run.
+	StateCancelFailoverInProgress = "CancelFailoverInProgress"
+	StateCommitInProgress         = "FailoverCommitInProgress"
+	// ReplicationProtectedItems_FailoverCommit.json, as printed there
+	// (public outputs also show UnplannedFailoverCommitted).
+	StateCommitted = "PlannedFailoverStatesBegin"
+	StateDisabling = "DisablingProtection"
 )
 
 // Test failover states (properties.testFailoverState).
+// None: _Get.json; WaitingForCompletion: _TestFailover.json (until the
+// cleanup runs); MarkedForDeletion: _TestFailoverCleanup.json, the settled
+// state after a cleanup (it stays until the next test failover); InProgress
+// while the test failover job runs is a GUESS.
 const (
 	TestFailoverNone       = "None"
 	TestFailoverInProgress = "InProgress"
 	TestFailoverWaiting    = "WaitingForCompletion"
-	TestFailoverCleaning   = "MarkedForDeletion"
+	TestFailoverCleaned    = "MarkedForDeletion"
 )
 
 // Scenario names of replication jobs, as ASR names them.
@@ -75,7 +94,7 @@ var stateDescriptions = map[string]string{
 	StateInitialReplication:          "Initial replication in progress",
 	StateProtected:                   "Protected",
 	StateUnplannedFailoverInProgress: "Failover in progress",
-	StateFailedOver:                  "Failover completed",
+	StateFailedOver:                  "Failover completed", // _UnplannedFailover.json
 	StateUnplannedFailoverFailed:     "Failover failed",
 	StateCancelFailoverInProgress:    "Cancelling failover",
 	StateCommitInProgress:            "Committing failover",
@@ -83,39 +102,59 @@ var stateDescriptions = map[string]string{
 	StateDisabling:                   "Disabling protection",
 }
 
+// The descriptions _TestFailover.json and _TestFailoverCleanup.json print.
 var testFailoverDescriptions = map[string]string{
 	TestFailoverNone:       "None",
 	TestFailoverInProgress: "Test failover in progress",
-	TestFailoverWaiting:    "Test failover completed, waiting for cleanup",
-	TestFailoverCleaning:   "Cleaning up test environment",
+	TestFailoverWaiting:    "Waiting for user input",
+	TestFailoverCleaned:    "Cleaning up test environment",
 }
 
 // allowedOperations is the gate the service publishes for each state; the
-// simulator enforces the same gate on every action it receives.
-func (it *item) allowedOperations() []string {
+// simulator enforces the same gate on every action it receives. Lists are
+// the InMageRcm ones where a source shows them; see doc.go for how they
+// differ from the generic SDK examples and why.
+func (w *world) allowedOperations(it *item) []string {
+	if j := w.Jobs[it.JobID]; j != nil && j.State == "InProgress" {
+		// GUESS: no source shows an item while its job runs; the service
+		// refuses a second operation then, so nothing is offered.
+		return []string{}
+	}
 	switch it.State {
 	case StateEnablingProtection, StateInitialReplication:
+		// GUESS: only disabling is offered before the first recovery point.
 		return []string{"DisableProtection"}
 	case StateProtected:
 		switch it.TestFailoverState {
 		case TestFailoverWaiting:
+			// _TestFailover.json.
 			return []string{"TestFailoverCleanup"}
-		case TestFailoverInProgress, TestFailoverCleaning:
-			return []string{}
+		case TestFailoverInProgress:
+			return []string{} // GUESS: nothing while the job runs.
 		}
-		return []string{"TestFailover", "UnplannedFailover", "DisableProtection"}
-	case StateFailedOver:
-		return []string{"Commit", "CancelFailover"}
-	case StateUnplannedFailoverFailed:
+		// _UpdateAppliance.json (InMageRcm), in its order.
 		return []string{"UnplannedFailover", "DisableProtection", "TestFailover"}
+	case StateFailedOver:
+		// Azure CLI recording of an InMageRcm item after an unplanned
+		// failover: no CancelFailover. AllowCancelFailover adds it, as
+		// _FailoverCancel.json shows the operation exists.
+		ops := []string{"CompleteMigration", "Commit", "DisableProtection", "ChangePit", "SwitchProtection"}
+		if w.Seed.AllowCancelFailover {
+			ops = append(ops, "CancelFailover")
+		}
+		return ops
+	case StateUnplannedFailoverFailed:
+		// Issue 12: a failed failover is retried (list is a GUESS).
+		return []string{"UnplannedFailover", "DisableProtection"}
 	case StateCommitted:
-		return []string{"DisableProtection", "CompleteMigration"}
+		// _FailoverCommit.json.
+		return []string{"CompleteMigration", "DisableProtection", "Failback"}
 	}
 	return []string{}
 }
 
-func (it *item) allows(op string) bool {
-	for _, a := range it.allowedOperations() {
+func (w *world) allows(it *item, op string) bool {
+	for _, a := range w.allowedOperations(it) {
 		if a == op {
 			return true
 		}
@@ -145,6 +184,7 @@ func (w *world) startJob(now time.Time, scale float64, it *item, scenario string
 	if !w.due.IsZero() && j.End.Before(w.due) {
 		w.due = j.End
 	}
+	it.PrevJobID = it.JobID
 	it.JobID, it.Scenario, it.ScenarioStart = j.ID, scenario, now
 	it.PrevState, it.PrevTFO = it.State, it.TestFailoverState
 	switch scenario {
@@ -153,8 +193,10 @@ func (w *world) startJob(now time.Time, scale float64, it *item, scenario string
 	case ScenarioTestFailover:
 		it.TestFailoverState = TestFailoverInProgress
 	case ScenarioTestCleanup:
-		it.TestFailoverState = TestFailoverCleaning
+		it.TestFailoverState = TestFailoverCleaned // GUESS while the cleanup job runs
 	case ScenarioUnplannedFailover:
+		// Recovery points stop at the failover: freeze the last one.
+		it.RecoveryPoints, it.LastRecoveryPoint = it.points(now, scale)
 		it.State = StateUnplannedFailoverInProgress
 	case ScenarioCancelFailover:
 		it.State = StateCancelFailoverInProgress
@@ -244,16 +286,29 @@ func (w *world) finish(j *job, scale float64) {
 		it.IRStart = j.End
 		it.IREnd = j.End.Add(time.Duration(float64(initialReplicationBase) * scale))
 	case ScenarioTestFailover:
+		// The job waits for the cleanup: ReplicationJobs_Resume.json shows
+		// a TestFailover job Suspended, "WaitingForStopTestFailover", and
+		// _TestFailover.json keeps currentScenario TestFailover on the item.
+		j.State = JobSuspended
 		it.TestFailoverState = TestFailoverWaiting
+		it.JobID, it.Scenario = j.ID, ScenarioTestFailover
 	case ScenarioTestCleanup:
-		it.TestFailoverState = TestFailoverNone
+		if tj := w.Jobs[it.PrevJobID]; tj != nil && tj.State == JobSuspended {
+			tj.State = "Succeeded"
+			tj.End = j.End
+		}
+		it.TestFailoverState = TestFailoverCleaned
 		it.TestFailoverDone = true
 		it.LastTestFailover = j.End
 	case ScenarioUnplannedFailover:
 		it.State = StateFailedOver
 		it.LastFailover = j.End
 	case ScenarioCancelFailover:
-		it.State = StateProtected
+		// _FailoverCancel.json: Protected, test failover None.
+		it.State, it.TestFailoverState = StateProtected, TestFailoverNone
+		it.IREnd = j.End // recovery points start again from here
+		it.RecoveryPoints++
+		it.LastRecoveryPoint = j.End
 	case ScenarioCommit:
 		it.State = StateCommitted
 	case ScenarioDisable, ScenarioPurge:
@@ -281,4 +336,37 @@ func (it *item) irPercent(now time.Time) int32 {
 		return p
 	}
 	return 100
+}
+
+// JobSuspended is the state of a test failover job waiting for its
+// cleanup (ReplicationJobs_Resume.json: "Suspended", described
+// "WaitingForStopTestFailover").
+const JobSuspended = "Suspended"
+
+// recoveryPointBase is how often a replicating item gets a new
+// crash-consistent recovery point at TimeScale 1. The policy the simulator
+// renders says 5 minutes (crashConsistentFrequencyInMinutes); demos
+// cannot wait that long, so this is shorter: a GUESS about nothing but
+// speed.
+const recoveryPointBase = 10 * time.Second
+
+// points is the item's recovery point count and the time of the last one
+// at now: replication adds one every recoveryPointBase while the item is
+// Protected (including a source that was shut down: the agent sends its
+// last changes, and the next point is newer than the shutdown).
+func (it *item) points(now time.Time, scale float64) (int, time.Time) {
+	n, last := it.RecoveryPoints, it.LastRecoveryPoint
+	if n == 0 || it.State != StateProtected {
+		return n, last
+	}
+	every := time.Duration(float64(recoveryPointBase) * scale)
+	if every <= 0 {
+		every = time.Millisecond
+	}
+	if d := now.Sub(last); d >= every {
+		k := int(d / every)
+		n += k
+		last = last.Add(time.Duration(k) * every)
+	}
+	return n, last
 }

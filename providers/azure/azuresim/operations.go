@@ -129,7 +129,7 @@ func (s *Sim) create(c *reqCtx, container, name string, existing *item) *apiErro
 		}
 	}
 	for i, n := range m.NICs {
-		it.NICs = append(it.NICs, itemNIC{ID: n.ID, Primary: i == 0, Selected: true, SourceIP: n.IP, TargetSubnet: str(d.TargetSubnetName), TestSubnet: str(d.TestSubnetName)})
+		it.NICs = append(it.NICs, itemNIC{ID: n.itemNICID(), Primary: i == 0, Selected: true, SourceIP: n.IP, TargetSubnet: str(d.TargetSubnetName), TestSubnet: str(d.TestSubnetName)})
 	}
 	s.w.Items[it.key()] = it
 	j := s.w.startJob(c.now, s.opts.TimeScale, it, ScenarioEnable, f)
@@ -177,7 +177,7 @@ func (s *Sim) update(c *reqCtx, it *item) *apiError {
 	if !ok {
 		return errorf(http.StatusBadRequest, "InvalidParameter", "providerSpecificDetails.instanceType must be InMageRcm.")
 	}
-	if (it.State != StateProtected && it.State != StateInitialReplication) || it.TestFailoverState != TestFailoverNone || it.Scenario != "" && s.w.Jobs[it.JobID] != nil && s.w.Jobs[it.JobID].State == "InProgress" {
+	if (it.State != StateProtected && it.State != StateInitialReplication) || it.TestFailoverState != TestFailoverNone && it.TestFailoverState != TestFailoverCleaned || it.Scenario != "" && s.w.Jobs[it.JobID] != nil && s.w.Jobs[it.JobID].State == "InProgress" {
 		return errorf(http.StatusConflict, "OperationNotAllowed", "The virtual machine '%s' cannot be updated in protection state '%s' (test failover state '%s').", it.TargetVMName, it.State, it.TestFailoverState)
 	}
 	f := s.fault("update", it)
@@ -274,10 +274,10 @@ func (s *Sim) action(c *reqCtx, it *item, name string) *apiError {
 	if !ok {
 		return errorf(http.StatusNotFound, "ResourceNotFound", "The action '%s' is not supported by the simulator.", name)
 	}
-	if a.gate != "" && !it.allows(a.gate) {
+	if a.gate != "" && !s.w.allows(it, a.gate) {
 		return errorf(http.StatusConflict, "OperationNotAllowed",
 			"The operation '%s' is not allowed for the virtual machine '%s' in protection state '%s' (test failover state '%s'). Allowed operations: %s.",
-			a.gate, it.TargetVMName, it.State, it.TestFailoverState, strings.Join(it.allowedOperations(), ", "))
+			a.gate, it.TargetVMName, it.State, it.TestFailoverState, strings.Join(s.w.allowedOperations(it), ", "))
 	}
 	switch strings.ToLower(name) {
 	case "testfailover":
@@ -314,7 +314,9 @@ func (s *Sim) action(c *reqCtx, it *item, name string) *apiError {
 			if _, err := parseFlag("performShutdown", *d.PerformShutdown); err != nil {
 				return err
 			}
+			logField(c.r, "performShutdown", *d.PerformShutdown)
 		}
+		logField(c.r, "recoveryPointId", str(d.RecoveryPointID))
 		if err := s.checkFailover(it, str(d.RecoveryPointID)); err != nil {
 			return err
 		}
@@ -331,14 +333,15 @@ func (s *Sim) checkFailover(it *item, rp string) *apiError {
 	if it.Unhealthy != "" {
 		return errorf(http.StatusBadRequest, "ReplicationNotHealthy", "Replication of the virtual machine '%s' is not healthy: %s", it.TargetVMName, it.Unhealthy)
 	}
+	n, _ := it.points(s.opts.Now(), s.opts.TimeScale)
 	if rp == "" {
-		if it.RecoveryPoints == 0 {
+		if n == 0 {
 			return errorf(http.StatusBadRequest, "RecoveryPointNotFound", "No recovery point is available for the virtual machine '%s'.", it.TargetVMName)
 		}
 		return nil
 	}
-	for n := 1; n <= it.RecoveryPoints; n++ {
-		if eq(rp, s.w.recoveryPointID(it, n)) {
+	for k := 1; k <= n; k++ {
+		if eq(rp, s.w.recoveryPointID(it, k)) {
 			return nil
 		}
 	}

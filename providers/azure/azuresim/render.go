@@ -141,7 +141,7 @@ func (w *world) healthErrors(it *item) (health string, errs []*asr.HealthError) 
 func (w *world) renderItem(it *item, now time.Time) *asr.ReplicationProtectedItem {
 	m := w.machine(it.Machine)
 	allowed := []*string{}
-	for _, a := range it.allowedOperations() {
+	for _, a := range w.allowedOperations(it) {
 		allowed = append(allowed, to.Ptr(a))
 	}
 	health, errs := w.healthErrors(it)
@@ -150,7 +150,9 @@ func (w *world) renderItem(it *item, now time.Time) *asr.ReplicationProtectedIte
 		failoverHealth = "Warning"
 	}
 	scenario := &asr.CurrentScenarioDetails{ScenarioName: to.Ptr("None"), JobID: to.Ptr(w.jobID("None")), StartTime: to.Ptr(time.Date(1753, 1, 1, 1, 1, 1, 0, time.UTC))}
-	if j := w.Jobs[it.JobID]; j != nil && j.State == "InProgress" {
+	if j := w.Jobs[it.JobID]; j != nil && (j.State == "InProgress" || j.State == JobSuspended) {
+		// A suspended test failover job stays the item's scenario until
+		// the cleanup (_TestFailover.json).
 		start := j.Start.UTC()
 		scenario = &asr.CurrentScenarioDetails{ScenarioName: to.Ptr(j.Scenario), JobID: to.Ptr(w.jobID(j.ID)), StartTime: &start}
 	}
@@ -190,11 +192,11 @@ func (w *world) renderItem(it *item, now time.Time) *asr.ReplicationProtectedIte
 		d.ProcessorCoreCount = to.Ptr(int32(m.Cores))
 		d.AllocatedMemoryInMB = to.Ptr(float64(m.MemoryMB))
 	}
-	if it.RecoveryPoints > 0 {
-		rp := it.LastRecoveryPoint.UTC()
-		rpo := int64(now.Sub(it.LastRecoveryPoint).Seconds())
+	if n, last := it.points(now, w.scale); n > 0 {
+		rp := last.UTC()
+		rpo := int64(now.Sub(last).Seconds())
 		calc := now.UTC()
-		d.LastRecoveryPointID = to.Ptr(w.recoveryPointID(it, it.RecoveryPoints))
+		d.LastRecoveryPointID = to.Ptr(w.recoveryPointID(it, n))
 		d.LastRecoveryPointReceived = &rp
 		d.LastRpoInSeconds = &rpo
 		d.LastRpoCalculatedTime = &calc
@@ -209,7 +211,14 @@ func (w *world) renderItem(it *item, now time.Time) *asr.ReplicationProtectedIte
 			IsInitialReplicationComplete: to.Ptr(asrBool(ir >= 100)),
 		})
 	}
-	for _, n := range it.NICs {
+	nics := it.NICs
+	if it.State == StateEnablingProtection {
+		// Terraform's VMware replicated VM waits for the item's vmNics
+		// after enable before it sends NIC settings: they are empty until
+		// the service has read the machine (GUESS on when they appear).
+		nics = nil
+	}
+	for _, n := range nics {
 		d.VMNics = append(d.VMNics, &asr.InMageRcmNicDetails{
 			NicID: to.Ptr(n.ID), IsPrimaryNic: to.Ptr(asrBool(n.Primary)), IsSelectedForFailover: to.Ptr(asrBool(n.Selected)),
 			SourceIPAddress: nilIfEmpty(n.SourceIP), TargetSubnetName: nilIfEmpty(n.TargetSubnet), TargetIPAddress: nilIfEmpty(n.TargetIP),
@@ -262,7 +271,13 @@ func (w *world) renderJob(j *job) *asr.Job {
 		TargetObjectName: to.Ptr(j.Target), TargetObjectID: to.Ptr(j.ItemName), TargetInstanceType: to.Ptr("ProtectionEntity"),
 		AllowedActions: []*string{}, Errors: []*asr.JobErrorDetails{}, Tasks: []*asr.ASRTask{},
 	}
-	if j.State != "InProgress" {
+	switch j.State {
+	case "InProgress":
+	case JobSuspended:
+		// ReplicationJobs_Resume.json: a suspended test failover job.
+		props.StateDescription = to.Ptr("WaitingForStopTestFailover")
+		props.AllowedActions = []*string{to.Ptr("Cancel"), to.Ptr("Resume")}
+	default:
 		props.EndTime = to.Ptr(j.End.UTC())
 	}
 	if j.State == "Failed" {

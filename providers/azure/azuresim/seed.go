@@ -28,6 +28,11 @@ type Seed struct {
 	RunAsAccounts []RunAsAccount  `json:"runAsAccounts,omitempty"`
 	Machines      []Machine       `json:"machines,omitempty"`
 	Items         []ProtectedItem `json:"items,omitempty"`
+	// AllowCancelFailover puts CancelFailover in allowedOperations after an
+	// unplanned failover. Off by default: a recording of a real InMageRcm
+	// item after an unplanned failover offers no CancelFailover. Set it
+	// (or call Sim.SetAllowCancelFailover) to rehearse a failover cancel.
+	AllowCancelFailover bool `json:"allowCancelFailover,omitempty"`
 }
 
 // RunAsAccount is a credential registered on the appliance.
@@ -64,6 +69,18 @@ type NIC struct {
 	MAC     string `json:"mac"`
 	IP      string `json:"ip"`
 	Network string `json:"network"`
+}
+
+// itemNICID is the nicId the service gives the item's copy of this NIC. For
+// a VMware machine it is the source NIC's MAC address: the Terraform
+// provider (azurerm_site_recovery_vmware_replicated_vm) sends the source
+// MAC as nicId when it updates NIC settings, so that is what the service
+// reports. The discovered NIC ID is the fallback when no MAC is known.
+func (n NIC) itemNICID() string {
+	if n.MAC != "" {
+		return n.MAC
+	}
+	return n.ID
 }
 
 // ProtectedItem seeds a replication that already exists. State is one of the

@@ -64,6 +64,10 @@ type Request struct {
 	Method string
 	Path   string
 	Status int
+	// Fields are the lifecycle choices a request body made, for tests to
+	// check what was asked: performShutdown and recoveryPointId of a
+	// failover. Nil for other requests.
+	Fields map[string]string
 }
 
 // Throttle limits writes (PUT, PATCH, POST, DELETE) per second; beyond the
@@ -112,6 +116,7 @@ func New(seed Seed, opts Options) (*Sim, error) {
 		switch {
 		case err == nil:
 			s.w, s.stateSum = w, sum
+			s.w.scale = opts.TimeScale
 			return s, nil
 		case !errors.Is(err, os.ErrNotExist):
 			return nil, err
@@ -121,6 +126,7 @@ func New(seed Seed, opts Options) (*Sim, error) {
 		return nil, err
 	}
 	s.w = newWorld(seed)
+	s.w.scale = opts.TimeScale
 	if err := s.w.seedItems(opts.Now()); err != nil {
 		return nil, err
 	}
@@ -209,6 +215,26 @@ func (s *Sim) MarkUnhealthy(vm, message string) error {
 		}
 	}
 	return fmt.Errorf("azuresim: no protected item for %q", vm)
+}
+
+// SetAllowCancelFailover turns Seed.AllowCancelFailover on or off in the
+// running world (and its state file).
+func (s *Sim) SetAllowCancelFailover(on bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	unlock, err := s.lockFile()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := s.syncLocked(); err != nil {
+		return err
+	}
+	s.w.Seed.AllowCancelFailover = on
+	for _, it := range s.w.Items {
+		it.Revision++
+	}
+	return s.persistLocked()
 }
 
 // Requests returns a copy of the request log.
@@ -346,6 +372,7 @@ func (s *Sim) syncLocked() error {
 		return err
 	}
 	s.w, s.stateSum = w, sum
+	s.w.scale = s.opts.TimeScale
 	return nil
 }
 

@@ -123,7 +123,8 @@ func TestWireContract(t *testing.T) {
 		t.Fatalf("operation status %v", st)
 	}
 	_, job := do(t, c, "GET", srv.URL+strings.TrimPrefix(strings.Replace(v["id"].(string), "/Subscriptions/", "/subscriptions/", 1), "")+"?api-version="+SiteRecoveryAPIVersion, "tok", "")
-	if job["properties"].(map[string]any)["state"] != "Succeeded" {
+	// A test failover's job waits for the cleanup (ReplicationJobs_Resume.json).
+	if p := job["properties"].(map[string]any); p["state"] != "Suspended" || p["stateDescription"] != "WaitingForStopTestFailover" {
 		t.Fatalf("job %v", job)
 	}
 

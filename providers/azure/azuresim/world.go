@@ -22,6 +22,8 @@ type world struct {
 	Compute *computeWorld `json:"compute,omitempty"`
 
 	byName map[string]int // machine index, rebuilt on demand
+	// scale is the simulator's TimeScale, set on every load (not stored).
+	scale float64
 	// due is the earliest time advance has anything to do (a job's end,
 	// an initial replication's end); zero means not known, so advance
 	// scans. It keeps the per-request cost of a large world flat.
@@ -51,6 +53,7 @@ type item struct {
 	LastRecoveryPoint time.Time `json:"lastRecoveryPoint"`
 
 	JobID         string    `json:"jobId,omitempty"`
+	PrevJobID     string    `json:"prevJobId,omitempty"`
 	Scenario      string    `json:"scenario,omitempty"`
 	ScenarioStart time.Time `json:"scenarioStart"`
 	Revision      int       `json:"revision"`
@@ -202,7 +205,7 @@ func (w *world) seedItems(now time.Time) error {
 			it.Disks = append(it.Disks, itemDisk{ID: d.ID, Type: "Standard_LRS", SizeGB: d.SizeGB, IsOS: d.IsOS})
 		}
 		for i, n := range m.NICs {
-			it.NICs = append(it.NICs, itemNIC{ID: n.ID, Primary: i == 0, Selected: true, SourceIP: n.IP, TargetSubnet: "default"})
+			it.NICs = append(it.NICs, itemNIC{ID: n.itemNICID(), Primary: i == 0, Selected: true, SourceIP: n.IP, TargetSubnet: "default"})
 		}
 		w.Items[it.key()] = it
 	}

@@ -46,6 +46,30 @@ func TestClosedGateSendsNothing(t *testing.T) {
 			t.Fatalf("%s: error does not name the VM, the step and the reason: %v", s.ID, msg)
 		}
 	}
+	// A gate that can never open (the operation is not allowed and no job
+	// runs): Gate reports it as an error, Start refuses without sending,
+	// and the error does not ask the executor to wait.
+	never := func(s planner.Step, want string) {
+		t.Helper()
+		ok, _, err := r.Gate(ctx, s)
+		if ok || err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "cannot open") {
+			t.Fatalf("%s: gate ok=%v err %v; want a final refusal with %q", s.ID, ok, err, want)
+		}
+		before := writes(sim.Requests())
+		st, err := r.Start(ctx, s)
+		if err == nil || st.Handle != nil {
+			t.Fatalf("%s: started through a closed gate: %s", s.ID, st.Handle)
+		}
+		if n := writes(sim.Requests()); n != before {
+			t.Fatalf("%s: %d requests sent through a closed gate", s.ID, n-before)
+		}
+		if !action.GateClosed(err) || action.Transient(err) || errors.Is(err, executor.ErrGateClosed) {
+			t.Fatalf("%s: a gate that cannot open must not be waited for: %v", s.ID, err)
+		}
+		if msg := err.Error(); !strings.Contains(msg, s.VM) || !strings.Contains(msg, string(s.Kind)) || !strings.Contains(msg, want) {
+			t.Fatalf("%s: error does not name the VM, the step and the reason: %v", s.ID, msg)
+		}
+	}
 	mk := func(k planner.StepKind) planner.Step {
 		return planner.Step{ID: "vm.app01." + string(k), VM: "vm.app01", Kind: k, Gate: "allowedOperations contains " + k.Gate()}
 	}
@@ -63,9 +87,9 @@ func TestClosedGateSendsNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	refused(mk(planner.StepTestCleanup), "TestFailoverCleanup")
-	refused(mk(planner.StepFailoverCommit), "Commit")
-	refused(mk(planner.StepCompleteMigration), "CompleteMigration")
+	never(mk(planner.StepTestCleanup), "TestFailoverCleanup")
+	never(mk(planner.StepFailoverCommit), "Commit")
+	never(mk(planner.StepCompleteMigration), "CompleteMigration")
 	if state, _, _ := sim.ProtectionState("app01"); state != azuresim.StateProtected {
 		t.Fatalf("refusals changed the item: %s", state)
 	}
@@ -79,17 +103,27 @@ func TestClosedGateSendsNothing(t *testing.T) {
 		t.Fatalf("failover gate with max_rpo 1h: %q %v", reason, err)
 	}
 	vm.Replication.MaxRPO = "500ms"
+	// A source that stops sending data gets no new recovery points.
+	if err := sim.MarkUnhealthy("app01", "The source stopped sending data."); err != nil {
+		t.Fatal(err)
+	}
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		ok, _, err := r.Gate(ctx, uf)
+		_, reason, err := r.Gate(ctx, uf)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !ok || time.Now().After(deadline) {
+		if strings.Contains(reason, "max_rpo") || time.Now().After(deadline) {
 			break
 		}
 	}
 	refused(uf, "exceeds max_rpo 500ms")
 	vm.Replication.MaxRPO = ""
+	// Health: failovers are not sent while replication is Critical; the
+	// reason carries the service's health error.
+	refused(uf, "replication is not healthy: replicationHealth is Critical; 78186: The source stopped sending data.")
+	if err := sim.MarkUnhealthy("app01", ""); err != nil {
+		t.Fatal(err)
+	}
 
 	// vCenter side: app01 is not fault tolerant.
 	ft := planner.Step{ID: "vm.app01.make_ft_primary", VM: "vm.app01", Kind: planner.StepMakeFTPrimary, Inputs: map[string]string{"primary": "DC0_C0_H1"}}

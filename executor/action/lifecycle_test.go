@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"cutover/executor/action"
 	"cutover/planner"
@@ -45,7 +46,18 @@ func TestLifecycleOneVM(t *testing.T) {
 		} else if done {
 			t.Fatalf("%s: done before it started", s.ID)
 		}
-		if ok, reason, err := r.Gate(ctx, s); err != nil || !ok {
+		ok, reason, err := r.Gate(ctx, s)
+		if s.Kind == planner.StepUnplannedFailover && s.Inputs["recovery_point"] == planner.RecoveryPointAfterShutdown {
+			// db01 shuts down through vCenter: the failover waits for a
+			// recovery point newer than the shutdown.
+			if ok || !strings.Contains(reason, "recovery point newer than the source shutdown") {
+				t.Fatalf("%s: gate %v %q before a newer recovery point", s.ID, ok, reason)
+			}
+			for deadline := time.Now().Add(10 * time.Second); !ok && err == nil && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				ok, reason, err = r.Gate(ctx, s)
+			}
+		}
+		if err != nil || !ok {
 			t.Fatalf("%s: gate closed: %q %v", s.ID, reason, err)
 		}
 
@@ -91,7 +103,7 @@ func TestLifecycleOneVM(t *testing.T) {
 				t.Fatalf("after test failover: %s", tfo)
 			}
 		case planner.StepTestCleanup:
-			if tfo != azuresim.TestFailoverNone || state != azuresim.StateProtected {
+			if tfo != azuresim.TestFailoverCleaned || state != azuresim.StateProtected {
 				t.Fatalf("after cleanup: %s %s", state, tfo)
 			}
 		case planner.StepSnapshot:

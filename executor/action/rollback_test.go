@@ -19,6 +19,11 @@ func TestFailoverAndBack(t *testing.T) {
 	r, env := f.runner(t)
 	ctx := ctxT(t)
 	sim := f.w.Vaults["migrate"]
+	// A real InMageRcm item offers no CancelFailover after a failover
+	// (see azuresim's doc); this rehearses a vault that does.
+	if err := sim.SetAllowCancelFailover(true); err != nil {
+		t.Fatal(err)
+	}
 	p := f.plan(t, env)
 
 	mk := func(k planner.StepKind, in map[string]string) planner.Step {

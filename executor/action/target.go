@@ -280,7 +280,7 @@ func (r *Runner) gateTarget(ctx context.Context, step planner.Step, vm *schema.V
 		}
 		return closed(final, "%s", reason)
 	}
-	if step.Kind == planner.StepTestFailover || step.Kind == planner.StepUnplannedFailover {
+	if step.Kind == planner.StepTestFailover {
 		if ok, why := it.Healthy(); !ok {
 			return closed(false, "replication is not healthy: %s", why)
 		}
@@ -303,6 +303,9 @@ func (r *Runner) gateTarget(ctx context.Context, step planner.Step, vm *schema.V
 		if rpo := time.Duration(*it.LastRPOSeconds) * time.Second; rpo > max {
 			return closed(false, "RPO %s exceeds max_rpo %s", rpo, shown)
 		}
+	}
+	if ok, why := it.Healthy(); !ok {
+		return closed(false, "replication is not healthy: %s", why)
 	}
 	if step.Inputs["recovery_point"] == planner.RecoveryPointAfterShutdown {
 		cutoff := r.shutdownCutoff(step.VM)

@@ -356,7 +356,9 @@ const recoveryPointBase = 10 * time.Second
 // last changes, and the next point is newer than the shutdown).
 func (it *item) points(now time.Time, scale float64) (int, time.Time) {
 	n, last := it.RecoveryPoints, it.LastRecoveryPoint
-	if n == 0 || it.State != StateProtected {
+	// An unhealthy item's source stopped sending data (MarkUnhealthy's
+	// health error says so): no new points, the RPO grows.
+	if n == 0 || it.State != StateProtected || it.Unhealthy != "" {
 		return n, last
 	}
 	every := time.Duration(float64(recoveryPointBase) * scale)

@@ -64,6 +64,10 @@ steps wait for their window.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
+			approved, err := approvedDigest(expectDigest, cmd.Flags().Changed("expect-digest"))
+			if err != nil {
+				return err
+			}
 			target := runbookDir(args)
 			st, err := os.Stat(target)
 			if err != nil {
@@ -81,8 +85,8 @@ steps wait for their window.`,
 				if err != nil {
 					return err
 				}
-				if expectDigest != "" && !strings.EqualFold(expectDigest, digest) {
-					return fmt.Errorf("the plan's digest is %s, not the approved %s; refusing to apply", digest, expectDigest)
+				if approved != "" && approved != digest {
+					return digestMismatch(digest, approved, false)
 				}
 				planID = digest
 				if len(targets) > 0 {
@@ -111,6 +115,16 @@ steps wait for their window.`,
 				if err := render.Human(say, p, render.HumanOptions{Color: colorFor(say, g.noColor)}); err != nil {
 					return err
 				}
+				b, err := planfile.Encode(p)
+				if err != nil {
+					return err
+				}
+				planID = planfile.Digest(b)
+				// An approval names one plan: a fresh plan that is not
+				// that plan is refused, changes or not.
+				if approved != "" && approved != planID {
+					return digestMismatch(planID, approved, true)
+				}
 				if !p.HasChanges() {
 					return nil
 				}
@@ -119,11 +133,6 @@ steps wait for their window.`,
 						return err
 					}
 				}
-				b, err := planfile.Encode(p)
-				if err != nil {
-					return err
-				}
-				planID = planfile.Digest(b)
 			}
 			return runApply(ctx, g, out, errOut, rb, p, planID, sim, applyOptions{
 				parallelism: parallelism, waitForWindow: waitForWindow, asJSON: asJSON, gateTimeout: gateTimeout, settleDelay: settleDelay,

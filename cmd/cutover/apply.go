@@ -136,7 +136,7 @@ steps wait for their window.`,
 			}
 			return runApply(ctx, g, out, errOut, rb, p, planID, sim, applyOptions{
 				parallelism: parallelism, waitForWindow: waitForWindow, asJSON: asJSON, gateTimeout: gateTimeout, settleDelay: settleDelay,
-				vcenterParallelism: vcPar, azureParallelism: azPar,
+				vcenterParallelism: vcPar, azureParallelism: azPar, saved: st.Mode().IsRegular() && !planfile.IsRollback(p),
 			})
 		},
 	}
@@ -163,6 +163,9 @@ type applyOptions struct {
 	asJSON             bool
 	gateTimeout        time.Duration
 	settleDelay        time.Duration
+	// saved is set when p comes from a plan file, which is then checked
+	// against a fresh plan of the same runbook and live state.
+	saved bool
 }
 
 // loadRunbook decodes the runbook in dir, shows its warnings and errors,
@@ -243,6 +246,11 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 	}
 	if err := planfile.Check(&checked, rb.Hash, time.Now(), snap.Live); err != nil {
 		return err
+	}
+	if o.saved {
+		if err := verifySaved(rb, snap.Live, p, touched); err != nil {
+			return err
+		}
 	}
 
 	runner, err := action.NewRunner(action.Env{Runbook: rb, VCenters: s.vcenters, Azures: s.azures, Refresh: snap})

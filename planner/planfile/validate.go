@@ -69,6 +69,7 @@ func Validate(p *planner.Plan) error {
 		}
 		vms[vm.Address] = vm
 	}
+	rollback := IsRollback(p)
 	seen := map[string]bool{}
 	for i, s := range p.Steps {
 		where := fmt.Sprintf("steps[%d]", i)
@@ -85,11 +86,18 @@ func Validate(p *planner.Plan) error {
 			return bad(where, "names VM %q, which the plan does not hold", s.VM)
 		case !s.Kind.Known():
 			return bad(where, "unknown step kind %q", s.Kind)
-		case s.ID != s.VM+"."+string(s.Kind):
+		case rollback != planner.IsUndo(s.ID):
+			return bad(where, "a plan holds either forward steps or rollback (.undo.) steps, not both")
+		case rollback && !s.Inverse.Known():
+			return bad(where, "a rollback step must name the kind it undoes, not %q", s.Inverse)
+		case rollback && s.ID != s.VM+planner.UndoInfix+string(s.Inverse):
+			// An inverse plan's step is named after the step it undoes.
+			return bad(where, "the ID of the step undoing %s of %s must be %s%s%s", s.Inverse, s.VM, s.VM, planner.UndoInfix, s.Inverse)
+		case !rollback && s.ID != s.VM+"."+string(s.Kind):
 			return bad(where, "the ID of a %s step of %s must be %s.%s", s.Kind, s.VM, s.VM, s.Kind)
 		case s.NoReturn != s.Kind.NoReturn():
 			return bad(where, "no_return must be %t for %s", s.Kind.NoReturn(), s.Kind)
-		case s.Inverse != s.Kind.Inverse():
+		case !rollback && s.Inverse != s.Kind.Inverse():
 			return bad(where, "inverse must be %q for %s", s.Kind.Inverse(), s.Kind)
 		case s.Kind.Disruptive() && !s.Disruptive:
 			return bad(where, "a %s step is always disruptive", s.Kind)
@@ -109,6 +117,12 @@ func Validate(p *planner.Plan) error {
 		seen[s.ID] = true
 	}
 	return nil
+}
+
+// IsRollback reports whether p is an inverse plan (made by cutover
+// rollback): its first step undoes another.
+func IsRollback(p *planner.Plan) bool {
+	return len(p.Steps) > 0 && planner.IsUndo(p.Steps[0].ID)
 }
 
 // printableName refuses what cannot name anything in a message: the empty

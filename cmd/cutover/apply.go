@@ -198,7 +198,7 @@ func confirm(stdin io.Reader, out io.Writer) error {
 	return nil
 }
 
-func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema.Runbook, p *planner.Plan, planID string, sim bool, o applyOptions) error {
+func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema.Runbook, p *planner.Plan, planID string, sim bool, o applyOptions) (err error) {
 	if p.RunbookHash != rb.Hash {
 		return &planfile.RunbookError{Plan: p.RunbookHash, Runbook: rb.Hash}
 	}
@@ -215,7 +215,16 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer func() {
+		// A journal that does not close cleanly may not hold what the
+		// run reported: say so, and never exit 0.
+		if cerr := store.Close(); cerr != nil {
+			fmt.Fprintf(errOut, "Error: closing the journal: %s\n", safeText(cerr.Error()))
+			if err == nil {
+				err = exitCodeError{exitError}
+			}
+		}
+	}()
 
 	// A resumed apply changed some VMs itself: those are exempt from the
 	// staleness check, every other VM must be as the plan saw it.
@@ -295,15 +304,22 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 	if errors.As(err, &locked) {
 		return fmt.Errorf("%w\nIf that operation is gone for good, release its lock with: cutover force-unlock %s %s", err, locked.Held.ID, rb.Dir)
 	}
-	if err != nil {
+	var release *executor.ReleaseError
+	if errors.As(err, &release) {
+		// The run is complete; report it, then the lock, and fail.
+		defer fmt.Fprintf(errOut, "Error: %s\nRelease it with: cutover force-unlock %s %s\n", safeText(release.Error()), release.LockID, rb.Dir)
+		err = exitCodeError{exitError}
+	} else if err != nil {
 		return err
 	}
 	fmt.Fprintf(say, "\nApply: %d succeeded, %d already done, %d failed, %d blocked by a failure, %d pending.\n",
 		len(res.Succeeded), len(res.Skipped), len(res.Failed), len(res.Blocked), len(res.Pending))
 	for _, f := range res.Failed {
-		fmt.Fprintf(errOut, "Error: %v\n", f.Err)
+		fmt.Fprintf(errOut, "Error: %s\n", safeText(f.Err.Error()))
 	}
 	switch {
+	case err != nil:
+		return err
 	case ctx.Err() != nil:
 		fmt.Fprintln(errOut, "Interrupted. Run apply again to resume: finished steps are skipped and running ones re-attached.")
 		return exitCodeError{exitError}

@@ -185,6 +185,9 @@ func New(cfg Config) (*Executor, error) {
 			e.estimates[w.Name][planner.StepKind(k)] = d
 		}
 	}
+	if err := e.checkFits(); err != nil {
+		return nil, err
+	}
 	for conn, n := range cfg.ConnectionLimits {
 		if n > 0 {
 			e.limits[conn] = make(chan struct{}, n)

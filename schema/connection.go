@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	_ "time/tzdata" // time zones resolve on machines without system tzdata
 
 	"github.com/hashicorp/hcl/v2"
@@ -248,6 +249,14 @@ func (d *decoder) decodeWindows() {
 				continue
 			}
 			a.check("estimates", w.Estimates[k], "Invalid estimate", checkGoDuration)
+			// A step estimated to take longer than the window lasts can
+			// never start inside it: apply would wait for ever.
+			est, err1 := time.ParseDuration(w.Estimates[k])
+			dur, err2 := time.ParseDuration(w.Duration)
+			if err1 == nil && err2 == nil && est > dur {
+				a.errorf("estimates", "Estimate does not fit the window",
+					"%s is estimated at %s, longer than window %q lasts (%s): it could never start inside the window. Lengthen the window or lower the estimate.", k, w.Estimates[k], w.Name, w.Duration)
+			}
 		}
 		d.add(a.diags)
 		d.rb.Windows = append(d.rb.Windows, w)

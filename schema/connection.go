@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 	"slices"
@@ -37,7 +38,11 @@ func (d *decoder) decodeVCenters() {
 		a.check("url", vc.URL, "Invalid vCenter URL", func(s string) string {
 			u, err := url.Parse(s)
 			if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-				return "is not an http(s) URL with a host, such as https://vc01.example.com/sdk."
+				return "is not an https URL with a host, such as https://vc01.example.com/sdk."
+			}
+			if u.Scheme != "https" {
+				// The login would go out in clear text.
+				return "is not https: vCenter is reached over TLS only, such as https://" + u.Host + "/sdk."
 			}
 			return ""
 		})
@@ -54,6 +59,16 @@ func (d *decoder) decodeVCenters() {
 			}
 			return ""
 		})
+		if vc.Insecure {
+			// Every command that loads the runbook shows this, so no one
+			// connects without certificate checks unawares.
+			d.add(hcl.Diagnostics{{
+				Severity: hcl.DiagWarning,
+				Summary:  "TLS certificate checks are off",
+				Detail:   fmt.Sprintf("insecure = true: cutover will not verify vcenter %q's certificate, so anyone on the network path can read and change what it sends, the password included. Pin the certificate with thumbprint instead.", vc.Name),
+				Subject:  a.rng("insecure"),
+			}})
+		}
 		if vc.Insecure && vc.Thumbprint != "" {
 			a.errorf("thumbprint", "Conflicting attributes",
 				"insecure = true turns certificate checks off, so a thumbprint would be ignored; set one or the other.")

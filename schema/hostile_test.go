@@ -86,6 +86,7 @@ func TestHostileRunbooks(t *testing.T) {
 		{"ten megabyte size", hostileBase + "vm \"w\" {\n  target {\n    size = \"Standard_" + strings.Repeat("D", 10<<20) + "\"\n  }\n}\n", 14, "Invalid VM size"},
 		{"tag name with slash", hostileBase + "vm \"w\" {\n  target {\n    vm_tags = { \"a/b\" = \"c\" }\n  }\n}\n", 14, "must not contain"},
 		{"long tag value", hostileBase + "vm \"w\" {\n  target {\n    vm_tags = { a = \"" + strings.Repeat("v", 257) + "\" }\n  }\n}\n", 14, "at most 256"},
+		{"http vCenter", "vcenter \"dc1\" {\n  url = \"http://vc01.corp.example/sdk\"\n  username = \"u\"\n}\n", 2, "is not https"},
 		{"local time zone", "window \"w\" {\n  schedule = \"0 22 * * SAT\"\n  duration = \"6h\"\n  timezone = \"Local\"\n}\n", 4, "IANA"},
 		{"estimate longer than window", "window \"w\" {\n  schedule = \"0 22 * * SAT\"\n  duration = \"1h\"\n  estimates = { unplanned_failover = \"2h\" }\n}\n", 4, "does not fit"},
 	} {
@@ -139,4 +140,17 @@ func TestDeepJSONDecode(t *testing.T) {
 	if !diags.HasErrors() || !strings.Contains(diags.Error(), "nests more than 128 levels") || !strings.Contains(diags.Error(), "main.hcl:2,") {
 		t.Fatalf("diags %v", diags)
 	}
+}
+
+// TestInsecureWarns: insecure = true is a warning on the attribute, shown
+// by every command that loads the runbook.
+func TestInsecureWarns(t *testing.T) {
+	t.Parallel()
+	_, diags := loadSrc(t, []byte("vcenter \"dc1\" {\n  url = \"https://vc01.corp.example/sdk\"\n  username = \"u\"\n  insecure = true\n}\n"))
+	for _, d := range diags {
+		if d.Severity == hcl.DiagWarning && d.Summary == "TLS certificate checks are off" && d.Subject != nil && d.Subject.Start.Line == 4 {
+			return
+		}
+	}
+	t.Fatalf("no warning on line 4: %v", diags)
 }

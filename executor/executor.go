@@ -186,6 +186,9 @@ func New(cfg Config) (*Executor, error) {
 			e.estimates[w.Name][planner.StepKind(k)] = d
 		}
 	}
+	if err := e.checkFits(); err != nil {
+		return nil, err
+	}
 	for conn, n := range cfg.ConnectionLimits {
 		if n > 0 {
 			e.limits[conn] = make(chan struct{}, n)
@@ -203,12 +206,19 @@ func New(cfg Config) (*Executor, error) {
 // Run applies the plan: it takes the state lock, replays the journal so
 // that a resumed run skips what succeeded and re-attaches to what was in
 // flight, and walks the DAG.
-func (e *Executor) Run(ctx context.Context) (Result, error) {
+//
+// A failure to release the lock at the end is returned as a *ReleaseError
+// (with the Result when the run itself got that far), never dropped.
+func (e *Executor) Run(ctx context.Context) (res Result, err error) {
 	lock, err := e.cfg.Store.Lock(ctx, lockInfo(e.cfg.Operation))
 	if err != nil {
 		return Result{}, err
 	}
-	defer func() { _ = e.cfg.Store.Unlock(context.WithoutCancel(ctx), lock.ID) }()
+	defer func() {
+		if uerr := e.cfg.Store.Unlock(context.WithoutCancel(ctx), lock.ID); uerr != nil && err == nil {
+			err = &ReleaseError{LockID: lock.ID, Err: uerr}
+		}
+	}()
 
 	rep, err := e.cfg.Store.Replay(ctx)
 	if err != nil {
@@ -231,7 +241,7 @@ func (e *Executor) Run(ctx context.Context) (Result, error) {
 	}
 
 	wr := e.cfg.Plan.Graph().Walk(ctx, e.cfg.Parallelism, e.runStep, dag.WithDone(done...))
-	res := Result{Succeeded: wr.Succeeded, Skipped: done, Pending: wr.Pending}
+	res = Result{Succeeded: wr.Succeeded, Skipped: done, Pending: wr.Pending}
 	windowBlocked := map[string]bool{}
 	for _, f := range wr.Failed {
 		if errors.Is(f.Err, errOutsideWindow) {

@@ -85,6 +85,12 @@ func checkWindowDuration(s string) string {
 }
 
 func checkTimezone(s string) string {
+	// time.LoadLocation takes "Local" (this machine's zone) and "" (UTC);
+	// neither is an IANA name, and Local would make the runbook mean
+	// different things on different machines.
+	if s == "Local" || strings.TrimSpace(s) == "" || strings.TrimSpace(s) != s {
+		return "is not an IANA time zone name such as \"Europe/Berlin\" or \"Asia/Shanghai\"; Local depends on the machine."
+	}
 	if _, err := time.LoadLocation(s); err != nil {
 		return "is not an IANA time zone name such as \"Europe/Berlin\" or \"Asia/Shanghai\"."
 	}

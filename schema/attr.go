@@ -182,6 +182,10 @@ func (a *attrs) show(name, value string) string {
 	if a.sensitive(name) {
 		return "The given value (sensitive)"
 	}
+	// A hostile value may be megabytes long: show its start and size.
+	if len(value) > 80 {
+		return fmt.Sprintf("%q… (%d bytes)", strings.ToValidUTF8(value[:64], ""), len(value))
+	}
 	return fmt.Sprintf("%q", value)
 }
 

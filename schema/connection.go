@@ -1,10 +1,12 @@
 package schema
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	_ "time/tzdata" // time zones resolve on machines without system tzdata
 
 	"github.com/hashicorp/hcl/v2"
@@ -36,7 +38,11 @@ func (d *decoder) decodeVCenters() {
 		a.check("url", vc.URL, "Invalid vCenter URL", func(s string) string {
 			u, err := url.Parse(s)
 			if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-				return "is not an http(s) URL with a host, such as https://vc01.example.com/sdk."
+				return "is not an https URL with a host, such as https://vc01.example.com/sdk."
+			}
+			if u.Scheme != "https" {
+				// The login would go out in clear text.
+				return "is not https: vCenter is reached over TLS only, such as https://" + u.Host + "/sdk."
 			}
 			return ""
 		})
@@ -53,6 +59,16 @@ func (d *decoder) decodeVCenters() {
 			}
 			return ""
 		})
+		if vc.Insecure {
+			// Every command that loads the runbook shows this, so no one
+			// connects without certificate checks unawares.
+			d.add(hcl.Diagnostics{{
+				Severity: hcl.DiagWarning,
+				Summary:  "TLS certificate checks are off",
+				Detail:   fmt.Sprintf("insecure = true: cutover will not verify vcenter %q's certificate, so anyone on the network path can read and change what it sends, the password included. Pin the certificate with thumbprint instead.", vc.Name),
+				Subject:  a.rng("insecure"),
+			}})
+		}
 		if vc.Insecure && vc.Thumbprint != "" {
 			a.errorf("thumbprint", "Conflicting attributes",
 				"insecure = true turns certificate checks off, so a thumbprint would be ignored; set one or the other.")
@@ -248,6 +264,14 @@ func (d *decoder) decodeWindows() {
 				continue
 			}
 			a.check("estimates", w.Estimates[k], "Invalid estimate", checkGoDuration)
+			// A step estimated to take longer than the window lasts can
+			// never start inside it: apply would wait for ever.
+			est, err1 := time.ParseDuration(w.Estimates[k])
+			dur, err2 := time.ParseDuration(w.Duration)
+			if err1 == nil && err2 == nil && est > dur {
+				a.errorf("estimates", "Estimate does not fit the window",
+					"%s is estimated at %s, longer than window %q lasts (%s): it could never start inside the window. Lengthen the window or lower the estimate.", k, w.Estimates[k], w.Name, w.Duration)
+			}
 		}
 		d.add(a.diags)
 		d.rb.Windows = append(d.rb.Windows, w)

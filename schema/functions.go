@@ -108,6 +108,9 @@ func Functions(baseDir string, opts FunctionOptions) map[string]function.Functio
 	files := &fileAccess{base: baseDir, disabled: opts.NoFileAccess}
 	fns["file"] = files.fileFunc()
 	fns["fileexists"] = files.existsFunc()
+	for _, n := range []string{"jsondecode", "yamldecode"} {
+		fns[n] = boundedDecode(n, fns[n])
+	}
 	// templatefile's templates may call every other function but itself.
 	fns["templatefile"] = files.templateFunc(fns)
 	return fns

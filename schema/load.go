@@ -94,6 +94,10 @@ func LoadSources(dir string, sources map[string][]byte, opts Options) (*Runbook,
 	for _, n := range names {
 		fmt.Fprintf(h, "%s\x00%d\x00", filepath.Base(n), len(sources[n]))
 		h.Write(sources[n])
+		if nd := nestingError(n, sources[n]); nd != nil {
+			diags = append(diags, nd)
+			continue
+		}
 		f, d := p.ParseHCL(sources[n], n)
 		diags = append(diags, d...)
 		if f != nil {

@@ -11,9 +11,16 @@ import (
 // reporting cycles by name. It returns the `local` object.
 func (d *decoder) evalLocals() cty.Value {
 	deps := map[string][]string{}
+	// whole marks locals that use the local object itself (keys(local)):
+	// they see every local evaluated before them.
+	whole := map[string]bool{}
 	for name, at := range d.locals {
 		for _, tr := range at.Expr.Variables() {
-			if tr.RootName() != "local" || len(tr) < 2 {
+			if tr.RootName() != "local" {
+				continue
+			}
+			if len(tr) < 2 {
+				whole[name] = true
 				continue
 			}
 			step, ok := tr[1].(hcl.TraverseAttr)
@@ -49,7 +56,19 @@ func (d *decoder) evalLocals() cty.Value {
 		}
 		at := d.locals[name]
 		ctx := d.ctx.NewChild()
-		ctx.Variables = map[string]cty.Value{"local": objectOrEmpty(vals)}
+		// Each local sees only the locals it refers to: handing every
+		// one the object of all earlier locals would cost time and memory
+		// quadratic in their number.
+		seen := vals
+		if !whole[name] {
+			seen = make(map[string]cty.Value, len(deps[name]))
+			for _, dep := range deps[name] {
+				if v, ok := vals[dep]; ok {
+					seen[dep] = v
+				}
+			}
+		}
+		ctx.Variables = map[string]cty.Value{"local": objectOrEmpty(seen)}
 		v, diags := at.Expr.Value(ctx)
 		d.add(diags)
 		if diags.HasErrors() {

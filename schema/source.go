@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"fmt"
 	"net"
 	"regexp"
 	"strconv"
@@ -46,6 +47,16 @@ func (d *decoder) decodeSource(b *hcl.Block, ctx *hcl.EvalContext, vm *VM, defau
 		}
 		a.boolean("snapshot_before_cutover", &src.SnapshotBeforeCutover)
 		a.str("ft_primary", &src.FTPrimary)
+		for _, n := range []string{"name", "path", "host", "resource_pool", "datastore", "folder", "ft_primary"} {
+			v := map[string]string{"name": src.Name, "path": src.Path, "host": src.Host, "resource_pool": src.ResourcePool,
+				"datastore": src.Datastore, "folder": src.Folder, "ft_primary": src.FTPrimary}[n]
+			a.check(n, v, "Invalid name", func(s string) string {
+				if why := nameProblem(s); why != "" {
+					return why + "."
+				}
+				return ""
+			})
+		}
 		a.check("path", src.Path, "Invalid inventory path", func(s string) string {
 			if !strings.HasPrefix(s, "/") {
 				return "is not an inventory path; paths start with /, such as /dc1/vm/prod/db01."
@@ -140,11 +151,17 @@ func (d *decoder) decodeTargetAttrs(a *attrs, t *Target, block hcl.Range) {
 	a.exclusive(block, "zone", "availability_set")
 
 	a.check("size", t.Size, "Invalid VM size", func(s string) string {
-		if !vmSizePattern.MatchString(s) {
-			return "is not an Azure VM size such as Standard_D4s_v5."
+		if len(s) > maxVMSizeLen || !vmSizePattern.MatchString(s) {
+			return fmt.Sprintf("is not an Azure VM size such as Standard_D4s_v5 (at most %d characters).", maxVMSizeLen)
 		}
 		return ""
 	})
+	for _, n := range []string{"vm_tags", "nic_tags", "disk_tags"} {
+		tags := map[string]map[string]string{"vm_tags": t.VMTags, "nic_tags": t.NICTags, "disk_tags": t.DiskTags}[n]
+		if why := tagsProblem(tags); why != "" && a.has(n) {
+			a.errorf(n, "Invalid tags", "%s %s", n, why)
+		}
+	}
 	a.check("resource_group", t.ResourceGroup, "Malformed resource group", checkResource("resourceGroups"))
 	a.check("network", t.Network, "Malformed network ID", checkResource("Microsoft.Network/virtualNetworks"))
 	a.check("test_network", t.TestNetwork, "Malformed network ID", checkResource("Microsoft.Network/virtualNetworks"))

@@ -140,6 +140,11 @@ func (d *decoder) assignRaw(v *Variable, raw, source string, rng *hcl.Range) {
 	if v.Type.IsPrimitiveType() || v.Type == cty.DynamicPseudoType {
 		val = cty.StringVal(raw)
 	} else {
+		if nestingError(source, []byte(raw)) != nil {
+			d.errorf(rng, "Invalid value for variable",
+				"The value given for %q (from %s) nests more than %d levels deep.", v.Name, source, MaxNesting)
+			return
+		}
 		expr, diags := hclsyntax.ParseExpression([]byte(raw), source, hcl.Pos{Line: 1, Column: 1})
 		if diags.HasErrors() {
 			d.errorf(rng, "Invalid value for variable",
@@ -175,6 +180,10 @@ func (d *decoder) loadVarFile(path string, byName map[string]*variableDecl) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		d.errorf(nil, "Cannot read variables file", "%s", err)
+		return
+	}
+	if nd := nestingError(path, src); nd != nil {
+		d.add(hcl.Diagnostics{nd})
 		return
 	}
 	var f *hcl.File

@@ -119,6 +119,14 @@ func (d *decoder) expandForEach(name string, at *hcl.Attribute) []instance {
 		return nil
 	}
 	sort.Strings(keys)
+	for _, k := range keys {
+		// A key names the VM in every plan, journal and message; an empty
+		// one would quietly fall back to the block label.
+		if why := nameProblem(k); why != "" {
+			d.errorf(&r, "Invalid for_each key", "The for_each key %q %s; every key becomes part of a VM address.", k, why)
+			return nil
+		}
+	}
 	out := make([]instance, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, instance{

@@ -64,6 +64,10 @@ steps wait for their window.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
+			approved, err := approvedDigest(expectDigest, cmd.Flags().Changed("expect-digest"))
+			if err != nil {
+				return err
+			}
 			target := runbookDir(args)
 			st, err := os.Stat(target)
 			if err != nil {
@@ -81,8 +85,8 @@ steps wait for their window.`,
 				if err != nil {
 					return err
 				}
-				if expectDigest != "" && !strings.EqualFold(expectDigest, digest) {
-					return fmt.Errorf("the plan's digest is %s, not the approved %s; refusing to apply", digest, expectDigest)
+				if approved != "" && approved != digest {
+					return digestMismatch(digest, approved, false)
 				}
 				planID = digest
 				if len(targets) > 0 {
@@ -111,6 +115,16 @@ steps wait for their window.`,
 				if err := render.Human(say, p, render.HumanOptions{Color: colorFor(say, g.noColor)}); err != nil {
 					return err
 				}
+				b, err := planfile.Encode(p)
+				if err != nil {
+					return err
+				}
+				planID = planfile.Digest(b)
+				// An approval names one plan: a fresh plan that is not
+				// that plan is refused, changes or not.
+				if approved != "" && approved != planID {
+					return digestMismatch(planID, approved, true)
+				}
 				if !p.HasChanges() {
 					return nil
 				}
@@ -119,15 +133,10 @@ steps wait for their window.`,
 						return err
 					}
 				}
-				b, err := planfile.Encode(p)
-				if err != nil {
-					return err
-				}
-				planID = planfile.Digest(b)
 			}
 			return runApply(ctx, g, out, errOut, rb, p, planID, sim, applyOptions{
 				parallelism: parallelism, waitForWindow: waitForWindow, asJSON: asJSON, gateTimeout: gateTimeout, settleDelay: settleDelay,
-				vcenterParallelism: vcPar, azureParallelism: azPar,
+				vcenterParallelism: vcPar, azureParallelism: azPar, saved: st.Mode().IsRegular() && !planfile.IsRollback(p),
 			})
 		},
 	}
@@ -154,6 +163,9 @@ type applyOptions struct {
 	asJSON             bool
 	gateTimeout        time.Duration
 	settleDelay        time.Duration
+	// saved is set when p comes from a plan file, which is then checked
+	// against a fresh plan of the same runbook and live state.
+	saved bool
 }
 
 // loadRunbook decodes the runbook in dir, shows its warnings and errors,
@@ -186,7 +198,7 @@ func confirm(stdin io.Reader, out io.Writer) error {
 	return nil
 }
 
-func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema.Runbook, p *planner.Plan, planID string, sim bool, o applyOptions) error {
+func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema.Runbook, p *planner.Plan, planID string, sim bool, o applyOptions) (err error) {
 	if p.RunbookHash != rb.Hash {
 		return &planfile.RunbookError{Plan: p.RunbookHash, Runbook: rb.Hash}
 	}
@@ -203,7 +215,16 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer func() {
+		// A journal that does not close cleanly may not hold what the
+		// run reported: say so, and never exit 0.
+		if cerr := store.Close(); cerr != nil {
+			fmt.Fprintf(errOut, "Error: closing the journal: %s\n", safeText(cerr.Error()))
+			if err == nil {
+				err = exitCodeError{exitError}
+			}
+		}
+	}()
 
 	// A resumed apply changed some VMs itself: those are exempt from the
 	// staleness check, every other VM must be as the plan saw it.
@@ -234,6 +255,11 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 	}
 	if err := planfile.Check(&checked, rb.Hash, time.Now(), snap.Live); err != nil {
 		return err
+	}
+	if o.saved {
+		if err := verifySaved(rb, snap.Live, p, touched); err != nil {
+			return err
+		}
 	}
 
 	runner, err := action.NewRunner(action.Env{Runbook: rb, VCenters: s.vcenters, Azures: s.azures, Refresh: snap})
@@ -278,15 +304,22 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 	if errors.As(err, &locked) {
 		return fmt.Errorf("%w\nIf that operation is gone for good, release its lock with: cutover force-unlock %s %s", err, locked.Held.ID, rb.Dir)
 	}
-	if err != nil {
+	var release *executor.ReleaseError
+	if errors.As(err, &release) {
+		// The run is complete; report it, then the lock, and fail.
+		defer fmt.Fprintf(errOut, "Error: %s\nRelease it with: cutover force-unlock %s %s\n", safeText(release.Error()), release.LockID, rb.Dir)
+		err = exitCodeError{exitError}
+	} else if err != nil {
 		return err
 	}
 	fmt.Fprintf(say, "\nApply: %d succeeded, %d already done, %d failed, %d blocked by a failure, %d pending.\n",
 		len(res.Succeeded), len(res.Skipped), len(res.Failed), len(res.Blocked), len(res.Pending))
 	for _, f := range res.Failed {
-		fmt.Fprintf(errOut, "Error: %v\n", f.Err)
+		fmt.Fprintf(errOut, "Error: %s\n", safeText(f.Err.Error()))
 	}
 	switch {
+	case err != nil:
+		return err
 	case ctx.Err() != nil:
 		fmt.Fprintln(errOut, "Interrupted. Run apply again to resume: finished steps are skipped and running ones re-attached.")
 		return exitCodeError{exitError}

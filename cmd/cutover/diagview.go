@@ -23,6 +23,16 @@ func writeDiagnostics(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnos
 			width = uint(cols)
 		}
 	}
+	// A file name, snippet or message may hold control characters (a
+	// runbook is input like any other): render plainly first and, if
+	// anything needs escaping, print the escaped plain text, never colour
+	// codes around raw bytes.
+	var plain bytes.Buffer
+	_ = hcl.NewDiagnosticTextWriter(&plain, files, width, false).WriteDiagnostics(sortDiagnostics(diags))
+	if text := plain.String(); needsEscape(text, true) || !color {
+		_, _ = io.WriteString(w, safeText(text))
+		return
+	}
 	wr := hcl.NewDiagnosticTextWriter(w, files, width, color)
 	_ = wr.WriteDiagnostics(sortDiagnostics(diags))
 }

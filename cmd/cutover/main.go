@@ -40,7 +40,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case errors.As(err, &ec):
 		return ec.code
 	default:
-		fmt.Fprintf(stderr, "Error: %v\n", err)
+		fmt.Fprintf(stderr, "Error: %s\n", safeText(err.Error()))
 		if isUsageError(err) {
 			fmt.Fprintf(stderr, "Run 'cutover --help' for usage.\n")
 			return exitUsage

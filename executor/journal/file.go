@@ -44,6 +44,7 @@ type FileStore struct {
 	dir         string
 	journalPath string
 	lockPath    string
+	osLockPath  string
 	state       string
 	clock       func() time.Time
 	guard       Guard
@@ -78,6 +79,13 @@ type FileStore struct {
 	failed error
 	// buf is reused for the bytes of each batch.
 	buf []byte
+
+	// lmu guards held and heldID: the OS lock this store took with
+	// the lock of that ID, kept until Unlock or the process's end
+	// (Close leaves it, as it leaves the lock file).
+	lmu    sync.Mutex
+	held   *osLock
+	heldID string
 }
 
 // pendingAppend is one Append waiting in the queue.
@@ -125,6 +133,7 @@ func OpenFile(dir, stateName string, opts ...Option) (*FileStore, error) {
 		state:       stateName,
 		journalPath: filepath.Join(dir, stateName+".journal"),
 		lockPath:    filepath.Join(dir, stateName+".lock"),
+		osLockPath:  filepath.Join(dir, stateName+".oslock"),
 		clock:       time.Now,
 		guard:       DefaultGuard,
 		sync:        (*os.File).Sync,
@@ -405,6 +414,15 @@ func (s *FileStore) Close() error {
 // a temporary name, then hard-linked to "<state>.lock"; the link fails if
 // the lock exists, so taking the lock is atomic and a crash can never leave
 // a half-written lock file.
+//
+// Where the OS offers it (unix), Lock first takes an exclusive flock on
+// "<state>.oslock" and keeps it until Unlock or the process's end, and the
+// lock file records that (LockInfo.OSLock). A lock file left by a holder
+// that recorded OSLock and whose flock is free was left by a process that
+// no longer runs, however it ended: Lock replaces it instead of refusing,
+// so a killed apply never blocks the next one. A lock file without OSLock
+// (another tool, or one taken while a force-unlocked holder still ran) is
+// never broken.
 func (s *FileStore) Lock(ctx context.Context, info LockInfo) (LockInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return LockInfo{}, err
@@ -416,6 +434,17 @@ func (s *FileStore) Lock(ctx context.Context, info LockInfo) (LockInfo, error) {
 	if err := s.ensureDir(); err != nil {
 		return LockInfo{}, err
 	}
+	ol, busy, err := tryOSLock(s.osLockPath)
+	if err != nil {
+		return LockInfo{}, fmt.Errorf("journal: taking OS lock %s: %w", s.osLockPath, err)
+	}
+	info.OSLock = ol != nil
+	keep := false
+	defer func() {
+		if !keep {
+			_ = ol.release()
+		}
+	}()
 	b, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
 		return LockInfo{}, fmt.Errorf("journal: encoding lock info: %w", err)
@@ -426,7 +455,9 @@ func (s *FileStore) Lock(ctx context.Context, info LockInfo) (LockInfo, error) {
 	}
 	defer os.Remove(tmp)
 	// Someone may unlock between our failed link and our read of their
-	// lock; then try again rather than report a lock nobody holds.
+	// lock; then try again rather than report a lock nobody holds. While
+	// another process holds the OS lock but has not yet linked its lock
+	// file, wait for it a little.
 	for attempt := 0; ; attempt++ {
 		err = os.Link(tmp, s.lockPath)
 		if err == nil {
@@ -436,17 +467,37 @@ func (s *FileStore) Lock(ctx context.Context, info LockInfo) (LockInfo, error) {
 			return LockInfo{}, fmt.Errorf("journal: taking lock %s: %w", s.lockPath, err)
 		}
 		held, rerr := s.readLock()
-		if errors.Is(rerr, fs.ErrNotExist) && attempt < 3 {
+		if errors.Is(rerr, fs.ErrNotExist) && attempt < 10 {
+			if busy {
+				time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
+			}
 			continue
 		}
 		if rerr != nil {
 			return LockInfo{}, rerr
+		}
+		if ol != nil && held.OSLock {
+			// Its holder took the OS lock, and we hold it now: the
+			// holder is gone. Replace its lock file in one rename.
+			if err := os.Rename(tmp, s.lockPath); err != nil {
+				return LockInfo{}, fmt.Errorf("journal: replacing the lock file %s of a holder that no longer runs: %w", s.lockPath, err)
+			}
+			break
 		}
 		return LockInfo{}, &LockedError{Held: held, Stale: staleHint(held)}
 	}
 	if err := syncDir(s.dir); err != nil {
 		_ = os.Remove(s.lockPath)
 		return LockInfo{}, fmt.Errorf("journal: syncing directory %s: %w", s.dir, err)
+	}
+	if ol != nil {
+		s.lmu.Lock()
+		if s.held != nil {
+			_ = s.held.release()
+		}
+		s.held, s.heldID = ol, info.ID
+		s.lmu.Unlock()
+		keep = true
 	}
 	return info, nil
 }
@@ -488,9 +539,24 @@ func (s *FileStore) readLock() (LockInfo, error) {
 	return info, nil
 }
 
-// Unlock implements Store. For files it is the same as ForceUnlock.
+// Unlock implements Store. It removes the lock file as ForceUnlock does,
+// then releases the OS lock this store took with it.
 func (s *FileStore) Unlock(ctx context.Context, id string) error {
-	return s.ForceUnlock(ctx, id)
+	err := s.ForceUnlock(ctx, id)
+	if ctx.Err() != nil {
+		return err
+	}
+	// Even when someone force-unlocked (and perhaps re-locked) the state
+	// meanwhile, this store's operation is over: its OS lock goes.
+	s.lmu.Lock()
+	defer s.lmu.Unlock()
+	if s.held != nil && s.heldID == id {
+		if rerr := s.held.release(); rerr != nil && err == nil {
+			err = fmt.Errorf("journal: releasing OS lock %s: %w", s.osLockPath, rerr)
+		}
+		s.held, s.heldID = nil, ""
+	}
+	return err
 }
 
 // ForceUnlock implements Store. The check of the ID and the removal are two

@@ -90,7 +90,13 @@ func scan(r io.Reader, location string) (scanResult, error) {
 		line, err := br.ReadBytes('\n')
 		if errors.Is(err, io.EOF) {
 			// Anything without a newline is the write a crash cut
-			// short: appends add the newline last.
+			// short: appends add the newline last. But only if it
+			// looks like the start of a record: a file that is not a
+			// journal at all must not be read as an empty one (and
+			// then overwritten by the next append).
+			if len(res.records) == 0 && !plausibleTorn(line) {
+				return res, corrupt("not a journal record (a record starts with an 8-digit checksum, its length and JSON)")
+			}
 			res.dropped = int64(len(line))
 			return res, nil
 		}
@@ -99,7 +105,7 @@ func scan(r io.Reader, location string) (scanResult, error) {
 		}
 		payload, perr := ParseFrame(line[:len(line)-1])
 		if perr != nil {
-			if _, err := br.Peek(1); errors.Is(err, io.EOF) && !errors.Is(perr, errRunsOn) {
+			if _, err := br.Peek(1); errors.Is(err, io.EOF) && !errors.Is(perr, errRunsOn) && (len(res.records) > 0 || plausibleTorn(line[:len(line)-1])) {
 				res.dropped = int64(len(line))
 				return res, nil
 			}
@@ -117,4 +123,45 @@ func scan(r io.Reader, location string) (scanResult, error) {
 		res.records = append(res.records, rec)
 		res.end += int64(len(line))
 	}
+}
+
+// plausibleTorn reports whether b can be what a crash left of one append.
+// It is asked only when no intact record precedes b: after intact records,
+// any damage to the last one is taken as a torn write (see scan), but a
+// file with none must show that it is a journal at all:
+// a prefix of "<8 hex digits> <decimal length> {json", or zeros (a file
+// system may extend a file before the data reaches it). Anything else is
+// damage or a file that never was a journal.
+func plausibleTorn(b []byte) bool {
+	if len(bytes.Trim(b, "\x00")) == 0 {
+		return true
+	}
+	i := 0
+	for ; i < len(b) && i < 8; i++ {
+		if !isLowerHex(b[i]) {
+			return false
+		}
+	}
+	if i == len(b) {
+		return true
+	}
+	if i < 8 || b[i] != ' ' {
+		return false
+	}
+	i++
+	start := i
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+	}
+	if i == len(b) {
+		return true
+	}
+	if i == start || b[i] != ' ' {
+		return false
+	}
+	i++
+	return i == len(b) || b[i] == '{'
+}
+
+func isLowerHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f'
 }

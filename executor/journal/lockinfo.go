@@ -30,6 +30,11 @@ type LockInfo struct {
 	Created time.Time `json:"created"`
 	// Info is free text the caller adds, e.g. the CI job URL.
 	Info string `json:"info,omitempty"`
+	// OSLock is set by a backend whose holder also holds an OS-level
+	// lock that the kernel releases when the holder's process ends (the
+	// file backend on unix): finding that lock free proves the holder
+	// gone, and the backend may then take the lock over.
+	OSLock bool `json:"os_lock,omitempty"`
 }
 
 // String names the holder in one line for error messages.

@@ -76,6 +76,12 @@ func Decode(b []byte) (*planner.Plan, error) {
 	if err := dec.Decode(&p); err != nil {
 		return nil, fmt.Errorf("plan file is damaged: %w", err)
 	}
+	if dec.More() {
+		return nil, errors.New("plan file is damaged: data after the plan")
+	}
+	if err := Validate(&p); err != nil {
+		return nil, err
+	}
 	return &p, nil
 }
 

@@ -12,7 +12,7 @@ import (
 	"cutover/schema"
 )
 
-func quickstartPlan(t *testing.T) (*planner.Plan, *schema.Runbook, map[string]planner.Live) {
+func quickstartPlan(t testing.TB) (*planner.Plan, *schema.Runbook, map[string]planner.Live) {
 	t.Helper()
 	rb, diags := schema.LoadDir(filepath.Join("..", "..", "examples", "quickstart"), schema.Options{LookupEnv: func(string) (string, bool) { return "", false }})
 	if diags.HasErrors() {

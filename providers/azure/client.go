@@ -89,6 +89,7 @@ func New(cfg Config, opts *Options) (*Client, error) {
 			return nil, err
 		}
 	}
+	transport = certTransport{next: transport, name: cfg.Name}
 	retry := DefaultRetry()
 	if opts.Retry != nil {
 		retry = *opts.Retry

@@ -89,6 +89,9 @@ func Connect(ctx context.Context, cfg Config, opts ...Option) (*Client, error) {
 	// (the SOAPAction a real vCenter routes by); the wrappers go on after.
 	vc, err := vim25.NewClient(ctx, sc)
 	if err != nil {
+		if ce := asCertificateError(cfg.Name, ep.url.Host, err); ce != nil {
+			return nil, ce
+		}
 		return nil, fmt.Errorf("vcenter %q at %s: %w", cfg.Name, ep.url, err)
 	}
 	rl := &relogin{next: rt, user: ep.user, log: s.log, vcenter: cfg.Name, sessionManager: *vc.ServiceContent.SessionManager}

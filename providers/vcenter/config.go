@@ -101,8 +101,14 @@ type endpoint struct {
 }
 
 // resolve applies govc's fallbacks: GOVC_URL, GOVC_USERNAME, GOVC_PASSWORD,
-// GOVC_INSECURE, GOVC_TLS_CA_CERTS, GOVC_DATACENTER, then userinfo in the
-// URL. Errors never include secrets.
+// GOVC_TLS_CA_CERTS, GOVC_DATACENTER, then userinfo in the URL. Errors
+// never include secrets.
+//
+// GOVC_INSECURE is deliberately not among them: an environment variable
+// set for another tool (or left in a CI job) must never turn certificate
+// checks off for a runbook that did not ask; only Config.Insecure does.
+// Plain http:// is refused: the first SOAP request would carry the
+// password in clear.
 func (c Config) resolve(getenv func(string) string) (endpoint, error) {
 	if getenv == nil {
 		getenv = os.Getenv
@@ -117,6 +123,9 @@ func (c Config) resolve(getenv func(string) string) (endpoint, error) {
 	u, err := soap.ParseURL(raw)
 	if err != nil || u == nil {
 		return endpoint{}, fmt.Errorf("vcenter %q: URL %s is not valid", c.Name, redactURL(raw))
+	}
+	if !strings.EqualFold(u.Scheme, "https") {
+		return endpoint{}, fmt.Errorf("vcenter %q: URL %s is not https: the login would go out unencrypted; use https://%s%s", c.Name, redactURL(raw), u.Host, u.Path)
 	}
 	user, pass := c.Username, c.Password
 	if user == "" {
@@ -138,15 +147,6 @@ func (c Config) resolve(getenv func(string) string) (endpoint, error) {
 		return endpoint{}, fmt.Errorf("vcenter %q at %s: no username (set username, GOVC_USERNAME or URL userinfo)", c.Name, u)
 	}
 	insecure := c.Insecure
-	if !insecure {
-		if v := getenv("GOVC_INSECURE"); v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return endpoint{}, fmt.Errorf("vcenter %q: GOVC_INSECURE=%q is not a boolean", c.Name, v)
-			}
-			insecure = b
-		}
-	}
 	if insecure && c.Thumbprint != "" {
 		return endpoint{}, errors.New("vcenter " + strconv.Quote(c.Name) + ": insecure and thumbprint are exclusive: a pinned certificate is verified")
 	}

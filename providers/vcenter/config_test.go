@@ -67,7 +67,7 @@ func TestConnectResolvesGovcEnvironment(t *testing.T) {
 		ok   bool
 	}{
 		{"config only", vcenter.Config{URL: hostURL, Username: s.Username, Password: s.Password, Insecure: true}, nil, true},
-		{"GOVC_URL with userinfo", vcenter.Config{}, map[string]string{"GOVC_URL": withUser, "GOVC_INSECURE": "1"}, true},
+		{"GOVC_URL with userinfo", vcenter.Config{Thumbprint: s.Thumbprint}, map[string]string{"GOVC_URL": withUser}, true},
 		{"GOVC_USERNAME and GOVC_PASSWORD", vcenter.Config{URL: hostURL, Thumbprint: s.Thumbprint},
 			map[string]string{"GOVC_USERNAME": s.Username, "GOVC_PASSWORD": s.Password}, true},
 		{"config wins over environment", vcenter.Config{URL: hostURL, Username: s.Username, Password: s.Password, Thumbprint: s.Thumbprint},
@@ -80,7 +80,8 @@ func TestConnectResolvesGovcEnvironment(t *testing.T) {
 			Thumbprint: "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33"}, nil, false},
 		{"wrong password", vcenter.Config{URL: hostURL, Username: s.Username, Password: secret, Insecure: true}, nil, false},
 		{"no URL", vcenter.Config{Username: "u", Password: secret}, nil, false},
-		{"bad GOVC_INSECURE", vcenter.Config{URL: hostURL, Username: "u", Password: secret}, map[string]string{"GOVC_INSECURE": "maybe"}, false},
+		{"GOVC_INSECURE does not weaken", vcenter.Config{URL: hostURL, Username: s.Username, Password: s.Password}, map[string]string{"GOVC_INSECURE": "1"}, false},
+		{"http refused", vcenter.Config{URL: "http://" + s.URL.Host + "/sdk", Username: s.Username, Password: s.Password, Insecure: true}, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -94,7 +94,7 @@ func TestQuickstartEndToEnd(t *testing.T) {
 	t.Setenv(SimTimeScaleEnv, "0.01")
 	dir := copyExample(t, "quickstart")
 	code, out, errOut := runCLI(t, "apply", dir, "--sim", "--auto-approve")
-	if code != 0 || !strings.Contains(out, "Simulated time starts at") || !strings.Contains(out, "19 succeeded") {
+	if code != 0 || !strings.Contains(out, "Simulated time starts at") || !strings.Contains(out, "17 succeeded") {
 		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, errOut = runCLI(t, "status", dir, "--sim", "--json")
@@ -212,7 +212,7 @@ func TestApplyJSONEvents(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("apply --json: exit %d\n%s", code, errOut)
 	}
-	if !strings.Contains(errOut, "Apply: 19 succeeded") {
+	if !strings.Contains(errOut, "Apply: 17 succeeded") {
 		t.Errorf("the summary is not on stderr: %s", errOut)
 	}
 	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "apply-events.md"))
@@ -239,7 +239,7 @@ func TestApplyJSONEvents(t *testing.T) {
 			t.Errorf("percent %v on %s", p, kind)
 		}
 	}
-	if kinds["run_started"] != 1 || kinds["run_finished"] != 1 || kinds["step_started"] == 0 || kinds["step_succeeded"] != 19 {
+	if kinds["run_started"] != 1 || kinds["run_finished"] != 1 || kinds["step_started"] == 0 || kinds["step_succeeded"] != 17 {
 		t.Errorf("kinds: %v", kinds)
 	}
 	for f := range fields {

@@ -125,8 +125,11 @@ func newSimWorld(t *testing.T, n int, front func(http.Handler) http.Handler) *si
 	// initial replication must be over by the first poll that follows the
 	// enable job's end, whatever the machine's load.
 	var ticks atomic.Int64
+	vc := w.vc
 	w.az, err = azuresim.New(seed, azuresim.Options{TimeScale: 0.001, PollAfter: 20 * time.Millisecond,
-		Now: func() time.Time { return time.Now().Add(time.Duration(ticks.Add(1)) * 25 * time.Millisecond) }})
+		Now: func() time.Time { return time.Now().Add(time.Duration(ticks.Add(1)) * 25 * time.Millisecond) },
+		// ASR's own shutdown of the source (performShutdown "true").
+		OnSourceShutdown: func(machine string) { _ = vc.PowerOffByName(context.Background(), machine) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,6 +184,7 @@ vm "snap" {
   stage    = "migrated"
   source {
     snapshot_before_cutover = true
+    shutdown                = "guest"
   }
 }
 
@@ -449,7 +453,7 @@ func (w *simWorld) checkGoal(t *testing.T, vms []string) {
 	}
 	for _, n := range vms {
 		state, tfo, ok := w.az.ProtectionState(n)
-		if !ok || state != azuresim.StateFailedOver || tfo != azuresim.TestFailoverNone {
+		if !ok || state != azuresim.StateFailedOver || tfo != azuresim.TestFailoverCleaned {
 			t.Errorf("%s: protection state %q, test failover %q (found %v); want %s after a completed test failover",
 				n, state, tfo, ok, azuresim.StateFailedOver)
 		}

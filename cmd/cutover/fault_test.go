@@ -109,15 +109,20 @@ func TestFaultTransient(t *testing.T) {
 	// shutdown (guest or hard) or snapshot finds another task running.
 	var vcFaulted, vcSteps []string
 	picked := map[string]int{}
+	wants := map[string]int{"ShutdownGuest": 2, "PowerOffVM_Task": 2, "CreateSnapshot_Task": 1}
 	for _, name := range w.names {
-		method, want := "ShutdownGuest", 2
+		var method string
 		switch {
 		case w.hardVMs[name]:
 			method = "PowerOffVM_Task"
+		case w.snapVMs[name] && picked["CreateSnapshot_Task"] < wants["CreateSnapshot_Task"]:
+			method = "CreateSnapshot_Task"
 		case w.snapVMs[name]:
-			method, want = "CreateSnapshot_Task", 1
+			method = "ShutdownGuest" // the snap VMs shut down through vCenter
+		default:
+			continue // ASR shuts the plain VMs down itself
 		}
-		if picked[method] == want {
+		if picked[method] == wants[method] {
 			continue
 		}
 		picked[method]++

@@ -109,7 +109,16 @@ func Open(ctx context.Context, rb *schema.Runbook, dir string, opts Options) (*W
 		if opts.InMemory {
 			stateFile = ""
 		}
-		sim, err := azuresim.New(seed, azuresim.Options{TimeScale: scale, PollAfter: poll, StateFile: stateFile})
+		vc := w.VCenter
+		shutdown := func(machine string) {
+			// ASR's performShutdown stops the source through vCenter; the
+			// simulated vCenter sees the same. A VM the world lacks (a
+			// discovered machine with no vCenter twin) is left alone.
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_ = vc.PowerOffByName(sctx, machine)
+		}
+		sim, err := azuresim.New(seed, azuresim.Options{TimeScale: scale, PollAfter: poll, StateFile: stateFile, OnSourceShutdown: shutdown})
 		if err != nil {
 			w.Close()
 			return nil, fmt.Errorf("simulated vault %q: %w", az.Name, err)

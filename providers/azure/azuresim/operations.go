@@ -279,6 +279,7 @@ func (s *Sim) action(c *reqCtx, it *item, name string) *apiError {
 			"The operation '%s' is not allowed for the virtual machine '%s' in protection state '%s' (test failover state '%s'). Allowed operations: %s.",
 			a.gate, it.TargetVMName, it.State, it.TestFailoverState, strings.Join(s.w.allowedOperations(it), ", "))
 	}
+	performShutdown := false
 	switch strings.ToLower(name) {
 	case "testfailover":
 		var in asr.TestFailoverInput
@@ -315,6 +316,7 @@ func (s *Sim) action(c *reqCtx, it *item, name string) *apiError {
 				return err
 			}
 			logField(c.r, "performShutdown", *d.PerformShutdown)
+			performShutdown, _ = parseFlag("performShutdown", *d.PerformShutdown)
 		}
 		logField(c.r, "recoveryPointId", str(d.RecoveryPointID))
 		if err := s.checkFailover(it, str(d.RecoveryPointID)); err != nil {
@@ -324,6 +326,11 @@ func (s *Sim) action(c *reqCtx, it *item, name string) *apiError {
 	f := s.fault(name, it)
 	if f != nil && !f.Async {
 		return faultError(f)
+	}
+	if performShutdown && s.opts.OnSourceShutdown != nil {
+		if m := s.w.machine(it.Machine); m != nil {
+			s.opts.OnSourceShutdown(m.DisplayName)
+		}
 	}
 	j := s.w.startJob(c.now, s.opts.TimeScale, it, a.scenario, f)
 	return s.accept(c, it, j, a.scenario == ScenarioDisable || a.scenario == ScenarioPurge, s.w.renderJob(j))

@@ -36,6 +36,12 @@ type Options struct {
 	StateFile string
 	// Now replaces the clock (tests of time-dependent states).
 	Now func() time.Time
+	// OnSourceShutdown, when set, is called with the discovered machine's
+	// display name when an unplanned failover with performShutdown "true"
+	// is accepted: ASR shuts the source down before it fails over. A
+	// world that also simulates vCenter powers the VM off there. It is
+	// called with the simulator's lock held and must not call back into it.
+	OnSourceShutdown func(machine string)
 }
 
 // Fault makes the simulator fail an operation. Operation is one of create,

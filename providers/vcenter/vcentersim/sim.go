@@ -14,7 +14,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/session"
+	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/soap"
@@ -301,4 +304,42 @@ func scratchDir() string {
 		}
 	}
 	return ""
+}
+
+// PowerOffByName powers off the VM with that name, through the SOAP API
+// as any client would. It stands for a shutdown made outside cutover's
+// vCenter connection: ASR's own shutdown of the source at failover
+// (performShutdown "true"). A VM already off is left alone.
+func (s *Sim) PowerOffByName(ctx context.Context, name string) error {
+	c, err := vim25.NewClient(ctx, soap.NewClient(s.URL, true))
+	if err != nil {
+		return err
+	}
+	m := session.NewManager(c)
+	if err := m.Login(ctx, url.UserPassword(s.Username, s.Password)); err != nil {
+		return err
+	}
+	defer func() { _ = m.Logout(ctx) }()
+	v, err := view.NewManager(c).CreateContainerView(ctx, c.ServiceContent.RootFolder, []string{"VirtualMachine"}, true)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = v.Destroy(ctx) }()
+	refs, err := v.Find(ctx, []string{"VirtualMachine"}, property.Match{"name": name})
+	if err != nil {
+		return err
+	}
+	if len(refs) != 1 {
+		return fmt.Errorf("vcentersim: %d VMs named %q", len(refs), name)
+	}
+	vm := object.NewVirtualMachine(c, refs[0])
+	state, err := vm.PowerState(ctx)
+	if err != nil || state == types.VirtualMachinePowerStatePoweredOff {
+		return err
+	}
+	task, err := vm.PowerOff(ctx)
+	if err != nil {
+		return err
+	}
+	return task.Wait(ctx)
 }

@@ -68,7 +68,7 @@ func vmSteps(vm *schema.VM, live Live) ([]Step, LiveStage, error) {
 
 	switch {
 	case stage == LiveCommitted && want < LiveCommitted, stage == LiveCompleted && want < LiveCompleted:
-		return nil, stage, fmt.Errorf("%s is %s in Azure, which is past a point of no return; it cannot go back to %q. Set stage = \"completed\" or remove the vm block", vm.Address, stage, vm.Stage)
+		return nil, stage, fmt.Errorf("%s is %s in Azure (%s), which is past a point of no return; it cannot go back to %q. Set stage = \"completed\" or remove the vm block", vm.Address, stage, completedWhy(live), vm.Stage)
 	case stage == LiveFailedOver && want < LiveFailedOver:
 		// Back from an uncommitted failover: cancel it, start the source.
 		c.add(Step{Kind: StepFailoverCancel, Inputs: map[string]string{"reason": fmt.Sprintf("desired stage %s", vm.Stage)}})
@@ -180,6 +180,19 @@ func failoverInputs(vm *schema.VM) (map[string]string, string) {
 		return map[string]string{"perform_shutdown": "false", "shutdown": "none", "recovery_point": RecoveryPointLatest}, gateUnplannedFailover
 	}
 	return map[string]string{"perform_shutdown": "true", "shutdown": "asr", "recovery_point": RecoveryPointLatest}, gateUnplannedFailover
+}
+
+// completedWhy says how a VM is known to be past a point of no return.
+func completedWhy(l Live) string {
+	switch {
+	case l.Completed && l.Migrated != "":
+		return "the journal records its complete migration, and " + l.Migrated
+	case l.Completed:
+		return "the journal records its complete migration"
+	case l.Migrated != "" && l.Item == nil:
+		return "no protected item, but " + l.Migrated + ": a failover created it"
+	}
+	return "failover committed"
 }
 
 // SnapshotName is the name of the snapshot taken before cutover.

@@ -148,6 +148,12 @@ func Build(rb *schema.Runbook, live map[string]Live, opts Options) (*Plan, []Pro
 			vp.Warnings = append(vp.Warnings, ReprotectNote(l))
 		}
 		vp.AzureVMs = l.AzureVMs()
+		if l.Item == nil && l.Migrated != "" && !l.Completed {
+			// Without the journal the live evidence alone keeps a migrated
+			// VM from being enabled again: say so.
+			vp.Warnings = append(vp.Warnings, "the journal has no record of this VM's migration, but "+l.Migrated+
+				": it is taken as completed and replication is not enabled again")
+		}
 		p.VMs = append(p.VMs, vp)
 		byVM[vm.Address] = steps
 	}

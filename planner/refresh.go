@@ -24,9 +24,17 @@ type AzureReader interface {
 	ReadInventory(ctx context.Context) (*azure.Inventory, error)
 }
 
+// TargetReader is what refresh reads, when an AzureReader offers it, to
+// know a migration happened without the journal: the VMs a failover
+// created in a target resource group (lower-case name to ARM ID).
+type TargetReader interface {
+	TargetVMs(ctx context.Context, resourceGroup string) (map[string]string, error)
+}
+
 var (
 	_ VCenterReader = (*vcenter.Client)(nil)
 	_ AzureReader   = (*azure.Client)(nil)
+	_ TargetReader  = (*azure.Client)(nil)
 )
 
 // Sources are the connections of a runbook, keyed by block name.
@@ -160,7 +168,48 @@ func Refresh(ctx context.Context, rb *schema.Runbook, src Sources) (*Snapshot, [
 		azureOf[vm.Address] = vm.Target.Azure
 	}
 	readAzureVMs(ctx, snap, src, func(addr string) string { return azureOf[addr] })
+	if err := readEvidence(ctx, rb, src, snap); err != nil {
+		return nil, nil, err
+	}
 	return snap, problems, nil
+}
+
+// readEvidence looks, for every VM with no protected item, for the Azure
+// VM its failover would have created: one list per target resource group.
+// A VM found there was migrated (complete migration removes the item, not
+// the VM), whatever the journal says or whether it still exists.
+func readEvidence(ctx context.Context, rb *schema.Runbook, src Sources, snap *Snapshot) error {
+	type group struct{ azure, rg string }
+	want := map[group][]*schema.VM{}
+	for _, vm := range rb.VMs {
+		l, ok := snap.Live[vm.Address]
+		if !ok || l.Item != nil || vm.Target.ResourceGroup == "" {
+			continue
+		}
+		if _, ok := src.Azures[vm.Target.Azure].(TargetReader); !ok {
+			continue
+		}
+		g := group{vm.Target.Azure, vm.Target.ResourceGroup}
+		want[g] = append(want[g], vm)
+	}
+	for g, vms := range want {
+		found, err := src.Azures[g.azure].(TargetReader).TargetVMs(ctx, g.rg)
+		if err != nil {
+			return fmt.Errorf("azure %q: reading the VMs of resource group %s (to know which VMs were already migrated): %w", g.azure, g.rg, err)
+		}
+		for _, vm := range vms {
+			name := vm.Target.Name
+			if name == "" {
+				name = vm.Source.Name
+			}
+			if id, ok := found[strings.ToLower(name)]; ok {
+				l := snap.Live[vm.Address]
+				l.Migrated = "the Azure VM " + id + " exists"
+				snap.Live[vm.Address] = l
+			}
+		}
+	}
+	return nil
 }
 
 func selectorOf(vm *schema.VM) vcenter.Selector {

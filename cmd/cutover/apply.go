@@ -242,6 +242,9 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 	if err != nil {
 		return err
 	}
+	if err := markCompleted(ctx, rb, snap); err != nil {
+		return err
+	}
 	if len(problems) > 0 {
 		writeProblems(errOut, problems)
 		return exitCodeError{exitError}

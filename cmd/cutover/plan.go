@@ -101,6 +101,9 @@ func makePlan(ctx context.Context, errOut io.Writer, rb *schema.Runbook, sim boo
 	if err != nil {
 		return nil, err
 	}
+	if err := markCompleted(ctx, rb, snap); err != nil {
+		return nil, err
+	}
 	p, more := planner.Build(rb, snap.Live, planner.Options{Now: time.Now(), ToolVersion: currentVersion().Version, Targets: targets})
 	p.Simulated = sim
 	problems = append(problems, more...)

@@ -126,6 +126,9 @@ func statusRows(ctx context.Context, rb *schema.Runbook, sim bool) ([]vmStatus, 
 	if err != nil {
 		return nil, err
 	}
+	if err := markCompleted(ctx, rb, snap); err != nil {
+		return nil, err
+	}
 	p, more := planner.Build(rb, snap.Live, planner.Options{Now: time.Now()})
 	problems = append(problems, more...)
 	why := map[string]string{}

@@ -63,8 +63,12 @@ type LiveItem struct {
 	Tested                    bool
 	InitialReplicationPercent *int
 	ReplicationHealth         string
-	LastRPO                   time.Duration
-	ETag                      string
+	// Unhealthy says why failovers may not be sent now (replication
+	// health Critical or a resync required, with the service's health
+	// errors); empty when they may.
+	Unhealthy string
+	LastRPO   time.Duration
+	ETag      string
 	// Settings are the target settings in runbook attribute names
 	// (size, resource_group, network, ...), for drift detection, and the
 	// replicated NICs' values of the fields the runbook's nic blocks set

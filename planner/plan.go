@@ -148,6 +148,14 @@ func Build(rb *schema.Runbook, live map[string]Live, opts Options) (*Plan, []Pro
 			vp.Warnings = append(vp.Warnings, ReprotectNote(l))
 		}
 		vp.AzureVMs = l.AzureVMs()
+		if l.Item != nil && l.Item.Unhealthy != "" {
+			for _, st := range steps {
+				if st.Kind == StepTestFailover || st.Kind == StepUnplannedFailover {
+					vp.Warnings = append(vp.Warnings, "replication is not healthy ("+l.Item.Unhealthy+"): "+string(st.Kind)+" waits until it is")
+					break
+				}
+			}
+		}
 		if l.Item == nil && l.Migrated != "" && !l.Completed {
 			// Without the journal the live evidence alone keeps a migrated
 			// VM from being enabled again: say so.

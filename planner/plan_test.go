@@ -66,8 +66,22 @@ func TestLifecycleFromEveryStage(t *testing.T) {
 			"test_failover_cleanup snapshot shutdown unplanned_failover"},
 		{"tested, source already off", planner.Live{Source: &planner.LiveSource{PowerState: "poweredOff"}, Item: item("Protected", "None", true, "TestFailover", "UnplannedFailover")},
 			"snapshot unplanned_failover"},
-		{"failed over", planner.Live{Source: &planner.LiveSource{PowerState: "poweredOff"}, Item: item("UnplannedFailoverCompleted", "None", true, "Commit", "CancelFailover")},
+		{"failed over, a state no source names", planner.Live{Source: &planner.LiveSource{PowerState: "poweredOff"}, Item: item("UnplannedFailoverCompleted", "None", true, "Commit", "CancelFailover")},
 			""},
+		// The vocabulary of the SDK examples (see providers/azure.States).
+		{"replicating (UnprotectedStatesBegin)", planner.Live{Source: poweredOn(), Item: item("UnprotectedStatesBegin", "None", false, "DisableProtection")},
+			"wait_protected test_failover test_failover_cleanup snapshot shutdown unplanned_failover"},
+		{"test failover up (_TestFailover.json)", planner.Live{Source: poweredOn(), Item: &planner.LiveItem{ProtectionState: "Protected", TestFailoverState: "WaitingForCompletion",
+			CurrentScenario: "TestFailover", AllowedOperations: []string{"TestFailoverCleanup"}}},
+			"test_failover_cleanup snapshot shutdown unplanned_failover"},
+		{"cleaned up (_TestFailoverCleanup.json)", planner.Live{Source: poweredOn(), Item: item("Protected", "MarkedForDeletion", true, "PlannedFailover", "UnplannedFailover", "DisableProtection", "TestFailover")},
+			"snapshot shutdown unplanned_failover"},
+		{"failed over (_UnplannedFailover.json)", planner.Live{Source: &planner.LiveSource{PowerState: "poweredOff"}, Item: item("UnplannedFailoverCommitPendingStatesBegin", "MarkedForDeletion", true, "CompleteMigration", "Commit", "DisableProtection", "ChangePit")},
+			""},
+		{"a failed failover is retried", planner.Live{Source: &planner.LiveSource{PowerState: "poweredOff"}, Item: item("UnplannedFailoverFailed", "MarkedForDeletion", true, "UnplannedFailover", "DisableProtection")},
+			"snapshot unplanned_failover"},
+		{"a state no source names, read from allowedOperations", planner.Live{Source: poweredOn(), Item: item("ProtectedButRenamed", "None", false, "TestFailover", "UnplannedFailover", "DisableProtection")},
+			"test_failover test_failover_cleanup snapshot shutdown unplanned_failover"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,6 +93,51 @@ func TestLifecycleFromEveryStage(t *testing.T) {
 				t.Errorf("steps:\n got %s\nwant %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestStatesThatCannotBePlanned: a busy item and a state that allows
+// nothing the lifecycle knows are problems naming the state and what to do.
+func TestStatesThatCannotBePlanned(t *testing.T) {
+	t.Parallel()
+	rb := loadExample(t, "quickstart")
+	for _, tc := range []struct {
+		name string
+		it   *planner.LiveItem
+		want []string
+	}{
+		{"busy", &planner.LiveItem{ProtectionState: "UnplannedFailoverInProgress", CurrentScenario: "UnplannedFailover"},
+			[]string{"ASR job UnplannedFailover is running", "plan again when it ends"}},
+		{"unknown", item("SomethingNew", "None", false, "RepairReplication"),
+			[]string{`protectionState "SomethingNew"`, "RepairReplication", "finish or undo its last operation"}},
+	} {
+		_, problems := planner.Build(rb, liveAll(rb, planner.Live{Source: poweredOn(), Item: tc.it}), planner.Options{})
+		if len(problems) != len(rb.VMs) {
+			t.Fatalf("%s: problems %v", tc.name, problems)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(problems[0].Reason, w) {
+				t.Errorf("%s: %q lacks %q", tc.name, problems[0].Reason, w)
+			}
+		}
+	}
+}
+
+// TestUnhealthyItemIsShown: the plan says when a failover it contains
+// waits for replication health, with the service's errors.
+func TestUnhealthyItemIsShown(t *testing.T) {
+	t.Parallel()
+	rb := loadExample(t, "quickstart")
+	it := item("Protected", "None", false, "TestFailover", "UnplannedFailover")
+	it.Unhealthy = "replicationHealth is Critical; 78186: The source stopped sending data."
+	p, problems := planner.Build(rb, liveAll(rb, planner.Live{Source: poweredOn(), Item: it}), planner.Options{})
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	for _, vm := range p.VMs {
+		if len(vm.Warnings) != 1 || !strings.Contains(vm.Warnings[0], "78186: The source stopped sending data.") || !strings.Contains(vm.Warnings[0], "test_failover waits") {
+			t.Errorf("%s: warnings %v", vm.Address, vm.Warnings)
+		}
 	}
 }
 

@@ -326,6 +326,9 @@ func liveItem(it *azure.ProtectedItem) *LiveItem {
 		Settings:                  ItemSettings(it.Target),
 		EnableOnly:                enableOnlyOf(it),
 	}
+	if ok, why := it.Healthy(); !ok {
+		l.Unhealthy = why
+	}
 	if it.LastRPOSeconds != nil {
 		l.LastRPO = time.Duration(*it.LastRPOSeconds) * time.Second
 	}

@@ -89,7 +89,7 @@ func vmSteps(vm *schema.VM, live Live) ([]Step, LiveStage, error) {
 		// Enabling takes no per-NIC settings: an update right after it
 		// sets what the nic blocks declare.
 		if ch := settingsDrift(vm, &LiveItem{Settings: map[string]string{}}, true); len(ch) > 0 {
-			c.add(Step{Kind: StepUpdateReplication, Changes: ch, Gate: "protection state InitialReplicationInProgress or Protected"})
+			c.add(Step{Kind: StepUpdateReplication, Changes: ch, Gate: "replicating or protected, with the item's NICs listed"})
 		}
 	} else if ch := settingsDrift(vm, live.Item, false); len(ch) > 0 && stage < LiveFailedOver {
 		if stage == LiveReplicating && want > LiveReplicating {

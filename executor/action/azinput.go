@@ -387,8 +387,14 @@ func (b *updateBuilder) nicInput(n azure.NIC) *azure.NICInput {
 	if ni := b.nics[id]; ni != nil {
 		return ni
 	}
-	primary := n.Primary
-	ni := &azure.NICInput{ID: n.ID, Primary: &primary}
+	// Every NIC goes with all its current settings, changed fields then
+	// overwritten: the Terraform provider resends the whole NIC list the
+	// same way, so a service that reads vmNics as the complete list loses
+	// nothing (see docs/runbook.md).
+	primary, selected := n.Primary, n.Selected
+	ni := &azure.NICInput{ID: n.ID, Primary: &primary, Selected: &selected,
+		TargetSubnet: nonEmpty(n.TargetSubnet), TargetIP: nonEmpty(n.TargetIP), TestSubnet: nonEmpty(n.TestSubnet),
+		TestIP: nonEmpty(n.TestIP), TargetName: nonEmpty(n.TargetName)}
 	b.nics[id] = ni
 	b.order = append(b.order, id)
 	return ni
@@ -504,6 +510,11 @@ func (b *updateBuilder) setting(attr, v string) error {
 }
 
 func (b *updateBuilder) result() azure.UpdateInput {
+	if len(b.order) > 0 {
+		for _, n := range b.item.Target.NICs {
+			b.nicInput(n)
+		}
+	}
 	for _, id := range b.order {
 		b.in.NICs = append(b.in.NICs, *b.nics[id])
 	}
@@ -538,4 +549,13 @@ func (r *Runner) previousSettings(step planner.Step, vm *schema.VM, t *targetSta
 		}
 	}
 	return out
+}
+
+// nonEmpty is a pointer to v, or nil for "": a setting the item does not
+// have is not sent.
+func nonEmpty(v string) *string {
+	if v == "" {
+		return nil
+	}
+	return &v
 }

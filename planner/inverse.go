@@ -23,6 +23,11 @@ const UndoInfix = ".undo."
 // IsUndo reports whether a step ID belongs to an inverse plan.
 func IsUndo(id string) bool { return strings.Contains(id, UndoInfix) }
 
+// AzureVMGuardSuffix ends the ID of the step that, after a failover cancel
+// in a rollback, reads the Azure VM gone or deallocated (and deallocates
+// it otherwise): vm.app.undo.unplanned_failover.azure_vm.
+const AzureVMGuardSuffix = ".azure_vm"
+
 // SplitStepID splits a step ID into the VM address and the kind.
 func SplitStepID(id string) (vm string, kind StepKind) {
 	i := strings.LastIndex(id, ".")
@@ -107,7 +112,7 @@ func Inverse(rb *schema.Runbook, applied []Applied, live map[string]Live, opts O
 				// is read, not assumed: the source is powered on only after
 				// the Azure VM is seen absent or deallocated.
 				g := c.add(Step{Kind: StepDeallocateAzureVM, Inputs: back.vmInputs()})
-				g.ID = addr + UndoInfix + string(kind) + ".azure_vm"
+				g.ID, g.Inverse = addr+UndoInfix+string(kind)+AzureVMGuardSuffix, kind
 				c.last = g.ID
 			}
 		}

@@ -321,3 +321,72 @@ func TestFailedOverOffersNoCancelByDefault(t *testing.T) {
 		}
 	}
 }
+
+// TestTestFailoverJobMatchesSDKExample: a test failover's job, once the
+// test VM is up, is the job ReplicationJobs_Resume.json shows: scenario
+// TestFailover, state Suspended, described WaitingForStopTestFailover,
+// allowing Cancel and Resume; the cleanup then ends it.
+func TestTestFailoverJobMatchesSDKExample(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", sdkModule).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "replicationjobs_client_example_test.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(b)
+	i := strings.Index(src, "func ExampleReplicationJobsClient_BeginResume()")
+	if i < 0 {
+		t.Fatal("the SDK has no ReplicationJobs_Resume example")
+	}
+	body := src[i:]
+	if j := strings.Index(body[1:], "\nfunc "); j > 0 {
+		body = body[:j]
+	}
+	field := func(name string) string {
+		m := regexp.MustCompile(`\b` + name + `: to\.Ptr\("(\w+)"\)`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("the example has no %s", name)
+		}
+		return m[1]
+	}
+	var wantActions []string
+	if m := regexp.MustCompile(`AllowedActions: \[\]\*string\{([^}]*)\}`).FindStringSubmatch(body); m != nil {
+		for _, p := range rePtr.FindAllStringSubmatch(m[1], -1) {
+			wantActions = append(wantActions, p[1])
+		}
+	}
+
+	w := newExampleWorld(t, true, false)
+	resp, v := do(t, w.c, methodPost, w.url(pathTFO), "tok", bodyTFO)
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("test failover: %d %v", resp.StatusCode, v)
+	}
+	jobURL := w.item[:strings.Index(w.item, "/Microsoft.RecoveryServices/")] + "/Microsoft.RecoveryServices/vaults/" + w.sim.Seed().Vault + "/replicationJobs/" + v["name"].(string) + "?api-version=" + SiteRecoveryAPIVersion
+	var props map[string]any
+	for i := 0; i < 2000; i++ {
+		_, job := do(t, w.c, "GET", jobURL, "tok", "")
+		props = job["properties"].(map[string]any)
+		if props["state"] != "InProgress" {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var gotActions []string
+	for _, a := range props["allowedActions"].([]any) {
+		gotActions = append(gotActions, a.(string))
+	}
+	if props["scenarioName"] != field("ScenarioName") || props["state"] != field("State") ||
+		props["stateDescription"] != field("StateDescription") || !slices.Equal(gotActions, wantActions) {
+		t.Fatalf("the test failover job is %v / %v / %v / %v; ReplicationJobs_Resume.json shows %s / %s / %s / %v",
+			props["scenarioName"], props["state"], props["stateDescription"], gotActions,
+			field("ScenarioName"), field("State"), field("StateDescription"), wantActions)
+	}
+	w.call(methodPost, pathCleanup, bodyCleanup)
+	_, job := do(t, w.c, "GET", jobURL, "tok", "")
+	if st := job["properties"].(map[string]any)["state"]; st != "Succeeded" {
+		t.Fatalf("after the cleanup the test failover job is %v", st)
+	}
+}

@@ -77,10 +77,10 @@ func TestApplyRefusesEditedPlan(t *testing.T) {
 			p["vms"].([]any)[0].(map[string]any)["desired"] = "completed"
 		}, "at vm.app01: desired stage"},
 		{"step moved to another VM", func(p map[string]any) {
-			step(p, "vm.app01.shutdown")["vm"] = "vm.app02"
-		}, "steps[4] (vm.app01.shutdown): the ID of a shutdown step of vm.app02 must be vm.app02.shutdown"},
+			step(p, "vm.db01.shutdown")["vm"] = "vm.app02"
+		}, "(vm.db01.shutdown): the ID of a shutdown step of vm.app02 must be vm.app02.shutdown"},
 		{"dependency on no step", func(p map[string]any) {
-			step(p, "vm.app01.shutdown")["depends_on"] = []any{"vm.nowhere.shutdown"}
+			step(p, "vm.db01.shutdown")["depends_on"] = []any{"vm.nowhere.shutdown"}
 		}, `depends on "vm.nowhere.shutdown", which is not an earlier step`},
 		{"empty step id", func(p map[string]any) {
 			step(p, "vm.app01.wait_protected")["id"] = ""

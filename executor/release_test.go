@@ -35,3 +35,18 @@ func TestUnlockFailureIsReturned(t *testing.T) {
 		t.Fatalf("lock %v, want the unreleased lock %s", cur, re.LockID)
 	}
 }
+
+// TestWindowTooShortForEstimateIsRefused: a plan whose window is shorter
+// than a disruptive step's estimate (here the default failover estimate)
+// could never run that step; New refuses it naming the step and window.
+func TestWindowTooShortForEstimateIsRefused(t *testing.T) {
+	p := quickstartPlan(t)
+	for i := range p.Windows {
+		p.Windows[i].Duration = "20m"
+	}
+	_, err := executor.New(executor.Config{Plan: p, PlanID: "plan-1", Store: openStore(t, t.TempDir()), Actions: newScripted(), Clock: &stepClock{now: inWindow}})
+	var nf *executor.NoFitError
+	if !errors.As(err, &nf) || nf.Window == "" || nf.Estimate != "30m0s" {
+		t.Fatalf("New = %v, want *NoFitError for a 30m estimate", err)
+	}
+}

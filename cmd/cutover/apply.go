@@ -264,6 +264,11 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 			return err
 		}
 	}
+	if planfile.IsRollback(p) {
+		if err := verifyRollback(p, rep.Records); err != nil {
+			return err
+		}
+	}
 
 	runner, err := action.NewRunner(action.Env{Runbook: rb, VCenters: s.vcenters, Azures: s.azures, Refresh: snap})
 	if err != nil {

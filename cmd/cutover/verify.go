@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+
+	"cutover/executor/journal"
 	"cutover/planner"
 	"cutover/planner/planfile"
 	"cutover/schema"
@@ -21,4 +24,25 @@ func verifySaved(rb *schema.Runbook, live map[string]planner.Live, saved *planne
 		}
 	}
 	return planfile.Verify(saved, fresh, done)
+}
+
+// verifyRollback checks a saved rollback plan against the journal: every
+// step must undo a step the journal shows succeeded. A rollback plan
+// cannot be re-planned like a forward one (it depends on which apply was
+// undone), but an edited one that undoes what never happened, on a VM it
+// never touched, is refused.
+func verifyRollback(saved *planner.Plan, records []journal.Record) error {
+	succeeded := map[string]bool{}
+	for _, r := range records {
+		if r.Kind == journal.StepSucceeded {
+			succeeded[r.StepID] = true
+		}
+	}
+	for _, s := range saved.Steps {
+		forward := s.VM + "." + string(s.Inverse)
+		if !succeeded[forward] {
+			return &planfile.EditedError{Step: s.ID, Reason: fmt.Sprintf("the journal shows no applied %s for it to undo", forward)}
+		}
+	}
+	return nil
 }

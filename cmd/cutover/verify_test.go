@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"cutover/executor/journal"
+	"cutover/planner/planfile"
 )
 
 // TestApplyRefusesEditedPlan saves a plan of the quickstart, edits it the
@@ -73,11 +77,10 @@ func TestApplyRefusesEditedPlan(t *testing.T) {
 			p["vms"].([]any)[0].(map[string]any)["desired"] = "completed"
 		}, "at vm.app01: desired stage"},
 		{"step moved to another VM", func(p map[string]any) {
-			// app01 leaves its shutdown to ASR: its fifth step is the failover.
-			step(p, "vm.app01.unplanned_failover")["vm"] = "vm.app02"
-		}, "steps[4] (vm.app01.unplanned_failover): the ID of a unplanned_failover step of vm.app02 must be vm.app02.unplanned_failover"},
+			step(p, "vm.db01.shutdown")["vm"] = "vm.app02"
+		}, "(vm.db01.shutdown): the ID of a shutdown step of vm.app02 must be vm.app02.shutdown"},
 		{"dependency on no step", func(p map[string]any) {
-			step(p, "vm.app01.unplanned_failover")["depends_on"] = []any{"vm.nowhere.shutdown"}
+			step(p, "vm.db01.shutdown")["depends_on"] = []any{"vm.nowhere.shutdown"}
 		}, `depends on "vm.nowhere.shutdown", which is not an earlier step`},
 		{"empty step id", func(p map[string]any) {
 			step(p, "vm.app01.wait_protected")["id"] = ""
@@ -117,4 +120,64 @@ func TestApplyRefusesEditedPlan(t *testing.T) {
 	if code, out, errOut := runCLI(t, "apply", planPath); code != 0 {
 		t.Fatalf("unedited plan: exit %d\n%s%s", code, out, errOut)
 	}
+}
+
+// TestApplyRefusesEditedRollbackPlan: a rollback plan edited to undo a
+// step on a VM the apply never touched is refused before anything runs
+// (here the VM's live fingerprint already gives it away), and
+// verifyRollback refuses undo steps the journal shows no applied step for.
+func TestApplyRefusesEditedRollbackPlan(t *testing.T) {
+	t.Setenv(SimTimeScaleEnv, "0.01")
+	dir := copyExample(t, "quickstart")
+	editRunbook(t, dir, func(src string) string { return strings.ReplaceAll(src, `"migrated"`, `"replicating"`) })
+	if code, out, errOut := runCLI(t, "apply", dir, "--sim", "--auto-approve", "--target", "vm.app01"); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	rplan := filepath.Join(t.TempDir(), "r.plan")
+	if code, out, errOut := runCLI(t, "rollback", dir, "--sim", "--out", rplan); code != 0 {
+		t.Fatalf("rollback: exit %d\n%s%s", code, out, errOut)
+	}
+	b, err := os.ReadFile(rplan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := planfile.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := journalOf(t, dir).Replay(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := verifyRollback(p, rep.Records); err != nil {
+		t.Fatalf("the unedited rollback plan: %v", err)
+	}
+	edited := strings.ReplaceAll(string(b), "vm.app01", "vm.app02")
+	p2, err := planfile.Decode([]byte(edited))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := verifyRollback(p2, rep.Records); err == nil || !strings.Contains(err.Error(), "at vm.app02.undo.enable_replication: the journal shows no applied vm.app02.enable_replication") {
+		t.Fatalf("verifyRollback of the edited plan = %v", err)
+	}
+	if err := os.WriteFile(rplan, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "apply", rplan)
+	if code != 1 || !strings.Contains(errOut, "vm.app02") {
+		t.Fatalf("edited rollback plan: exit %d\n%s%s", code, out, errOut)
+	}
+	if strings.Contains(out, "started") {
+		t.Fatalf("an edited rollback plan started steps:\n%s", out)
+	}
+}
+
+func journalOf(t *testing.T, dir string) *journal.FileStore {
+	t.Helper()
+	s, err := journal.OpenFile(filepath.Join(dir, journal.DefaultDir), "state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }

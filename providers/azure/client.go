@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -66,6 +67,9 @@ type Client struct {
 	vms     computeClients
 
 	target *Target
+	// endpoint is the Resource Manager endpoint requests go to; resumed
+	// pollers are pointed at it (see rebaseToken).
+	endpoint *url.URL
 }
 
 // New builds a Client. It validates the configuration and prepares the
@@ -103,6 +107,9 @@ func New(cfg Config, opts *Options) (*Client, error) {
 	}
 	ao := &arm.ClientOptions{ClientOptions: co, DisableRPRegistration: true}
 	c := &Client{cfg: cfg, vault: v, poll: opts.PollInterval, retry: retry, cred: cred, armOpts: ao}
+	if rm, ok := cl.Services[cloud.ResourceManager]; ok {
+		c.endpoint, _ = url.Parse(rm.Endpoint)
+	}
 	if c.poll <= 0 {
 		c.poll = 15 * time.Second
 	}

@@ -296,7 +296,7 @@ func (c *Client) WaitAzureVM(ctx context.Context, h VMHandle, progress ProgressF
 		if err != nil {
 			return AzureVM{}, err
 		}
-		tok := h.ResumeToken
+		tok := rebaseToken(h.ResumeToken, c.endpoint)
 		switch h.Operation {
 		case OpVMPowerOff:
 			err = pollVM(ctx, c, h, progress, func() (*runtime.Poller[armcompute.VirtualMachinesClientPowerOffResponse], error) {

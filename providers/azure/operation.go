@@ -559,7 +559,7 @@ func (c *Client) Wait(ctx context.Context, h Handle, progress ProgressFunc) (*Pr
 	if h.ResumeToken == "" {
 		return c.waitJob(ctx, h, progress)
 	}
-	tok := h.ResumeToken
+	tok := rebaseToken(h.ResumeToken, c.endpoint)
 	var (
 		m   *asr.ReplicationProtectedItem
 		err error

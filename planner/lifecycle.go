@@ -114,7 +114,11 @@ func vmSteps(vm *schema.VM, live Live) ([]Step, LiveStage, error) {
 		stage = LiveProtected
 	}
 	if stage == LiveProtected {
-		c.add(Step{Kind: StepTestFailover, Inputs: testFailoverInputs(vm)})
+		in, err := testFailoverInputs(vm)
+		if err != nil {
+			return nil, stage, err
+		}
+		c.add(Step{Kind: StepTestFailover, Inputs: in})
 		stage = LiveTesting
 	}
 	if stage == LiveTesting {
@@ -381,12 +385,22 @@ func enableInputs(vm *schema.VM) map[string]string {
 	return in
 }
 
-func testFailoverInputs(vm *schema.VM) map[string]string {
-	n, s := shown(vm, "target.test_network", vm.Target.TestNetwork), shown(vm, "target.test_subnet", vm.Target.TestSubnet)
+// testFailoverInputs names the network the test VM lands in. There is no
+// fallback to the production network: a test VM there would boot beside
+// its running source, so the schema refuses a test failover without a
+// test network and so does the plan.
+func testFailoverInputs(vm *schema.VM) (map[string]string, error) {
 	if vm.Target.TestNetwork == "" {
-		n, s = shown(vm, "target.network", vm.Target.Network), shown(vm, "target.subnet", vm.Target.Subnet)
+		return nil, fmt.Errorf("%s asks for stage %q, which runs a test failover, but names no target test_network to run it in", vm.Address, vm.Stage)
 	}
-	return map[string]string{"network": n, "subnet": s}
+	in := map[string]string{
+		"network": shown(vm, "target.test_network", vm.Target.TestNetwork),
+		"subnet":  shown(vm, "target.test_subnet", vm.Target.TestSubnet),
+	}
+	if vm.Target.AllowTestInProduction {
+		in["allow_test_in_production"] = "true"
+	}
+	return in, nil
 }
 
 // shown is value, or (sensitive) when the attribute at path came from a

@@ -168,7 +168,7 @@ func TestSettingsDriftPlansAnUpdate(t *testing.T) {
 	it := item("Protected", "None", false, "TestFailover", "UnplannedFailover")
 	vnet := "/subscriptions/22222222-3333-4444-5555-666666666666/resourceGroups/net-rg/providers/Microsoft.Network/virtualNetworks/hub-vnet"
 	it.Settings = map[string]string{"size": "Standard_D2s_v5", "resource_group": "/subscriptions/x/resourceGroups/WAVE1-RG", "subnet": "old",
-		"name": "wave1-web01", "network": vnet, "test_network": vnet, "test_subnet": "test", "license_type": "WindowsServer",
+		"name": "wave1-web01", "network": vnet, "test_network": strings.Replace(vnet, "hub-vnet", "test-vnet", 1), "test_subnet": "test", "license_type": "WindowsServer",
 		`nic["00:50:56:a1:00:01"].primary`: "true", `nic["00:50:56:a1:00:01"].static_ip`: "10.20.2.99",
 		`vm_tags["wave"]`: "1", `vm_tags["tier"]`: "Web"}
 	live := liveAll(rb, planner.Live{Source: poweredOn(), Item: it})

@@ -193,14 +193,18 @@ type Source struct {
 
 // Target is where and how the VM lands in Azure.
 type Target struct {
-	Azure                         string
-	Name                          string
-	Size                          string
-	ResourceGroup                 string
-	Network                       string
-	Subnet                        string
-	TestNetwork                   string
-	TestSubnet                    string
+	Azure         string
+	Name          string
+	Size          string
+	ResourceGroup string
+	Network       string
+	Subnet        string
+	TestNetwork   string
+	TestSubnet    string
+	// AllowTestInProduction lets test_network be the production network:
+	// the test VM then boots beside the running source, with its address
+	// and identity. Only an explicit true allows it.
+	AllowTestInProduction         bool
 	Zone                          string
 	AvailabilitySet               string
 	ProximityPlacementGroup       string

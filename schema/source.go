@@ -93,7 +93,7 @@ func (d *decoder) decodeSource(b *hcl.Block, ctx *hcl.EvalContext, vm *VM, defau
 
 var targetAttrs = []hcl.AttributeSchema{
 	{Name: "azure"}, {Name: "size"}, {Name: "resource_group"},
-	{Name: "network"}, {Name: "subnet"}, {Name: "test_network"}, {Name: "test_subnet"},
+	{Name: "network"}, {Name: "subnet"}, {Name: "test_network"}, {Name: "test_subnet"}, {Name: "allow_test_in_production"},
 	{Name: "zone"}, {Name: "availability_set"}, {Name: "proximity_placement_group"},
 	{Name: "boot_diagnostics_storage_account"}, {Name: "security_type"}, {Name: "secure_boot"}, {Name: "tpm"},
 	{Name: "license_type"}, {Name: "sql_license_type"}, {Name: "linux_license_type"},
@@ -135,6 +135,7 @@ func (d *decoder) decodeTargetAttrs(a *attrs, t *Target, block hcl.Range) {
 	a.nonEmpty("subnet", &t.Subnet)
 	a.nonEmpty("test_network", &t.TestNetwork)
 	a.nonEmpty("test_subnet", &t.TestSubnet)
+	a.boolean("allow_test_in_production", &t.AllowTestInProduction)
 	a.enum("zone", &t.Zone, Zones...)
 	a.nonEmpty("availability_set", &t.AvailabilitySet)
 	a.nonEmpty("proximity_placement_group", &t.ProximityPlacementGroup)

@@ -16,6 +16,10 @@ type Applied struct {
 	Before json.RawMessage
 }
 
+// InputPrimaryMoref is the make_ft_primary input of a rollback: the moref
+// of the primary recorded before the swap.
+const InputPrimaryMoref = "primary_moref"
+
 // UndoInfix marks the steps of an inverse plan: vm.app.undo.enable_replication
 // undoes vm.app.enable_replication.
 const UndoInfix = ".undo."
@@ -255,7 +259,9 @@ func inverseStep(vm *schema.VM, k StepKind, before json.RawMessage, done map[str
 		if b.Primary == "" {
 			return Step{}, false
 		}
-		return Step{Kind: StepMakeFTPrimary, Inputs: map[string]string{"primary": b.Primary}}, true
+		// The before-image holds the old primary's moref (the provider's
+		// Undo): an input of its own, so no one reads it as a path.
+		return Step{Kind: StepMakeFTPrimary, Inputs: map[string]string{InputPrimaryMoref: b.Primary}}, true
 	case StepCloneRehearsal:
 		name := b.CloneName
 		if name == "" && vm.Rehearsal != nil {

@@ -243,13 +243,23 @@ func snapshotName(step planner.Step, vm *schema.VM) string {
 // ftMember finds the fault-tolerance member the step wants primary: the
 // one at the given VM path, or the one running on the given host.
 func (r *Runner) ftMember(ctx context.Context, step planner.Step, vm *schema.VM, s *sourceState) (vcenter.VMRef, error) {
-	want := input(step, "primary", vm.Source.FTPrimary)
 	members := []*vcenter.VM{s.vm}
 	for _, p := range s.vm.FTPartner {
 		if pv, ok := s.inv.VM(p); ok {
 			members = append(members, pv)
 		}
 	}
+	// A rollback names the recorded primary by moref: matched as a moref
+	// only, never as a name or path, which a moref may look like.
+	if moref := step.Inputs[planner.InputPrimaryMoref]; moref != "" {
+		for _, m := range members {
+			if m.MoRef == moref {
+				return m.Ref(), nil
+			}
+		}
+		return vcenter.VMRef{}, fmt.Errorf("no fault-tolerance member of %s has moref %s (members: %s)", s.vm.Name, moref, memberList(members))
+	}
+	want := input(step, "primary", vm.Source.FTPrimary)
 	for _, m := range members {
 		if samePlace(want, m.Path) {
 			return m.Ref(), nil
@@ -259,6 +269,14 @@ func (r *Runner) ftMember(ctx context.Context, step planner.Step, vm *schema.VM,
 		}
 	}
 	return vcenter.VMRef{}, fmt.Errorf("no fault-tolerance member of %s is %q or runs on it", s.vm.Name, want)
+}
+
+func memberList(members []*vcenter.VM) string {
+	out := make([]string, len(members))
+	for i, m := range members {
+		out[i] = m.Name + " (" + m.MoRef + ")"
+	}
+	return strings.Join(out, ", ")
 }
 
 // samePlace compares a runbook placement (name or path) with a live path.

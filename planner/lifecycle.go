@@ -65,6 +65,9 @@ func vmSteps(vm *schema.VM, live Live) ([]Step, LiveStage, error) {
 	}
 	c := &chain{vm: vm}
 	want := desiredRank(vm.Stage)
+	if err := rehearsalIsolated(vm, live.Source); err != nil {
+		return nil, stage, err
+	}
 
 	switch {
 	case stage == LiveCommitted && want < LiveCommitted, stage == LiveCompleted && want < LiveCompleted:
@@ -224,15 +227,65 @@ func prepare(c *chain, vm *schema.VM, live Live) {
 				in[k] = v
 			}
 		}
+		in["network"] = r.Network
+		if r.Network == "" {
+			in["network"] = DisconnectedAdapters
+		}
+		in["power_on"] = strconv.FormatBool(r.PowerOn)
+		if r.PowerOn {
+			in["power_on"] = "true, once every adapter reads back isolated"
+		}
 		if cu := r.Customization; cu != nil {
-			if cu.Spec != "" {
-				in["customization"] = "spec " + cu.Spec
-			} else {
-				in["customization"] = cu.OS + " " + cu.Hostname
-			}
+			in["customization"] = CustomizationSummary(cu)
 		}
 		c.side(Step{Kind: StepCloneRehearsal, Inputs: in})
 	}
+}
+
+// DisconnectedAdapters is the clone_rehearsal network input when the
+// clone's adapters stay on their networks but never connect.
+const DisconnectedAdapters = "(adapters disconnected)"
+
+// CustomizationSummary is a customization as a plan shows it: stored spec,
+// or OS, host name, domain and each adapter's address.
+func CustomizationSummary(cu *schema.Customization) string {
+	if cu.Spec != "" {
+		return "spec " + cu.Spec
+	}
+	parts := []string{cu.OS + " " + cu.Hostname}
+	if cu.Domain != "" {
+		parts[0] += "." + cu.Domain
+	}
+	for i, n := range cu.NICs {
+		a := "dhcp"
+		if n.IP != "" {
+			a = n.IP + "/" + n.Netmask
+			if len(n.Gateway) > 0 {
+				a += " via " + strings.Join(n.Gateway, ",")
+			}
+		}
+		parts = append(parts, fmt.Sprintf("nic%d %s", i, a))
+	}
+	if len(cu.DNSServers) > 0 {
+		parts = append(parts, "dns "+strings.Join(cu.DNSServers, ","))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// rehearsalIsolated refuses a rehearsal whose isolated network is one of
+// the source's own: a running clone there is a second copy of the server
+// on the production port group.
+func rehearsalIsolated(vm *schema.VM, src *LiveSource) error {
+	r := vm.Rehearsal
+	if r == nil || r.Network == "" || src == nil {
+		return nil
+	}
+	for _, n := range src.Networks {
+		if samePlace(r.Network, n) {
+			return fmt.Errorf("rehearsal network %q is %s, a network the source's adapters are on; name an isolated port group, or leave network out to start the clone's adapters disconnected", r.Network, n)
+		}
+	}
+	return nil
 }
 
 // samePlace compares a runbook placement (name or inventory path) with a

@@ -9,6 +9,7 @@ import (
 var rehearsalSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "name"}, {Name: "host"}, {Name: "resource_pool"}, {Name: "datastore"}, {Name: "folder"}, {Name: "power_on"},
+		{Name: "network"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "customization"}},
 }
@@ -39,6 +40,13 @@ func (d *decoder) decodeRehearsal(b *hcl.Block, ctx *hcl.EvalContext, vm *VM) {
 	a.nonEmpty("datastore", &r.Datastore)
 	a.nonEmpty("folder", &r.Folder)
 	a.boolean("power_on", &r.PowerOn)
+	a.nonEmpty("network", &r.Network)
+	a.check("name", r.Name, "Invalid clone name", func(s string) string {
+		if len(s) > 80 {
+			return "is longer than the 80 characters vSphere allows in a VM name."
+		}
+		return ""
+	})
 	d.add(a.diags)
 	if r.Name == "" {
 		r.Name = vm.Source.Name + "-rehearsal"

@@ -262,11 +262,18 @@ type Replication struct {
 // Rehearsal is an on-premises dress rehearsal: a clone of the source placed
 // on the given host/pool/datastore and customised.
 type Rehearsal struct {
-	Name          string
-	Host          string
-	ResourcePool  string
-	Datastore     string
-	Folder        string
+	// Name is the clone's name as written; the provider escapes it as
+	// vSphere requires (% / and \).
+	Name         string
+	Host         string
+	ResourcePool string
+	Datastore    string
+	Folder       string
+	// Network is the isolated port group (name or inventory path) every
+	// adapter of the clone is moved to; empty means the adapters start
+	// disconnected. Either way the clone powers on only after its
+	// adapters are read back isolated.
+	Network       string
 	PowerOn       bool
 	Customization *Customization
 	DeclRange     hcl.Range

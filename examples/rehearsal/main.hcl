@@ -32,7 +32,11 @@ vm "billing01" {
     name          = "billing01-rehearsal"
     resource_pool = "/DC0/host/DC0_C0/Resources/rehearsal"
     datastore     = "LocalDS_0"
-    power_on      = true
+    # Every adapter of the clone moves to this port group, which has no
+    # route to production; without it the adapters start disconnected.
+    # The clone powers on only once its adapters read back isolated.
+    network  = "rehearsal-isolated"
+    power_on = true
 
     customization {
       os          = "linux"

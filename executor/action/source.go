@@ -290,7 +290,26 @@ func samePlace(want, have string) bool {
 	return strings.EqualFold(have[strings.LastIndex(have, "/")+1:], want) || strings.HasSuffix(strings.ToLower(have), "/"+strings.ToLower(want))
 }
 
-func (r *Runner) cloneSpec(step planner.Step, vm *schema.VM, inv *vcenter.Inventory) (vcenter.CloneSpec, error) {
+// isolation resolves the rehearsal's isolated network and refuses one the
+// source's own adapters are on (the planner refuses it too, but the world
+// may have changed since).
+func isolation(inv *vcenter.Inventory, reh *schema.Rehearsal, src *vcenter.VM) (vcenter.Isolation, error) {
+	if reh.Network == "" {
+		return vcenter.Isolation{}, nil
+	}
+	e, err := inv.Resolve(vcenter.KindNetwork, selectorFor(reh.Network))
+	if err != nil {
+		return vcenter.Isolation{}, fmt.Errorf("rehearsal network: %w", err)
+	}
+	for _, n := range src.NICs {
+		if n.Network == e.MoRef {
+			return vcenter.Isolation{}, fmt.Errorf("rehearsal network %s is a network %s's adapters are on; a clone there would be a second copy of the server on production", e.Path, src.Name)
+		}
+	}
+	return vcenter.Isolation{Network: e.MoRef, NetworkType: e.Type}, nil
+}
+
+func (r *Runner) cloneSpec(step planner.Step, vm *schema.VM, inv *vcenter.Inventory, s *vcenter.VM) (vcenter.CloneSpec, error) {
 	reh := vm.Rehearsal
 	if reh == nil {
 		return vcenter.CloneSpec{}, fmt.Errorf("the vm has no rehearsal block")
@@ -300,7 +319,11 @@ func (r *Runner) cloneSpec(step planner.Step, vm *schema.VM, inv *vcenter.Invent
 	if err != nil {
 		return vcenter.CloneSpec{}, err
 	}
-	cs := vcenter.CloneSpec{Name: reh.Name, Placement: p, PowerOn: reh.PowerOn}
+	iso, err := isolation(inv, reh, s)
+	if err != nil {
+		return vcenter.CloneSpec{}, err
+	}
+	cs := vcenter.CloneSpec{Name: reh.Name, Placement: p, PowerOn: reh.PowerOn, Isolation: &iso}
 	if cu := reh.Customization; cu != nil {
 		if cu.Spec != "" {
 			cs.CustomizationSpecName = cu.Spec
@@ -334,8 +357,10 @@ func (r *Runner) findClone(ctx context.Context, vm *schema.VM, name string) (vce
 	if err != nil {
 		return vcenter.VMRef{}, false, err
 	}
+	// vCenter keeps the name escaped; the runbook's is literal.
+	escaped := vcenter.EscapeName(name)
 	for _, v := range inv.VMs {
-		if v.Name == name {
+		if v.Name == escaped {
 			return v.Ref(), true, nil
 		}
 	}
@@ -384,7 +409,7 @@ func (r *Runner) gateSourceFrom(ctx context.Context, step planner.Step, vm *sche
 			return err.Error()
 		}
 	case planner.StepCloneRehearsal:
-		if _, err := r.cloneSpec(step, vm, s.inv); err != nil {
+		if _, err := r.cloneSpec(step, vm, s.inv, s.vm); err != nil {
 			return err.Error()
 		}
 	case planner.StepShutdown:
@@ -501,14 +526,20 @@ func (r *Runner) startSource(ctx context.Context, step planner.Step, vm *schema.
 		want, _ := r.ftMember(ctx, step, vm, s)
 		op = func(ctx context.Context, w vcenter.Watch) (vcenter.Undo, error) { return c.MakePrimary(ctx, want, w) }
 	case planner.StepCloneRehearsal:
-		cs, _ := r.cloneSpec(step, vm, s.inv)
+		cs, _ := r.cloneSpec(step, vm, s.inv, s.vm)
 		before.CloneName = cs.Name
-		if _, done, err := r.findClone(ctx, vm, cs.Name); err != nil || done {
-			if err != nil {
-				return Started{}, err
+		clone, exists, err := r.findClone(ctx, vm, cs.Name)
+		if err != nil {
+			return Started{}, err
+		}
+		if exists {
+			// An earlier attempt created it: make sure it is isolated (and
+			// running, if asked) rather than clone again.
+			before.Undo = vcenter.Undo{Op: vcenter.OpClone, VM: ref, Clone: &clone}
+			op = func(ctx context.Context, w vcenter.Watch) (vcenter.Undo, error) {
+				return before.Undo, c.Isolate(ctx, clone, *cs.Isolation, cs.PowerOn, w)
 			}
-			before.Undo = vcenter.Undo{Op: vcenter.OpClone, VM: ref}
-			return startedSource(before, nil)
+			break
 		}
 		op = func(ctx context.Context, w vcenter.Watch) (vcenter.Undo, error) { return c.Clone(ctx, ref, cs, w) }
 	case KindRemoveSnapshot:

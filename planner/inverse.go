@@ -236,6 +236,7 @@ func inverseStep(vm *schema.VM, k StepKind, before json.RawMessage, done map[str
 		Placement *struct {
 			Host, Pool, Datastore, Folder string
 		} `json:"placement"`
+		Op           string            `json:"op"`
 		Primary      string            `json:"primary"`
 		PowerState   string            `json:"powerState"`
 		SnapshotName string            `json:"snapshotName"`
@@ -253,6 +254,14 @@ func inverseStep(vm *schema.VM, k StepKind, before json.RawMessage, done map[str
 			if v != "" {
 				in[key] = v
 			}
+		}
+		// Back the way it came: a migration migrates back (host and pool
+		// are all it changed), a relocation relocates.
+		in["method"] = MethodRelocate
+		if b.Op == "migrate" {
+			in["method"] = MethodMigrate
+			delete(in, "datastore")
+			delete(in, "folder")
 		}
 		return Step{Kind: StepRelocate, Inputs: in}, true
 	case StepMakeFTPrimary:

@@ -210,6 +210,7 @@ func prepare(c *chain, vm *schema.VM, live Live) {
 		before[k] = have[k]
 	}
 	if len(in) > 0 {
+		moveMethod(in, vm, src.PowerState)
 		s := c.add(Step{Kind: StepRelocate, Inputs: in, Before: before})
 		if src.PowerState == "poweredOn" {
 			s.Disruptive, s.Window = true, vm.Window
@@ -239,6 +240,33 @@ func prepare(c *chain, vm *schema.VM, live Live) {
 			in["customization"] = CustomizationSummary(cu)
 		}
 		c.side(Step{Kind: StepCloneRehearsal, Inputs: in})
+	}
+}
+
+// The relocate step's method input: which vSphere call moves the VM.
+const (
+	MethodMigrate  = "MigrateVM_Task"
+	MethodRelocate = "RelocateVM_Task"
+)
+
+// moveMethod picks the call for a move: MigrateVM_Task (vMotion with a
+// priority, and for a powered-off VM a state guard, so a cold migration is
+// never turned into a hot one) when only host and pool change,
+// RelocateVM_Task when storage or folder move.
+func moveMethod(in map[string]string, vm *schema.VM, power string) {
+	_, ds := in["datastore"]
+	_, folder := in["folder"]
+	if ds || folder {
+		in["method"] = MethodRelocate
+		return
+	}
+	in["method"] = MethodMigrate
+	in["priority"] = vm.Source.MovePriority
+	if in["priority"] == "" {
+		in["priority"] = "default"
+	}
+	if power == "poweredOff" {
+		in["state"] = power
 	}
 }
 

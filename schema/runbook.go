@@ -183,6 +183,9 @@ type Source struct {
 	ResourcePool string
 	Datastore    string
 	Folder       string
+	// MovePriority is default, high or low: the priority of the
+	// MigrateVM_Task a host or pool move runs as.
+	MovePriority string
 
 	Shutdown              Shutdown
 	SnapshotBeforeCutover bool

@@ -14,9 +14,12 @@ var sourceSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "vcenter"}, {Name: "name"}, {Name: "path"}, {Name: "moref"}, {Name: "instance_uuid"},
 		{Name: "host"}, {Name: "resource_pool"}, {Name: "datastore"}, {Name: "folder"},
-		{Name: "shutdown"}, {Name: "snapshot_before_cutover"}, {Name: "ft_primary"},
+		{Name: "shutdown"}, {Name: "snapshot_before_cutover"}, {Name: "ft_primary"}, {Name: "move_priority"},
 	},
 }
+
+// MovePriorities are the source's move_priority values, for MigrateVM_Task.
+var MovePriorities = []string{"default", "high", "low"}
 
 var morefPattern = regexp.MustCompile(`^vm-[0-9]+$`)
 
@@ -57,6 +60,7 @@ func (d *decoder) decodeSource(b *hcl.Block, ctx *hcl.EvalContext, vm *VM, defau
 				return ""
 			})
 		}
+		a.enum("move_priority", &src.MovePriority, MovePriorities...)
 		a.check("path", src.Path, "Invalid inventory path", func(s string) string {
 			if !strings.HasPrefix(s, "/") {
 				return "is not an inventory path; paths start with /, such as /dc1/vm/prod/db01."

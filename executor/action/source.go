@@ -231,6 +231,17 @@ func (r *Runner) relocateTo(step planner.Step, vm *schema.VM, inv *vcenter.Inven
 		input(step, "datastore", s.Datastore), input(step, "folder", s.Folder))
 }
 
+// movePriority maps a plan's priority input to vSphere's.
+func movePriority(p string) vcenter.MovePriority {
+	switch p {
+	case "high":
+		return vcenter.PriorityHigh
+	case "low":
+		return vcenter.PriorityLow
+	}
+	return vcenter.PriorityDefault
+}
+
 func satisfied(want, have vcenter.Placement) bool {
 	same := func(w, h string) bool { return w == "" || w == h }
 	return same(want.Host, have.Host) && same(want.Pool, have.Pool) && same(want.Datastore, have.Datastore) && same(want.Folder, have.Folder)
@@ -497,6 +508,11 @@ func (r *Runner) startSource(ctx context.Context, step planner.Step, vm *schema.
 	switch step.Kind {
 	case planner.StepRelocate:
 		to, _ := r.relocateTo(step, vm, s.inv)
+		if step.Inputs["method"] == planner.MethodMigrate {
+			m := vcenter.Migration{Priority: movePriority(step.Inputs["priority"]), State: step.Inputs["state"]}
+			op = func(ctx context.Context, w vcenter.Watch) (vcenter.Undo, error) { return c.Migrate(ctx, ref, to, m, w) }
+			break
+		}
 		op = func(ctx context.Context, w vcenter.Watch) (vcenter.Undo, error) { return c.Relocate(ctx, ref, to, w) }
 	case planner.StepSnapshot:
 		name := snapshotName(step, vm)

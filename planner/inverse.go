@@ -241,6 +241,8 @@ func inverseStep(vm *schema.VM, k StepKind, before json.RawMessage, done map[str
 		PowerState   string            `json:"powerState"`
 		SnapshotName string            `json:"snapshotName"`
 		CloneName    string            `json:"cloneName"`
+		GuestHost    string            `json:"guestHostName"`
+		GuestIP      string            `json:"guestIp"`
 		Settings     map[string]string `json:"settings"`
 	}
 	_ = json.Unmarshal(before, &b)
@@ -277,6 +279,16 @@ func inverseStep(vm *schema.VM, k StepKind, before json.RawMessage, done map[str
 			name = vm.Rehearsal.Name
 		}
 		return Step{Kind: k.Inverse(), Inputs: map[string]string{"name": name}}, true
+	case StepCustomizeRehearsal:
+		if done[id(StepCloneRehearsal)] || b.GuestHost == "" {
+			// The same rollback destroys the clone; or nothing to restore.
+			return Step{}, false
+		}
+		in := map[string]string{"clone": b.CloneName, "restore_hostname": b.GuestHost}
+		if b.GuestIP != "" {
+			in["restore_ip"] = b.GuestIP
+		}
+		return Step{Kind: StepCustomizeRehearsal, Inputs: in, Gate: "clone powered on with VMware Tools running"}, true
 	case StepSnapshot:
 		name := b.SnapshotName
 		if name == "" {

@@ -241,6 +241,31 @@ func prepare(c *chain, vm *schema.VM, live Live) {
 		}
 		c.side(Step{Kind: StepCloneRehearsal, Inputs: in})
 	}
+	if r := vm.Rehearsal; r != nil && r.Recustomize != nil && (src.Rehearsal == nil || !Recustomized(r.Recustomize, src.Rehearsal)) {
+		s := c.side(Step{Kind: StepCustomizeRehearsal, Gate: "clone powered on with VMware Tools running",
+			Inputs: map[string]string{
+				"clone":         r.Name,
+				"customization": CustomizationSummary(&r.Recustomize.Customization),
+				"guest_login":   shown(vm, "rehearsal.recustomize.guest_username", r.Recustomize.GuestUsername),
+			}})
+		if !src.RehearsalExists {
+			s.DependsOn = []string{c.id(StepCloneRehearsal)}
+		}
+	}
+}
+
+// Recustomized reports whether the clone's guest already reports the
+// host name and first address the recustomize block asks for.
+func Recustomized(rc *schema.Recustomize, clone *LiveClone) bool {
+	host := strings.ToLower(clone.GuestHostName)
+	want := strings.ToLower(rc.Hostname)
+	if host != want && (rc.Domain == "" || host != want+"."+strings.ToLower(rc.Domain)) {
+		return false
+	}
+	if len(rc.NICs) > 0 && rc.NICs[0].IP != "" && clone.GuestIP != rc.NICs[0].IP {
+		return false
+	}
+	return true
 }
 
 // The relocate step's method input: which vSphere call moves the VM.

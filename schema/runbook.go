@@ -279,6 +279,20 @@ type Rehearsal struct {
 	Network       string
 	PowerOn       bool
 	Customization *Customization
+	// Recustomize, when set, customizes the running clone again with
+	// CustomizeGuest_Task (for example a new address once it boots in
+	// isolation).
+	Recustomize *Recustomize
+	DeclRange   hcl.Range
+}
+
+// Recustomize is a guest customization of the running rehearsal clone,
+// and the guest login it runs with.
+type Recustomize struct {
+	Customization
+	GuestUsername string
+	// GuestPassword never reaches plans, journals or output.
+	GuestPassword Secret
 	DeclRange     hcl.Range
 }
 

@@ -222,3 +222,61 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestTestFailoverNeedsATestNetwork: the plan never sends a test failover
+// into the production network: a VM without a test network is a problem
+// (the schema refuses it first; this holds for runbooks built otherwise),
+// and the test failover shows the network it lands in.
+func TestTestFailoverNeedsATestNetwork(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, testNetwork string
+		allow             bool
+		problem           string
+		network           string
+	}{
+		{name: "none", problem: "names no target test_network"},
+		{name: "isolated", testNetwork: "test-vnet", network: "test-vnet"},
+		{name: "production, allowed", testNetwork: "prod-vnet", allow: true, network: "prod-vnet"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rb := loadExample(t, "quickstart")
+			for _, vm := range rb.VMs {
+				vm.Stage = schema.StageTested
+				vm.Target.Network = "prod-vnet"
+				vm.Target.TestNetwork = tc.testNetwork
+				vm.Target.AllowTestInProduction = tc.allow
+			}
+			it := item("Protected", "None", false, "TestFailover")
+			p, problems := planner.Build(rb, liveAll(rb, planner.Live{Source: poweredOn(), Item: it}), planner.Options{})
+			if tc.problem != "" {
+				if len(problems) != len(rb.VMs) || !strings.Contains(problems[0].Error(), tc.problem) {
+					t.Fatalf("problems %v, want each VM refused with %q", problems, tc.problem)
+				}
+				for _, s := range p.Steps {
+					if s.Kind == planner.StepTestFailover {
+						t.Fatalf("planned %s anyway", s.ID)
+					}
+				}
+				return
+			}
+			if len(problems) > 0 {
+				t.Fatal(problems)
+			}
+			n := 0
+			for _, s := range p.Steps {
+				if s.Kind != planner.StepTestFailover {
+					continue
+				}
+				n++
+				if s.Inputs["network"] != tc.network || (s.Inputs["allow_test_in_production"] == "true") != tc.allow {
+					t.Errorf("%s inputs %v", s.ID, s.Inputs)
+				}
+			}
+			if n != len(rb.VMs) {
+				t.Fatalf("%d test failovers for %d VMs", n, len(rb.VMs))
+			}
+		})
+	}
+}

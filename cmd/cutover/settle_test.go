@@ -44,3 +44,36 @@ func TestEveryExampleSettles(t *testing.T) {
 		t.Fatalf("found %d example runbooks, want at least 4", n)
 	}
 }
+
+// TestRehearsalRollsBackThroughTheCLI applies the rehearsal example, then
+// its rollback plan: the clone is destroyed, the source migrated back and
+// replication disabled, so the next plan proposes the rehearsal again.
+func TestRehearsalRollsBackThroughTheCLI(t *testing.T) {
+	t.Setenv(SimTimeScaleEnv, "0.001")
+	dir := copyExample(t, "rehearsal")
+	if code, out, errOut := runCLI(t, "apply", dir, "--sim", "--auto-approve"); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, tail(out, 30), errOut)
+	}
+	undo := filepath.Join(t.TempDir(), "undo.plan")
+	code, out, errOut := runCLI(t, "rollback", dir, "--sim", "--out", undo)
+	if code != 0 {
+		t.Fatalf("rollback: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"destroy_clone", `method        = "MigrateVM_Task"`, "disable_replication"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rollback plan lacks %s:\n%s", want, out)
+		}
+	}
+	if code, out, errOut := runCLI(t, "apply", undo, "--sim", "--auto-approve"); code != 0 {
+		t.Fatalf("apply rollback: exit %d\n%s%s", code, tail(out, 30), errOut)
+	}
+	code, out, errOut = runCLI(t, "plan", dir, "--sim", "--detailed-exitcode")
+	if code != 2 {
+		t.Fatalf("plan after rollback: exit %d, want 2\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"+ clone_rehearsal", "~ customize_rehearsal", "+ enable_replication", "relocate {"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("after the rollback the plan lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -38,6 +38,15 @@ func (w *World) Persist(ctx context.Context) error {
 		for d := range w.desc.Datacenters {
 			dc := &w.desc.Datacenters[d]
 			known := map[string]bool{}
+			// A VM a command destroyed (a rolled-back rehearsal clone) is
+			// gone from the next process's world too.
+			kept := dc.VMs[:0]
+			for _, sv := range dc.VMs {
+				if _, ok := byName[sv.Name]; ok {
+					kept = append(kept, sv)
+				}
+			}
+			dc.VMs = kept
 			for i := range dc.VMs {
 				sv := &dc.VMs[i]
 				known[sv.Name] = true

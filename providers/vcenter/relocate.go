@@ -115,10 +115,12 @@ func (c *Client) Migrate(ctx context.Context, vm VMRef, to Placement, m Migratio
 		}
 		return res.Returnval, nil
 	})
-	if err != nil && IsFault(err, &types.NotSupported{}) {
+	if err != nil && (IsFault(err, &types.NotSupported{}) || IsFault(err, &types.MethodNotFound{})) {
 		// A template: MigrateVM_Task refuses it (its page), RelocateVM_Task
-		// moves it.
-		c.log.Info("migrate refused as not supported; relocating instead", "vm", vm.String())
+		// moves it. A vCenter without the deprecated method at all (vcsim
+		// answers MethodNotFound) gets the same move through
+		// RelocateVM_Task.
+		c.log.Info("migrate refused; relocating instead", "vm", vm.String(), "fault", faultName(err))
 		u, rerr := c.Relocate(ctx, vm, to, w)
 		return u, rerr
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"cutover/providers/vcenter"
+	"cutover/providers/vcenter/vcentersim"
 )
 
 // recorder collects what an operation reports through its Watch.
@@ -134,6 +135,17 @@ func TestMigrateHostAndPool(t *testing.T) {
 	}
 	if len(rec.started) != 2 || rec.started[0].Op != vcenter.OpMigrate || rec.started[1].Op != vcenter.OpRelocate {
 		t.Fatalf("template: want MigrateVM_Task then RelocateVM_Task, got %+v", rec.started)
+	}
+	// A vCenter without the deprecated method: the move still happens.
+	if err := s.InjectFault(vcentersim.FaultRule{Method: "MigrateVM_Task", Fault: &types.MethodNotFound{}}); err != nil {
+		t.Fatal(err)
+	}
+	rec = recorder{}
+	if _, err := c.Migrate(ctx, app.Ref(), vcenter.Placement{Host: h1}, vcenter.Migration{}, rec.watch()); err != nil {
+		t.Fatalf("without MigrateVM_Task: %v", err)
+	}
+	if got := mustVM(t, discover(t, c), vcenter.Selector{MoRef: app.MoRef}); got.Host != h1 || len(rec.started) != 1 || rec.started[0].Op != vcenter.OpRelocate {
+		t.Fatalf("without MigrateVM_Task: host %s, handles %+v", got.Host, rec.started)
 	}
 }
 

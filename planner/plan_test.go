@@ -231,13 +231,14 @@ func TestTestFailoverNeedsATestNetwork(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name, testNetwork string
-		allow             bool
+		allow, shown      bool
 		problem           string
 		network           string
 	}{
 		{name: "none", problem: "names no target test_network"},
 		{name: "isolated", testNetwork: "test-vnet", network: "test-vnet"},
-		{name: "production, allowed", testNetwork: "prod-vnet", allow: true, network: "prod-vnet"},
+		{name: "isolated, allowance unused", testNetwork: "test-vnet", allow: true, network: "test-vnet"},
+		{name: "production, allowed", testNetwork: "prod-vnet", allow: true, shown: true, network: "prod-vnet"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -270,7 +271,7 @@ func TestTestFailoverNeedsATestNetwork(t *testing.T) {
 					continue
 				}
 				n++
-				if s.Inputs["network"] != tc.network || (s.Inputs["allow_test_in_production"] == "true") != tc.allow {
+				if s.Inputs["network"] != tc.network || (s.Inputs["allow_test_in_production"] == "true") != tc.shown {
 					t.Errorf("%s inputs %v", s.ID, s.Inputs)
 				}
 			}

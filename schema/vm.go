@@ -288,17 +288,17 @@ func (d *decoder) checkTestNetwork(vm *VM, rng hcl.Range) {
 			vm.Address, vm.Stage)
 		return
 	}
-	if t.Network != "" && sameNetwork(t.ResourceGroup, t.TestNetwork, t.Network) && !t.AllowTestInProduction {
+	if t.Network != "" && SameNetwork(t.ResourceGroup, t.TestNetwork, t.Network) && !t.AllowTestInProduction {
 		d.errorf(&rng, "Test network is the production network",
 			"%s: target test_network %s is the production network %s, so the test VM would boot beside the running source with its address and identity. Name an isolated network, or set allow_test_in_production = true in its target block (or defaults) to accept that.",
 			vm.Address, shownAttr(vm, "target.test_network", t.TestNetwork), shownAttr(vm, "target.network", t.Network))
 	}
 }
 
-// sameNetwork compares two virtual networks given as names or ARM IDs. A
+// SameNetwork compares two virtual networks given as names or ARM IDs. A
 // bare name lives in the target resource group (rg, itself a name or an
 // ID), as the executor resolves it.
-func sameNetwork(rg, a, b string) bool {
+func SameNetwork(rg, a, b string) bool {
 	aID, bID := strings.HasPrefix(a, "/"), strings.HasPrefix(b, "/")
 	if aID == bID {
 		return strings.EqualFold(strings.TrimSuffix(a, "/"), strings.TrimSuffix(b, "/"))

@@ -16,6 +16,10 @@ type Applied struct {
 	Before json.RawMessage
 }
 
+// InputPrimaryMoref is the make_ft_primary input of a rollback: the moref
+// of the primary recorded before the swap.
+const InputPrimaryMoref = "primary_moref"
+
 // UndoInfix marks the steps of an inverse plan: vm.app.undo.enable_replication
 // undoes vm.app.enable_replication.
 const UndoInfix = ".undo."
@@ -237,10 +241,13 @@ func inverseStep(vm *schema.VM, k StepKind, before json.RawMessage, done map[str
 		Placement *struct {
 			Host, Pool, Datastore, Folder string
 		} `json:"placement"`
+		Op           string            `json:"op"`
 		Primary      string            `json:"primary"`
 		PowerState   string            `json:"powerState"`
 		SnapshotName string            `json:"snapshotName"`
 		CloneName    string            `json:"cloneName"`
+		GuestHost    string            `json:"guestHostName"`
+		GuestIP      string            `json:"guestIp"`
 		Settings     map[string]string `json:"settings"`
 	}
 	_ = json.Unmarshal(before, &b)
@@ -255,18 +262,38 @@ func inverseStep(vm *schema.VM, k StepKind, before json.RawMessage, done map[str
 				in[key] = v
 			}
 		}
+		// Back the way it came: a migration migrates back (host and pool
+		// are all it changed), a relocation relocates.
+		in["method"] = MethodRelocate
+		if b.Op == "migrate" {
+			in["method"] = MethodMigrate
+			delete(in, "datastore")
+			delete(in, "folder")
+		}
 		return Step{Kind: StepRelocate, Inputs: in}, true
 	case StepMakeFTPrimary:
 		if b.Primary == "" {
 			return Step{}, false
 		}
-		return Step{Kind: StepMakeFTPrimary, Inputs: map[string]string{"primary": b.Primary}}, true
+		// The before-image holds the old primary's moref (the provider's
+		// Undo): an input of its own, so no one reads it as a path.
+		return Step{Kind: StepMakeFTPrimary, Inputs: map[string]string{InputPrimaryMoref: b.Primary}}, true
 	case StepCloneRehearsal:
 		name := b.CloneName
 		if name == "" && vm.Rehearsal != nil {
 			name = vm.Rehearsal.Name
 		}
 		return Step{Kind: k.Inverse(), Inputs: map[string]string{"name": name}}, true
+	case StepCustomizeRehearsal:
+		if done[id(StepCloneRehearsal)] || b.GuestHost == "" {
+			// The same rollback destroys the clone; or nothing to restore.
+			return Step{}, false
+		}
+		in := map[string]string{"clone": b.CloneName, "restore_hostname": b.GuestHost}
+		if b.GuestIP != "" {
+			in["restore_ip"] = b.GuestIP
+		}
+		return Step{Kind: StepCustomizeRehearsal, Inputs: in, Gate: "clone powered on with VMware Tools running"}, true
 	case StepSnapshot:
 		name := b.SnapshotName
 		if name == "" {

@@ -65,6 +65,9 @@ func vmSteps(vm *schema.VM, live Live) ([]Step, LiveStage, error) {
 	}
 	c := &chain{vm: vm}
 	want := desiredRank(vm.Stage)
+	if err := rehearsalIsolated(vm, live.Source); err != nil {
+		return nil, stage, err
+	}
 
 	switch {
 	case stage == LiveCommitted && want < LiveCommitted, stage == LiveCompleted && want < LiveCompleted:
@@ -114,7 +117,11 @@ func vmSteps(vm *schema.VM, live Live) ([]Step, LiveStage, error) {
 		stage = LiveProtected
 	}
 	if stage == LiveProtected {
-		c.add(Step{Kind: StepTestFailover, Inputs: testFailoverInputs(vm)})
+		in, err := testFailoverInputs(vm)
+		if err != nil {
+			return nil, stage, err
+		}
+		c.add(Step{Kind: StepTestFailover, Inputs: in})
 		stage = LiveTesting
 	}
 	if stage == LiveTesting {
@@ -216,6 +223,7 @@ func prepare(c *chain, vm *schema.VM, live Live) {
 		before[k] = have[k]
 	}
 	if len(in) > 0 {
+		moveMethod(in, vm, src.PowerState)
 		s := c.add(Step{Kind: StepRelocate, Inputs: in, Before: before})
 		if src.PowerState == "poweredOn" {
 			s.Disruptive, s.Window = true, vm.Window
@@ -233,15 +241,117 @@ func prepare(c *chain, vm *schema.VM, live Live) {
 				in[k] = v
 			}
 		}
+		in["network"] = r.Network
+		if r.Network == "" {
+			in["network"] = DisconnectedAdapters
+		}
+		in["power_on"] = strconv.FormatBool(r.PowerOn)
+		if r.PowerOn {
+			in["power_on"] = "true, once every adapter reads back isolated"
+		}
 		if cu := r.Customization; cu != nil {
-			if cu.Spec != "" {
-				in["customization"] = "spec " + cu.Spec
-			} else {
-				in["customization"] = cu.OS + " " + cu.Hostname
-			}
+			in["customization"] = CustomizationSummary(cu)
 		}
 		c.side(Step{Kind: StepCloneRehearsal, Inputs: in})
 	}
+	if r := vm.Rehearsal; r != nil && r.Recustomize != nil && (src.Rehearsal == nil || !Recustomized(r.Recustomize, src.Rehearsal)) {
+		s := c.side(Step{Kind: StepCustomizeRehearsal, Gate: "clone powered on with VMware Tools running",
+			Inputs: map[string]string{
+				"clone":         r.Name,
+				"customization": CustomizationSummary(&r.Recustomize.Customization),
+				"guest_login":   shown(vm, "rehearsal.recustomize.guest_username", r.Recustomize.GuestUsername),
+			}})
+		if !src.RehearsalExists {
+			s.DependsOn = []string{c.id(StepCloneRehearsal)}
+		}
+	}
+}
+
+// Recustomized reports whether the clone's guest already reports the
+// host name and first address the recustomize block asks for.
+func Recustomized(rc *schema.Recustomize, clone *LiveClone) bool {
+	host := strings.ToLower(clone.GuestHostName)
+	want := strings.ToLower(rc.Hostname)
+	if host != want && (rc.Domain == "" || host != want+"."+strings.ToLower(rc.Domain)) {
+		return false
+	}
+	if len(rc.NICs) > 0 && rc.NICs[0].IP != "" && clone.GuestIP != rc.NICs[0].IP {
+		return false
+	}
+	return true
+}
+
+// The relocate step's method input: which vSphere call moves the VM.
+const (
+	MethodMigrate  = "MigrateVM_Task"
+	MethodRelocate = "RelocateVM_Task"
+)
+
+// moveMethod picks the call for a move: MigrateVM_Task (vMotion with a
+// priority, and for a powered-off VM a state guard, so a cold migration is
+// never turned into a hot one) when only host and pool change,
+// RelocateVM_Task when storage or folder move.
+func moveMethod(in map[string]string, vm *schema.VM, power string) {
+	_, ds := in["datastore"]
+	_, folder := in["folder"]
+	if ds || folder {
+		in["method"] = MethodRelocate
+		return
+	}
+	in["method"] = MethodMigrate
+	in["priority"] = vm.Source.MovePriority
+	if in["priority"] == "" {
+		in["priority"] = "default"
+	}
+	if power == "poweredOff" {
+		in["state"] = power
+	}
+}
+
+// DisconnectedAdapters is the clone_rehearsal network input when the
+// clone's adapters stay on their networks but never connect.
+const DisconnectedAdapters = "(adapters disconnected)"
+
+// CustomizationSummary is a customization as a plan shows it: stored spec,
+// or OS, host name, domain and each adapter's address.
+func CustomizationSummary(cu *schema.Customization) string {
+	if cu.Spec != "" {
+		return "spec " + cu.Spec
+	}
+	parts := []string{cu.OS + " " + cu.Hostname}
+	if cu.Domain != "" {
+		parts[0] += "." + cu.Domain
+	}
+	for i, n := range cu.NICs {
+		a := "dhcp"
+		if n.IP != "" {
+			a = n.IP + "/" + n.Netmask
+			if len(n.Gateway) > 0 {
+				a += " via " + strings.Join(n.Gateway, ",")
+			}
+		}
+		parts = append(parts, fmt.Sprintf("nic%d %s", i, a))
+	}
+	if len(cu.DNSServers) > 0 {
+		parts = append(parts, "dns "+strings.Join(cu.DNSServers, ","))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// rehearsalIsolated refuses a rehearsal whose isolated network is one of
+// the source's own: a running clone there is a second copy of the server
+// on the production port group.
+func rehearsalIsolated(vm *schema.VM, src *LiveSource) error {
+	r := vm.Rehearsal
+	if r == nil || r.Network == "" || src == nil {
+		return nil
+	}
+	for _, n := range src.Networks {
+		if samePlace(r.Network, n) {
+			return fmt.Errorf("rehearsal network %q is %s, a network the source's adapters are on; name an isolated port group, or leave network out to start the clone's adapters disconnected", r.Network, n)
+		}
+	}
+	return nil
 }
 
 // samePlace compares a runbook placement (name or inventory path) with a
@@ -394,12 +504,23 @@ func enableInputs(vm *schema.VM) map[string]string {
 	return in
 }
 
-func testFailoverInputs(vm *schema.VM) map[string]string {
-	n, s := shown(vm, "target.test_network", vm.Target.TestNetwork), shown(vm, "target.test_subnet", vm.Target.TestSubnet)
+// testFailoverInputs names the network the test VM lands in. There is no
+// fallback to the production network: a test VM there would boot beside
+// its running source, so the schema refuses a test failover without a
+// test network and so does the plan.
+func testFailoverInputs(vm *schema.VM) (map[string]string, error) {
 	if vm.Target.TestNetwork == "" {
-		n, s = shown(vm, "target.network", vm.Target.Network), shown(vm, "target.subnet", vm.Target.Subnet)
+		return nil, fmt.Errorf("%s asks for stage %q, which runs a test failover, but names no target test_network to run it in", vm.Address, vm.Stage)
 	}
-	return map[string]string{"network": n, "subnet": s}
+	in := map[string]string{
+		"network": shown(vm, "target.test_network", vm.Target.TestNetwork),
+		"subnet":  shown(vm, "target.test_subnet", vm.Target.TestSubnet),
+	}
+	if vm.Target.AllowTestInProduction && schema.SameNetwork(vm.Target.ResourceGroup, vm.Target.TestNetwork, vm.Target.Network) {
+		// Said explicitly in the runbook, and shown where reviewers look.
+		in["allow_test_in_production"] = "true"
+	}
+	return in, nil
 }
 
 // shown is value, or (sensitive) when the attribute at path came from a

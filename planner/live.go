@@ -48,6 +48,20 @@ type LiveSource struct {
 	RehearsalExists bool
 	// Snapshots are the names in the VM's snapshot tree.
 	Snapshots []string
+	// Networks are the inventory paths of the networks the VM's adapters
+	// are on: production, which a rehearsal clone must not join.
+	Networks []string
+	// Rehearsal is the rehearsal clone when it exists.
+	Rehearsal *LiveClone
+}
+
+// LiveClone is what the plan compares of an existing rehearsal clone.
+type LiveClone struct {
+	Moref      string
+	PowerState string
+	// GuestHostName and GuestIP are what its guest reports.
+	GuestHostName string
+	GuestIP       string
 }
 
 // LiveItem is the ASR side of a VM.

@@ -264,7 +264,7 @@ func (p *Plan) Summarize() Summary {
 			s.Failover++
 		case StepFailoverCommit:
 			s.Commit++
-		case StepRelocate, StepSnapshot, StepMakeFTPrimary, StepCloneRehearsal:
+		case StepRelocate, StepSnapshot, StepMakeFTPrimary, StepCloneRehearsal, StepCustomizeRehearsal:
 			s.Source++
 		}
 		if st.Disruptive {

@@ -227,7 +227,7 @@ func TestSettingsDriftPlansAnUpdate(t *testing.T) {
 	it := item("Protected", "None", false, "TestFailover", "UnplannedFailover")
 	vnet := "/subscriptions/22222222-3333-4444-5555-666666666666/resourceGroups/net-rg/providers/Microsoft.Network/virtualNetworks/hub-vnet"
 	it.Settings = map[string]string{"size": "Standard_D2s_v5", "resource_group": "/subscriptions/x/resourceGroups/WAVE1-RG", "subnet": "old",
-		"name": "wave1-web01", "network": vnet, "test_network": vnet, "test_subnet": "test", "license_type": "WindowsServer",
+		"name": "wave1-web01", "network": vnet, "test_network": strings.Replace(vnet, "hub-vnet", "test-vnet", 1), "test_subnet": "test", "license_type": "WindowsServer",
 		`nic["00:50:56:a1:00:01"].primary`: "true", `nic["00:50:56:a1:00:01"].static_ip`: "10.20.2.99",
 		`vm_tags["wave"]`: "1", `vm_tags["tier"]`: "Web"}
 	live := liveAll(rb, planner.Live{Source: poweredOn(), Item: it})
@@ -280,4 +280,63 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestTestFailoverNeedsATestNetwork: the plan never sends a test failover
+// into the production network: a VM without a test network is a problem
+// (the schema refuses it first; this holds for runbooks built otherwise),
+// and the test failover shows the network it lands in.
+func TestTestFailoverNeedsATestNetwork(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, testNetwork string
+		allow, shown      bool
+		problem           string
+		network           string
+	}{
+		{name: "none", problem: "names no target test_network"},
+		{name: "isolated", testNetwork: "test-vnet", network: "test-vnet"},
+		{name: "isolated, allowance unused", testNetwork: "test-vnet", allow: true, network: "test-vnet"},
+		{name: "production, allowed", testNetwork: "prod-vnet", allow: true, shown: true, network: "prod-vnet"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rb := loadExample(t, "quickstart")
+			for _, vm := range rb.VMs {
+				vm.Stage = schema.StageTested
+				vm.Target.Network = "prod-vnet"
+				vm.Target.TestNetwork = tc.testNetwork
+				vm.Target.AllowTestInProduction = tc.allow
+			}
+			it := item("Protected", "None", false, "TestFailover")
+			p, problems := planner.Build(rb, liveAll(rb, planner.Live{Source: poweredOn(), Item: it}), planner.Options{})
+			if tc.problem != "" {
+				if len(problems) != len(rb.VMs) || !strings.Contains(problems[0].Error(), tc.problem) {
+					t.Fatalf("problems %v, want each VM refused with %q", problems, tc.problem)
+				}
+				for _, s := range p.Steps {
+					if s.Kind == planner.StepTestFailover {
+						t.Fatalf("planned %s anyway", s.ID)
+					}
+				}
+				return
+			}
+			if len(problems) > 0 {
+				t.Fatal(problems)
+			}
+			n := 0
+			for _, s := range p.Steps {
+				if s.Kind != planner.StepTestFailover {
+					continue
+				}
+				n++
+				if s.Inputs["network"] != tc.network || (s.Inputs["allow_test_in_production"] == "true") != tc.shown {
+					t.Errorf("%s inputs %v", s.ID, s.Inputs)
+				}
+			}
+			if n != len(rb.VMs) {
+				t.Fatalf("%d test failovers for %d VMs", n, len(rb.VMs))
+			}
+		})
+	}
 }

@@ -243,9 +243,14 @@ func liveSource(inv *vcenter.Inventory, v *vcenter.VM, vm *schema.VM) *LiveSourc
 			}
 		}
 	}
+	for _, n := range v.NICs {
+		s.Networks = append(s.Networks, path(n.Network))
+	}
 	if r := vm.Rehearsal; r != nil {
-		if _, err := inv.MatchVM(vcenter.Selector{Name: r.Name}); err == nil {
+		// vCenter keeps names escaped; the runbook's are literal.
+		if c, err := inv.MatchVM(vcenter.Selector{Name: vcenter.EscapeName(r.Name)}); err == nil {
 			s.RehearsalExists = true
+			s.Rehearsal = &LiveClone{Moref: c.MoRef, PowerState: c.PowerState, GuestHostName: c.GuestHostName, GuestIP: c.GuestIP}
 		}
 	}
 	return s

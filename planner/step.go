@@ -9,9 +9,12 @@ const (
 	StepRelocate       StepKind = "relocate"
 	StepMakeFTPrimary  StepKind = "make_ft_primary"
 	StepCloneRehearsal StepKind = "clone_rehearsal"
-	StepSnapshot       StepKind = "snapshot"
-	StepShutdown       StepKind = "shutdown"
-	StepPowerOn        StepKind = "power_on"
+	// StepCustomizeRehearsal customizes the running rehearsal clone again
+	// (CustomizeGuest_Task); its inverse customizes it back.
+	StepCustomizeRehearsal StepKind = "customize_rehearsal"
+	StepSnapshot           StepKind = "snapshot"
+	StepShutdown           StepKind = "shutdown"
+	StepPowerOn            StepKind = "power_on"
 	// Inverse-only kinds: rollback plans remove what a step created.
 	StepRemoveSnapshot StepKind = "remove_snapshot"
 	StepDestroyClone   StepKind = "destroy_clone"
@@ -47,14 +50,15 @@ type kindInfo struct {
 }
 
 var kinds = map[StepKind]kindInfo{
-	StepRelocate:       {provider: "vcenter", inverse: StepRelocate},
-	StepMakeFTPrimary:  {provider: "vcenter", inverse: StepMakeFTPrimary},
-	StepCloneRehearsal: {provider: "vcenter", inverse: StepDestroyClone},
-	StepSnapshot:       {provider: "vcenter", inverse: StepRemoveSnapshot},
-	StepRemoveSnapshot: {provider: "vcenter", inverse: StepSnapshot},
-	StepDestroyClone:   {provider: "vcenter", inverse: StepCloneRehearsal},
-	StepShutdown:       {provider: "vcenter", inverse: StepPowerOn, disruptive: true},
-	StepPowerOn:        {provider: "vcenter", inverse: StepShutdown},
+	StepRelocate:           {provider: "vcenter", inverse: StepRelocate},
+	StepMakeFTPrimary:      {provider: "vcenter", inverse: StepMakeFTPrimary},
+	StepCloneRehearsal:     {provider: "vcenter", inverse: StepDestroyClone},
+	StepCustomizeRehearsal: {provider: "vcenter", inverse: StepCustomizeRehearsal},
+	StepSnapshot:           {provider: "vcenter", inverse: StepRemoveSnapshot},
+	StepRemoveSnapshot:     {provider: "vcenter", inverse: StepSnapshot},
+	StepDestroyClone:       {provider: "vcenter", inverse: StepCloneRehearsal},
+	StepShutdown:           {provider: "vcenter", inverse: StepPowerOn, disruptive: true},
+	StepPowerOn:            {provider: "vcenter", inverse: StepShutdown},
 
 	StepEnableReplication:  {provider: "azure", inverse: StepDisableReplication},
 	StepUpdateReplication:  {provider: "azure", inverse: StepUpdateReplication},

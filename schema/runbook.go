@@ -183,6 +183,9 @@ type Source struct {
 	ResourcePool string
 	Datastore    string
 	Folder       string
+	// MovePriority is default, high or low: the priority of the
+	// MigrateVM_Task a host or pool move runs as.
+	MovePriority string
 
 	Shutdown              Shutdown
 	SnapshotBeforeCutover bool
@@ -193,14 +196,18 @@ type Source struct {
 
 // Target is where and how the VM lands in Azure.
 type Target struct {
-	Azure                         string
-	Name                          string
-	Size                          string
-	ResourceGroup                 string
-	Network                       string
-	Subnet                        string
-	TestNetwork                   string
-	TestSubnet                    string
+	Azure         string
+	Name          string
+	Size          string
+	ResourceGroup string
+	Network       string
+	Subnet        string
+	TestNetwork   string
+	TestSubnet    string
+	// AllowTestInProduction lets test_network be the production network:
+	// the test VM then boots beside the running source, with its address
+	// and identity. Only an explicit true allows it.
+	AllowTestInProduction         bool
 	Zone                          string
 	AvailabilitySet               string
 	ProximityPlacementGroup       string
@@ -258,13 +265,34 @@ type Replication struct {
 // Rehearsal is an on-premises dress rehearsal: a clone of the source placed
 // on the given host/pool/datastore and customised.
 type Rehearsal struct {
-	Name          string
-	Host          string
-	ResourcePool  string
-	Datastore     string
-	Folder        string
+	// Name is the clone's name as written; the provider escapes it as
+	// vSphere requires (% / and \).
+	Name         string
+	Host         string
+	ResourcePool string
+	Datastore    string
+	Folder       string
+	// Network is the isolated port group (name or inventory path) every
+	// adapter of the clone is moved to; empty means the adapters start
+	// disconnected. Either way the clone powers on only after its
+	// adapters are read back isolated.
+	Network       string
 	PowerOn       bool
 	Customization *Customization
+	// Recustomize, when set, customizes the running clone again with
+	// CustomizeGuest_Task (for example a new address once it boots in
+	// isolation).
+	Recustomize *Recustomize
+	DeclRange   hcl.Range
+}
+
+// Recustomize is a guest customization of the running rehearsal clone,
+// and the guest login it runs with.
+type Recustomize struct {
+	Customization
+	GuestUsername string
+	// GuestPassword never reaches plans, journals or output.
+	GuestPassword Secret
 	DeclRange     hcl.Range
 }
 

@@ -14,9 +14,12 @@ var sourceSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "vcenter"}, {Name: "name"}, {Name: "path"}, {Name: "moref"}, {Name: "instance_uuid"},
 		{Name: "host"}, {Name: "resource_pool"}, {Name: "datastore"}, {Name: "folder"},
-		{Name: "shutdown"}, {Name: "snapshot_before_cutover"}, {Name: "ft_primary"},
+		{Name: "shutdown"}, {Name: "snapshot_before_cutover"}, {Name: "ft_primary"}, {Name: "move_priority"},
 	},
 }
+
+// MovePriorities are the source's move_priority values, for MigrateVM_Task.
+var MovePriorities = []string{"default", "high", "low"}
 
 var morefPattern = regexp.MustCompile(`^vm-[0-9]+$`)
 
@@ -57,6 +60,7 @@ func (d *decoder) decodeSource(b *hcl.Block, ctx *hcl.EvalContext, vm *VM, defau
 				return ""
 			})
 		}
+		a.enum("move_priority", &src.MovePriority, MovePriorities...)
 		a.check("path", src.Path, "Invalid inventory path", func(s string) string {
 			if !strings.HasPrefix(s, "/") {
 				return "is not an inventory path; paths start with /, such as /dc1/vm/prod/db01."
@@ -93,7 +97,7 @@ func (d *decoder) decodeSource(b *hcl.Block, ctx *hcl.EvalContext, vm *VM, defau
 
 var targetAttrs = []hcl.AttributeSchema{
 	{Name: "azure"}, {Name: "size"}, {Name: "resource_group"},
-	{Name: "network"}, {Name: "subnet"}, {Name: "test_network"}, {Name: "test_subnet"},
+	{Name: "network"}, {Name: "subnet"}, {Name: "test_network"}, {Name: "test_subnet"}, {Name: "allow_test_in_production"},
 	{Name: "zone"}, {Name: "availability_set"}, {Name: "proximity_placement_group"},
 	{Name: "boot_diagnostics_storage_account"}, {Name: "security_type"}, {Name: "secure_boot"}, {Name: "tpm"},
 	{Name: "license_type"}, {Name: "sql_license_type"}, {Name: "linux_license_type"},
@@ -135,6 +139,7 @@ func (d *decoder) decodeTargetAttrs(a *attrs, t *Target, block hcl.Range) {
 	a.nonEmpty("subnet", &t.Subnet)
 	a.nonEmpty("test_network", &t.TestNetwork)
 	a.nonEmpty("test_subnet", &t.TestSubnet)
+	a.boolean("allow_test_in_production", &t.AllowTestInProduction)
 	a.enum("zone", &t.Zone, Zones...)
 	a.nonEmpty("availability_set", &t.AvailabilitySet)
 	a.nonEmpty("proximity_placement_group", &t.ProximityPlacementGroup)

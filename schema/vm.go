@@ -244,6 +244,7 @@ func (d *decoder) checkVM(vm *VM, b *hcl.Block) {
 		d.errorf(&rng, "Missing target network",
 			"%s asks for stage %q, which fails over into a network: set target network and subnet (here or in defaults).", vm.Address, vm.Stage)
 	}
+	d.checkTestNetwork(vm, rng)
 	for _, n := range vm.Target.NICs {
 		if n.Primary == nil || !*n.Primary {
 			continue
@@ -270,6 +271,56 @@ func (d *decoder) checkVM(vm *VM, b *hcl.Block) {
 		d.errorf(&rng, "Zone and availability set",
 			"%s sets both zone %q and availability_set; an Azure VM can be in a zone or an availability set, not both.", vm.Address, vm.Target.Zone)
 	}
+}
+
+// checkTestNetwork refuses a stage that runs a test failover without an
+// isolated network to run it in: a test VM in the production network boots
+// beside the running source with its IP address, host name and domain
+// identity.
+func (d *decoder) checkTestNetwork(vm *VM, rng hcl.Range) {
+	t := vm.Target
+	if vm.Stage == StageReplicating {
+		return
+	}
+	if t.TestNetwork == "" {
+		d.errorf(&rng, "Missing test network",
+			"%s asks for stage %q, which runs a test failover first: set target test_network (and test_subnet), here or in defaults, to a network isolated from production. Without one the test VM would boot beside the running source with its address and identity.",
+			vm.Address, vm.Stage)
+		return
+	}
+	if t.Network != "" && SameNetwork(t.ResourceGroup, t.TestNetwork, t.Network) && !t.AllowTestInProduction {
+		d.errorf(&rng, "Test network is the production network",
+			"%s: target test_network %s is the production network %s, so the test VM would boot beside the running source with its address and identity. Name an isolated network, or set allow_test_in_production = true in its target block (or defaults) to accept that.",
+			vm.Address, shownAttr(vm, "target.test_network", t.TestNetwork), shownAttr(vm, "target.network", t.Network))
+	}
+}
+
+// SameNetwork compares two virtual networks given as names or ARM IDs. A
+// bare name lives in the target resource group (rg, itself a name or an
+// ID), as the executor resolves it.
+func SameNetwork(rg, a, b string) bool {
+	aID, bID := strings.HasPrefix(a, "/"), strings.HasPrefix(b, "/")
+	if aID == bID {
+		return strings.EqualFold(strings.TrimSuffix(a, "/"), strings.TrimSuffix(b, "/"))
+	}
+	name, id := a, strings.TrimSuffix(b, "/")
+	if aID {
+		name, id = b, strings.TrimSuffix(a, "/")
+	}
+	parts := strings.Split(id, "/")
+	if len(parts) < 9 || !strings.EqualFold(parts[len(parts)-1], name) {
+		return false
+	}
+	// /subscriptions/S/resourceGroups/RG/providers/Microsoft.Network/virtualNetworks/NAME
+	return strings.EqualFold(parts[4], lastSegment(rg))
+}
+
+// shownAttr quotes a value for a message, or says (sensitive).
+func shownAttr(vm *VM, path, v string) string {
+	if vm.Sensitive.Has(path) {
+		return "(sensitive)"
+	}
+	return fmt.Sprintf("%q", v)
 }
 
 // lastSegment is an Azure name, or the last segment of an ARM ID.

@@ -171,6 +171,7 @@ defaults {
     resource_group = "app-prod"
     network        = %q
     subnet         = "app"
+    test_network   = "test-vnet"
   }
 }
 

@@ -31,6 +31,9 @@ locals {
   rows    = csvdecode(file(var.wave_file))
   sub     = "22222222-3333-4444-5555-666666666666"
   network = "/subscriptions/${local.sub}/resourceGroups/net-rg/providers/Microsoft.Network/virtualNetworks/hub-vnet"
+  # Test failovers land in a network with no route to production, so a
+  # test VM never meets its running source.
+  test_network = "/subscriptions/${local.sub}/resourceGroups/net-rg/providers/Microsoft.Network/virtualNetworks/test-vnet"
 }
 
 vcenter "dc1" {
@@ -59,7 +62,7 @@ defaults {
   target {
     resource_group = "wave1-rg"
     network        = local.network
-    test_network   = local.network
+    test_network   = local.test_network
     test_subnet    = "test"
     license_type   = "WindowsServer"
   }

@@ -1,6 +1,7 @@
 # An on-premises dress rehearsal: before the real cutover, clone the source
-# VM into an isolated pool, give the clone a new identity with a guest
-# customization, and replicate the real VM without failing over yet.
+# VM into an isolated pool and port group, give the clone a new identity
+# with a guest customization, re-address it once it runs, and replicate the
+# real VM without failing over yet.
 
 runbook {
   name        = "billing-rehearsal"
@@ -32,7 +33,11 @@ vm "billing01" {
     name          = "billing01-rehearsal"
     resource_pool = "/DC0/host/DC0_C0/Resources/rehearsal"
     datastore     = "LocalDS_0"
-    power_on      = true
+    # Every adapter of the clone moves to this port group, which has no
+    # route to production; without it the adapters start disconnected.
+    # The clone powers on only once its adapters read back isolated.
+    network  = "rehearsal-isolated"
+    power_on = true
 
     customization {
       os          = "linux"
@@ -45,6 +50,22 @@ vm "billing01" {
         netmask = "255.255.255.0"
         gateway = ["10.99.1.1"]
       }
+    }
+
+    # Once the clone runs in isolation, move it to the address it keeps
+    # for the rehearsal: CustomizeGuest_Task inside the running guest,
+    # read back from what the guest reports.
+    recustomize {
+      os       = "linux"
+      hostname = "billing01-reh"
+      domain   = "rehearsal.corp.example"
+      nic {
+        ip      = "10.99.1.22"
+        netmask = "255.255.255.0"
+        gateway = ["10.99.1.1"]
+      }
+      guest_username = "root"
+      guest_password = env("REHEARSAL_GUEST_PASSWORD")
     }
   }
 

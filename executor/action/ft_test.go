@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,6 +75,33 @@ func TestFaultToleranceAndShutdownFallback(t *testing.T) {
 		if s.Kind == planner.StepMakeFTPrimary {
 			t.Fatal("a fresh plan still makes the FT primary")
 		}
+	}
+
+	// Rolled back: the inverse plan names the recorded primary by moref,
+	// and the swap back makes that very VM primary again.
+	back, _ := planner.Inverse(rb, []planner.Applied{{ID: ft.ID, Before: st.Before}}, nil, planner.Options{Now: time.Now()})
+	var undo planner.Step
+	for _, s := range back.Steps {
+		if s.Kind == planner.StepMakeFTPrimary {
+			undo = s
+		}
+	}
+	if undo.Inputs[planner.InputPrimaryMoref] != before.Primary || undo.Inputs["primary"] != "" {
+		t.Fatalf("inverse step %+v, want primary_moref %s alone", undo, before.Primary)
+	}
+	runToDone(t, ctx, r, undo)
+	_, after := sourceVM(t, f, "app01")
+	for _, v := range after.VMs {
+		if v.FTRole == 1 && v.MoRef != before.Primary {
+			t.Fatalf("after rollback the primary is %s (%s), want the recorded %s", v.Name, v.MoRef, before.Primary)
+		}
+	}
+	// A moref that is no member is refused with the members named, not
+	// matched as a path.
+	bogus := undo
+	bogus.Inputs = map[string]string{planner.InputPrimaryMoref: "vm-999999"}
+	if _, err := r.Start(ctx, bogus); err == nil || !strings.Contains(err.Error(), "has moref vm-999999") {
+		t.Fatalf("unknown moref: %v", err)
 	}
 
 	down := planner.Step{ID: "vm.app02.shutdown", VM: "vm.app02", Kind: planner.StepShutdown, Inputs: map[string]string{"mode": "guest"}}

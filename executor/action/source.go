@@ -28,6 +28,10 @@ type SourceBefore struct {
 	vcenter.Undo
 	SnapshotName string `json:"snapshotName,omitempty"`
 	CloneName    string `json:"cloneName,omitempty"`
+	// GuestHostName and GuestIP are what the clone's guest reported before
+	// a recustomization: its inverse customizes them back.
+	GuestHostName string `json:"guestHostName,omitempty"`
+	GuestIP       string `json:"guestIp,omitempty"`
 }
 
 // sourceState is one fresh read of a VM's vCenter side.
@@ -231,6 +235,17 @@ func (r *Runner) relocateTo(step planner.Step, vm *schema.VM, inv *vcenter.Inven
 		input(step, "datastore", s.Datastore), input(step, "folder", s.Folder))
 }
 
+// movePriority maps a plan's priority input to vSphere's.
+func movePriority(p string) vcenter.MovePriority {
+	switch p {
+	case "high":
+		return vcenter.PriorityHigh
+	case "low":
+		return vcenter.PriorityLow
+	}
+	return vcenter.PriorityDefault
+}
+
 func satisfied(want, have vcenter.Placement) bool {
 	same := func(w, h string) bool { return w == "" || w == h }
 	return same(want.Host, have.Host) && same(want.Pool, have.Pool) && same(want.Datastore, have.Datastore) && same(want.Folder, have.Folder)
@@ -243,13 +258,23 @@ func snapshotName(step planner.Step, vm *schema.VM) string {
 // ftMember finds the fault-tolerance member the step wants primary: the
 // one at the given VM path, or the one running on the given host.
 func (r *Runner) ftMember(ctx context.Context, step planner.Step, vm *schema.VM, s *sourceState) (vcenter.VMRef, error) {
-	want := input(step, "primary", vm.Source.FTPrimary)
 	members := []*vcenter.VM{s.vm}
 	for _, p := range s.vm.FTPartner {
 		if pv, ok := s.inv.VM(p); ok {
 			members = append(members, pv)
 		}
 	}
+	// A rollback names the recorded primary by moref: matched as a moref
+	// only, never as a name or path, which a moref may look like.
+	if moref := step.Inputs[planner.InputPrimaryMoref]; moref != "" {
+		for _, m := range members {
+			if m.MoRef == moref {
+				return m.Ref(), nil
+			}
+		}
+		return vcenter.VMRef{}, fmt.Errorf("no fault-tolerance member of %s has moref %s (members: %s)", s.vm.Name, moref, memberList(members))
+	}
+	want := input(step, "primary", vm.Source.FTPrimary)
 	for _, m := range members {
 		if samePlace(want, m.Path) {
 			return m.Ref(), nil
@@ -259,6 +284,14 @@ func (r *Runner) ftMember(ctx context.Context, step planner.Step, vm *schema.VM,
 		}
 	}
 	return vcenter.VMRef{}, fmt.Errorf("no fault-tolerance member of %s is %q or runs on it", s.vm.Name, want)
+}
+
+func memberList(members []*vcenter.VM) string {
+	out := make([]string, len(members))
+	for i, m := range members {
+		out[i] = m.Name + " (" + m.MoRef + ")"
+	}
+	return strings.Join(out, ", ")
 }
 
 // samePlace compares a runbook placement (name or path) with a live path.
@@ -272,7 +305,26 @@ func samePlace(want, have string) bool {
 	return strings.EqualFold(have[strings.LastIndex(have, "/")+1:], want) || strings.HasSuffix(strings.ToLower(have), "/"+strings.ToLower(want))
 }
 
-func (r *Runner) cloneSpec(step planner.Step, vm *schema.VM, inv *vcenter.Inventory) (vcenter.CloneSpec, error) {
+// isolation resolves the rehearsal's isolated network and refuses one the
+// source's own adapters are on (the planner refuses it too, but the world
+// may have changed since).
+func isolation(inv *vcenter.Inventory, reh *schema.Rehearsal, src *vcenter.VM) (vcenter.Isolation, error) {
+	if reh.Network == "" {
+		return vcenter.Isolation{}, nil
+	}
+	e, err := inv.Resolve(vcenter.KindNetwork, selectorFor(reh.Network))
+	if err != nil {
+		return vcenter.Isolation{}, fmt.Errorf("rehearsal network: %w", err)
+	}
+	for _, n := range src.NICs {
+		if n.Network == e.MoRef {
+			return vcenter.Isolation{}, fmt.Errorf("rehearsal network %s is a network %s's adapters are on; a clone there would be a second copy of the server on production", e.Path, src.Name)
+		}
+	}
+	return vcenter.Isolation{Network: e.MoRef, NetworkType: e.Type}, nil
+}
+
+func (r *Runner) cloneSpec(step planner.Step, vm *schema.VM, inv *vcenter.Inventory, s *vcenter.VM) (vcenter.CloneSpec, error) {
 	reh := vm.Rehearsal
 	if reh == nil {
 		return vcenter.CloneSpec{}, fmt.Errorf("the vm has no rehearsal block")
@@ -282,31 +334,125 @@ func (r *Runner) cloneSpec(step planner.Step, vm *schema.VM, inv *vcenter.Invent
 	if err != nil {
 		return vcenter.CloneSpec{}, err
 	}
-	cs := vcenter.CloneSpec{Name: reh.Name, Placement: p, PowerOn: reh.PowerOn}
+	iso, err := isolation(inv, reh, s)
+	if err != nil {
+		return vcenter.CloneSpec{}, err
+	}
+	cs := vcenter.CloneSpec{Name: reh.Name, Placement: p, PowerOn: reh.PowerOn, Isolation: &iso}
 	if cu := reh.Customization; cu != nil {
 		if cu.Spec != "" {
 			cs.CustomizationSpecName = cu.Spec
 		} else {
-			c := &vcenter.Customization{
-				Windows: strings.EqualFold(cu.OS, "windows"), Hostname: cu.Hostname, Domain: cu.Domain, Workgroup: cu.Workgroup,
-				DNSServers: cu.DNSServers,
-			}
-			if c.Windows {
-				// Windows wants Microsoft's time zone index; a runbook may
-				// give it as a number.
-				if n, err := strconv.Atoi(cu.TimeZone); err == nil {
-					c.WindowsTimeZone = int32(n)
-				}
-			} else {
-				c.TimeZone = cu.TimeZone
-			}
-			for _, n := range cu.NICs {
-				c.NICs = append(c.NICs, vcenter.NICSetting{IP: n.IP, Netmask: n.Netmask, Gateways: n.Gateway, DNS: cu.DNSServers})
-			}
-			cs.Customization = c
+			cs.Customization = toCustomization(cu)
 		}
 	}
 	return cs, nil
+}
+
+// toCustomization is the provider's form of a runbook customization.
+func toCustomization(cu *schema.Customization) *vcenter.Customization {
+	c := &vcenter.Customization{
+		Windows: strings.EqualFold(cu.OS, "windows"), Hostname: cu.Hostname, Domain: cu.Domain, Workgroup: cu.Workgroup,
+		DNSServers: cu.DNSServers,
+	}
+	if c.Windows {
+		// Windows wants Microsoft's time zone index; a runbook may give it
+		// as a number.
+		if n, err := strconv.Atoi(cu.TimeZone); err == nil {
+			c.WindowsTimeZone = int32(n)
+		}
+	} else {
+		c.TimeZone = cu.TimeZone
+	}
+	for _, n := range cu.NICs {
+		c.NICs = append(c.NICs, vcenter.NICSetting{IP: n.IP, Netmask: n.Netmask, Gateways: n.Gateway, DNS: cu.DNSServers})
+	}
+	return c
+}
+
+// recustomization is what a customize_rehearsal step applies: the
+// runbook's recustomize block, or, for its inverse, the host name and
+// address recorded before. The guest's netmask is not read back, so a
+// restored address takes the netmask the runbook declares for the first
+// adapter (clone customization first, else recustomize).
+func recustomization(step planner.Step, vm *schema.VM) (vcenter.GuestCustomization, error) {
+	if vm.Rehearsal == nil || vm.Rehearsal.Recustomize == nil {
+		return vcenter.GuestCustomization{}, fmt.Errorf("the vm's rehearsal has no recustomize block")
+	}
+	rc := vm.Rehearsal.Recustomize
+	g := vcenter.GuestCustomization{Credentials: &vcenter.GuestCredentials{Username: rc.GuestUsername, Password: rc.GuestPassword.Reveal()}}
+	host, ok := step.Inputs["restore_hostname"]
+	if !ok {
+		g.Settings = toCustomization(&rc.Customization)
+		return g, nil
+	}
+	c := &vcenter.Customization{Windows: strings.EqualFold(rc.OS, "windows"), Hostname: host}
+	if i := strings.Index(host, "."); i > 0 {
+		c.Hostname, c.Domain = host[:i], host[i+1:]
+	}
+	if ip := step.Inputs["restore_ip"]; ip != "" {
+		mask := ""
+		for _, cu := range []*schema.Customization{vm.Rehearsal.Customization, &rc.Customization} {
+			if cu != nil && len(cu.NICs) > 0 && cu.NICs[0].Netmask != "" && mask == "" {
+				mask = cu.NICs[0].Netmask
+			}
+		}
+		if mask == "" {
+			return g, fmt.Errorf("cannot restore address %s: no netmask is declared for the clone's first adapter", ip)
+		}
+		c.NICs = []vcenter.NICSetting{{IP: ip, Netmask: mask}}
+	}
+	g.Settings = c
+	return g, nil
+}
+
+// recustomized reports whether the clone's guest reports what the step
+// applies.
+func recustomized(step planner.Step, vm *schema.VM, clone *vcenter.VM) bool {
+	if host, ok := step.Inputs["restore_hostname"]; ok {
+		ip := step.Inputs["restore_ip"]
+		return strings.EqualFold(clone.GuestHostName, host) && (ip == "" || clone.GuestIP == ip)
+	}
+	if vm.Rehearsal == nil || vm.Rehearsal.Recustomize == nil {
+		return false
+	}
+	return planner.Recustomized(vm.Rehearsal.Recustomize, &planner.LiveClone{GuestHostName: clone.GuestHostName, GuestIP: clone.GuestIP})
+}
+
+// cloneVM is the rehearsal clone in a fresh discovery, or nil.
+func (r *Runner) cloneVM(ctx context.Context, step planner.Step, vm *schema.VM) (*vcenter.VM, error) {
+	name, err := cloneName(step, vm)
+	if err != nil {
+		return nil, err
+	}
+	if n := step.Inputs["clone"]; n != "" {
+		name = n
+	}
+	inv, err := r.inventory(ctx, vm.Source.VCenter, true)
+	if err != nil {
+		return nil, err
+	}
+	escaped := vcenter.EscapeName(name)
+	for _, v := range inv.VMs {
+		if v.Name == escaped {
+			return v, nil
+		}
+	}
+	return nil, nil
+}
+
+// cloneReady is why a recustomization must wait, or "": CustomizeGuest_Task
+// needs the clone powered on with VMware Tools running (its page).
+func cloneReady(clone *vcenter.VM, name string) string {
+	switch {
+	case clone == nil:
+		return fmt.Sprintf("the rehearsal clone %q does not exist yet", name)
+	case clone.PowerState != string(types.VirtualMachinePowerStatePoweredOn):
+		return fmt.Sprintf("the rehearsal clone %s is %s; CustomizeGuest_Task needs it powered on", clone.Name, clone.PowerState)
+	case clone.ToolsStatus != string(types.VirtualMachineToolsRunningStatusGuestToolsRunning):
+		return fmt.Sprintf("VMware Tools are not running in the rehearsal clone %s (%s)", clone.Name, clone.ToolsStatus)
+	}
+	return ""
 }
 
 // findClone looks for the clone in a fresh discovery: it was created
@@ -316,8 +462,10 @@ func (r *Runner) findClone(ctx context.Context, vm *schema.VM, name string) (vce
 	if err != nil {
 		return vcenter.VMRef{}, false, err
 	}
+	// vCenter keeps the name escaped; the runbook's is literal.
+	escaped := vcenter.EscapeName(name)
 	for _, v := range inv.VMs {
-		if v.Name == name {
+		if v.Name == escaped {
 			return v.Ref(), true, nil
 		}
 	}
@@ -366,9 +514,18 @@ func (r *Runner) gateSourceFrom(ctx context.Context, step planner.Step, vm *sche
 			return err.Error()
 		}
 	case planner.StepCloneRehearsal:
-		if _, err := r.cloneSpec(step, vm, s.inv); err != nil {
+		if _, err := r.cloneSpec(step, vm, s.inv, s.vm); err != nil {
 			return err.Error()
 		}
+	case planner.StepCustomizeRehearsal:
+		if _, err := recustomization(step, vm); err != nil {
+			return err.Error()
+		}
+		clone, err := r.cloneVM(ctx, step, vm)
+		if err != nil {
+			return err.Error()
+		}
+		return cloneReady(clone, step.Inputs["clone"])
 	case planner.StepShutdown:
 		if m := step.Inputs["mode"]; m != "" && m != string(schema.ShutdownGuest) && m != string(schema.ShutdownHard) {
 			return "unknown shutdown mode " + strconv.Quote(m)
@@ -379,6 +536,12 @@ func (r *Runner) gateSourceFrom(ctx context.Context, step planner.Step, vm *sche
 
 func (r *Runner) doneSource(ctx context.Context, step planner.Step, vm *schema.VM) (bool, error) {
 	switch step.Kind {
+	case planner.StepCustomizeRehearsal:
+		clone, err := r.cloneVM(ctx, step, vm)
+		if err != nil || clone == nil {
+			return false, err
+		}
+		return recustomized(step, vm, clone), nil
 	case planner.StepCloneRehearsal, KindDestroyClone:
 		name, err := cloneName(step, vm)
 		if err != nil {
@@ -425,7 +588,7 @@ func (r *Runner) doneSourceFrom(ctx context.Context, step planner.Step, vm *sche
 			return false, err
 		}
 		return ws.ftPrimary, nil
-	case planner.StepCloneRehearsal, KindDestroyClone:
+	case planner.StepCloneRehearsal, KindDestroyClone, planner.StepCustomizeRehearsal:
 		return r.doneSource(ctx, step, vm)
 	}
 	return false, fmt.Errorf("no vCenter operation for step kind %q", step.Kind)
@@ -454,6 +617,11 @@ func (r *Runner) startSource(ctx context.Context, step planner.Step, vm *schema.
 	switch step.Kind {
 	case planner.StepRelocate:
 		to, _ := r.relocateTo(step, vm, s.inv)
+		if step.Inputs["method"] == planner.MethodMigrate {
+			m := vcenter.Migration{Priority: movePriority(step.Inputs["priority"]), State: step.Inputs["state"]}
+			op = func(ctx context.Context, w vcenter.Watch) (vcenter.Undo, error) { return c.Migrate(ctx, ref, to, m, w) }
+			break
+		}
 		op = func(ctx context.Context, w vcenter.Watch) (vcenter.Undo, error) { return c.Relocate(ctx, ref, to, w) }
 	case planner.StepSnapshot:
 		name := snapshotName(step, vm)
@@ -483,16 +651,37 @@ func (r *Runner) startSource(ctx context.Context, step planner.Step, vm *schema.
 		want, _ := r.ftMember(ctx, step, vm, s)
 		op = func(ctx context.Context, w vcenter.Watch) (vcenter.Undo, error) { return c.MakePrimary(ctx, want, w) }
 	case planner.StepCloneRehearsal:
-		cs, _ := r.cloneSpec(step, vm, s.inv)
+		cs, _ := r.cloneSpec(step, vm, s.inv, s.vm)
 		before.CloneName = cs.Name
-		if _, done, err := r.findClone(ctx, vm, cs.Name); err != nil || done {
-			if err != nil {
-				return Started{}, err
+		clone, exists, err := r.findClone(ctx, vm, cs.Name)
+		if err != nil {
+			return Started{}, err
+		}
+		if exists {
+			// An earlier attempt created it: make sure it is isolated (and
+			// running, if asked) rather than clone again.
+			before.Undo = vcenter.Undo{Op: vcenter.OpClone, VM: ref, Clone: &clone}
+			op = func(ctx context.Context, w vcenter.Watch) (vcenter.Undo, error) {
+				return before.Undo, c.Isolate(ctx, clone, *cs.Isolation, cs.PowerOn, w)
 			}
-			before.Undo = vcenter.Undo{Op: vcenter.OpClone, VM: ref}
-			return startedSource(before, nil)
+			break
 		}
 		op = func(ctx context.Context, w vcenter.Watch) (vcenter.Undo, error) { return c.Clone(ctx, ref, cs, w) }
+	case planner.StepCustomizeRehearsal:
+		clone, err := r.cloneVM(ctx, step, vm)
+		if err != nil {
+			return Started{}, err
+		}
+		if why := cloneReady(clone, step.Inputs["clone"]); why != "" {
+			return Started{}, &GateError{Gate: step.Gate, Reason: why}
+		}
+		g, _ := recustomization(step, vm)
+		before.CloneName = input(step, "clone", vm.Rehearsal.Name) // as the runbook writes it, unescaped
+		before.GuestHostName, before.GuestIP = clone.GuestHostName, clone.GuestIP
+		cref := clone.Ref()
+		op = func(ctx context.Context, w vcenter.Watch) (vcenter.Undo, error) {
+			return c.CustomizeGuest(ctx, cref, g, w)
+		}
 	case KindRemoveSnapshot:
 		before.SnapshotName = snapshotName(step, vm)
 		before.Undo = vcenter.Undo{Op: vcenter.OpRemoveSnapshot, VM: ref}

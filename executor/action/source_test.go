@@ -99,7 +99,7 @@ func TestRelocateAndCloneRehearsal(t *testing.T) {
 
 	// The before-image also decodes as the provider's own Undo.
 	var undo vcenter.Undo
-	if err := json.Unmarshal(rel.Before, &undo); err != nil || undo.Op != vcenter.OpRelocate || undo.Placement == nil || undo.Placement.Pool != oldPool {
+	if err := json.Unmarshal(rel.Before, &undo); err != nil || undo.Op != vcenter.OpMigrate || undo.Placement == nil || undo.Placement.Pool != oldPool {
 		t.Fatalf("before-image as vcenter.Undo: %+v (%v)", undo, err)
 	}
 }

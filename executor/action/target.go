@@ -162,7 +162,9 @@ func (r *Runner) sendTarget(ctx context.Context, step planner.Step, vm *schema.V
 		want := r.desired(vm, t.static, t.machine.DisplayName)
 		network := want.TestNetworkID
 		if network == "" {
-			network = want.NetworkID
+			// Never the production network: the test VM would boot beside
+			// the running source (the planner refuses this too).
+			return azure.Handle{}, fmt.Errorf("%s names no target test_network; a test failover into the production network is refused", vm.Address)
 		}
 		return c.TestFailover(ctx, it, azure.TestFailoverInput{NetworkID: network})
 	case planner.StepTestCleanup:

@@ -53,6 +53,7 @@ vm "db" {
     resource_group = "rg"
     network        = "vnet"
     subnet         = var.subnet
+    test_network   = "vnet-test"
     test_subnet    = var.subnet
   }
 }

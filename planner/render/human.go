@@ -42,7 +42,7 @@ func symbol(s planner.Step) string {
 	switch s.Kind {
 	case planner.StepEnableReplication, planner.StepCloneRehearsal, planner.StepSnapshot:
 		return "+"
-	case planner.StepUpdateReplication, planner.StepRelocate, planner.StepMakeFTPrimary:
+	case planner.StepUpdateReplication, planner.StepRelocate, planner.StepMakeFTPrimary, planner.StepCustomizeRehearsal:
 		return "~"
 	case planner.StepTestCleanup, planner.StepFailoverCancel, planner.StepDisableReplication:
 		return "-"

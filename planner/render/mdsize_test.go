@@ -55,6 +55,7 @@ defaults {
     resource_group = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/app-prod"
     network        = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/net-rg/providers/Microsoft.Network/virtualNetworks/prod-vnet"
     subnet         = "app"
+    test_network   = "test-vnet"
   }
 }
 

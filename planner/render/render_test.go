@@ -132,7 +132,7 @@ var scenarios = []scenario{
 		drifted.Item.Settings = map[string]string{"name": "wave1-web01", "size": "Standard_D2s_v5", "subnet": "old",
 			"resource_group": "/subscriptions/22222222-3333-4444-5555-666666666666/resourceGroups/WAVE1-RG",
 			"network":        "/subscriptions/22222222-3333-4444-5555-666666666666/resourceGroups/net-rg/providers/Microsoft.Network/virtualNetworks/hub-vnet",
-			"test_network":   "/subscriptions/22222222-3333-4444-5555-666666666666/resourceGroups/net-rg/providers/Microsoft.Network/virtualNetworks/hub-vnet",
+			"test_network":   "/subscriptions/22222222-3333-4444-5555-666666666666/resourceGroups/net-rg/providers/Microsoft.Network/virtualNetworks/test-vnet",
 			"test_subnet":    "test", "license_type": "WindowsServer",
 			// The NIC keeps its Azure-assigned address: drift.
 			`nic["00:50:56:a1:00:01"].primary`: "true", `nic["00:50:56:a1:00:01"].static_ip`: "",

@@ -64,6 +64,7 @@ vm "db01" {
     resource_group = "rg"
     network        = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/vnet"
     subnet         = env("CANARY_SUBNET")
+    test_network   = "vnet-test"
     test_subnet    = env("CANARY_TEST_SUBNET")
     vm_tags = {
       owner = env("CANARY_TAG")

@@ -136,15 +136,20 @@ type undo struct {
 func (v *view) undos() []undo {
 	// An update of a VM whose enable the plan also makes is not undone on
 	// its own: the rollback disables replication (see planner.Inverse).
-	enabled := map[string]bool{}
+	// Likewise a recustomization of a clone the plan also makes: the
+	// rollback destroys the clone.
+	enabled, cloned := map[string]bool{}, map[string]bool{}
 	for _, s := range v.steps {
-		if s.Kind == planner.StepEnableReplication {
+		switch s.Kind {
+		case planner.StepEnableReplication:
 			enabled[s.VM] = true
+		case planner.StepCloneRehearsal:
+			cloned[s.VM] = true
 		}
 	}
 	count := map[[2]planner.StepKind]int{}
 	for _, s := range v.steps {
-		if s.Kind == planner.StepUpdateReplication && enabled[s.VM] {
+		if s.Kind == planner.StepUpdateReplication && enabled[s.VM] || s.Kind == planner.StepCustomizeRehearsal && cloned[s.VM] {
 			continue
 		}
 		if s.Inverse != "" {

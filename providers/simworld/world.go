@@ -195,6 +195,7 @@ func VCenterWorld(rb *schema.Runbook) vcentersim.World {
 	pools := set{}
 	datastores := set{"LocalDS_0": true}
 	folders := set{}
+	networks := set{}
 	var vms []vcentersim.VM
 	for _, vm := range rb.VMs {
 		s := vm.Source
@@ -229,6 +230,11 @@ func VCenterWorld(rb *schema.Runbook) vcentersim.World {
 		addPlace(hosts, pools, datastores, folders, s.Host, s.ResourcePool, s.Datastore, s.Folder)
 		if r := vm.Rehearsal; r != nil {
 			addPlace(hosts, pools, datastores, folders, r.Host, r.ResourcePool, r.Datastore, r.Folder)
+			// The isolated port group a rehearsal clone joins; the sources
+			// stay on "VM Network", production.
+			if n := r.Network; n != "" && n[strings.LastIndex(n, "/")+1:] != "VM Network" {
+				networks[n[strings.LastIndex(n, "/")+1:]] = true
+			}
 		}
 		vms = append(vms, sv)
 	}
@@ -237,6 +243,7 @@ func VCenterWorld(rb *schema.Runbook) vcentersim.World {
 		Folders:    folders.sorted(),
 		Clusters:   []vcentersim.Cluster{{Name: "DC0_C0", Hosts: hosts.sorted(), Pools: pools.sorted()}},
 		Datastores: datastores.sorted(),
+		Networks:   networks.sorted(),
 		VMs:        vms,
 	}}}
 }

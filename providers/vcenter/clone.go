@@ -21,6 +21,10 @@ type CloneSpec struct {
 	// builds one. At most one of them.
 	CustomizationSpecName string         `json:"customizationSpecName,omitempty"`
 	Customization         *Customization `json:"customization,omitempty"`
+	// Isolation, when set, keeps the clone off its source's networks: the
+	// clone is created powered off with its adapters moved or
+	// disconnected, read back, and only then powered on (PowerOn).
+	Isolation *Isolation `json:"isolation,omitempty"`
 }
 
 // Clone clones vm with CloneVM_Task and returns the clone in the Undo, so
@@ -34,9 +38,16 @@ func (c *Client) Clone(ctx context.Context, vm VMRef, cs CloneSpec, w Watch) (Un
 	if err != nil {
 		return undo, &OpError{VM: vm.String(), Op: OpClone, Err: err, Fault: faultName(err)}
 	}
-	m, err := c.readVM(ctx, vm, OpClone, "name", "parent")
+	m, err := c.readVM(ctx, vm, OpClone, "name", "parent", "config.hardware.device")
 	if err != nil {
 		return undo, err
+	}
+	name := EscapeName(cs.Name)
+	var adapters []types.BaseVirtualDeviceConfigSpec
+	if cs.Isolation != nil && m.Config != nil {
+		if adapters, err = c.adapterChanges(ctx, object.VirtualDeviceList(m.Config.Hardware.Device), *cs.Isolation); err != nil {
+			return undo, &OpError{VM: vm.String(), Op: OpClone, Err: err}
+		}
 	}
 	if vm.Name == "" {
 		vm.Name = m.Name
@@ -50,7 +61,7 @@ func (c *Client) Clone(ctx context.Context, vm VMRef, cs CloneSpec, w Watch) (Un
 	// If a start call's answer is lost, a VM of the clone's name in the
 	// target folder that was not there before is the clone.
 	find := func() (string, error) {
-		ref, err := object.NewSearchIndex(c.vim).FindChild(ctx, object.NewFolder(c.vim, types.ManagedObjectReference{Type: "Folder", Value: folder}), cs.Name)
+		ref, err := object.NewSearchIndex(c.vim).FindChild(ctx, object.NewFolder(c.vim, types.ManagedObjectReference{Type: "Folder", Value: folder}), name)
 		if err != nil || ref == nil {
 			return "", err
 		}
@@ -72,14 +83,15 @@ func (c *Client) Clone(ctx context.Context, vm VMRef, cs CloneSpec, w Watch) (Un
 	}
 	res, err := c.runUntil(ctx, vm, OpClone, w, settled, func() (types.ManagedObjectReference, error) {
 		r, err := methods.CloneVM_Task(ctx, c.vim, &types.CloneVM_Task{
-			This: vmRef(vm.MoRef), Folder: types.ManagedObjectReference{Type: "Folder", Value: folder}, Name: cs.Name,
+			This: vmRef(vm.MoRef), Folder: types.ManagedObjectReference{Type: "Folder", Value: folder}, Name: name,
 			Spec: types.VirtualMachineCloneSpec{
 				Location: types.VirtualMachineRelocateSpec{
-					Host:      ref("HostSystem", cs.Placement.Host),
-					Pool:      ref("ResourcePool", cs.Placement.Pool),
-					Datastore: ref("Datastore", cs.Placement.Datastore),
+					Host:         ref("HostSystem", cs.Placement.Host),
+					Pool:         ref("ResourcePool", cs.Placement.Pool),
+					Datastore:    ref("Datastore", cs.Placement.Datastore),
+					DeviceChange: adapters,
 				},
-				PowerOn: cs.PowerOn, Template: cs.Template, Customization: custom,
+				PowerOn: cs.PowerOn && cs.Isolation == nil, Template: cs.Template, Customization: custom,
 			},
 		})
 		if err != nil {
@@ -91,14 +103,20 @@ func (c *Client) Clone(ctx context.Context, vm VMRef, cs CloneSpec, w Watch) (Un
 		return undo, err
 	}
 	if adopted != "" {
-		undo.Clone = &VMRef{MoRef: adopted, Name: cs.Name}
-		return undo, nil
+		undo.Clone = &VMRef{MoRef: adopted, Name: name}
+	} else {
+		clone, ok := res.(types.ManagedObjectReference)
+		if !ok {
+			return undo, fmt.Errorf("vcenter: clone VM %s: task returned %T, not a VM", vm, res)
+		}
+		undo.Clone = &VMRef{MoRef: clone.Value, Name: name}
 	}
-	clone, ok := res.(types.ManagedObjectReference)
-	if !ok {
-		return undo, fmt.Errorf("vcenter: clone VM %s: task returned %T, not a VM", vm, res)
+	if cs.Isolation != nil && !cs.Template {
+		// The clone exists (its undo destroys it) whatever happens next.
+		if err := c.Isolate(ctx, *undo.Clone, *cs.Isolation, cs.PowerOn, w); err != nil {
+			return undo, err
+		}
 	}
-	undo.Clone = &VMRef{MoRef: clone.Value, Name: cs.Name}
 	return undo, nil
 }
 

@@ -188,6 +188,13 @@ func (c *Client) CustomizeGuest(ctx context.Context, vm VMRef, g GuestCustomizat
 		}
 		return r.Returnval, nil
 	})
+	if IsFault(err, &types.InvalidGuestLogin{}) || IsFault(err, &types.GuestPermissionDenied{}) {
+		// Name the account (never the password): the fault alone does not
+		// say which login the guest refused.
+		e := classify(vm.String(), OpCustomizeGuest, err)
+		e.Err = fmt.Errorf("the guest refused the login %q: %w", g.Credentials.Username, e.Err)
+		return undo, e
+	}
 	return undo, err
 }
 

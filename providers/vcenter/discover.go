@@ -317,6 +317,9 @@ func devices(list []types.BaseVirtualDevice) ([]Disk, []NIC) {
 		case types.BaseVirtualEthernetCard:
 			card := x.GetVirtualEthernetCard()
 			nic := NIC{Key: dev.Key, Label: label, MAC: card.MacAddress}
+			if c := card.Connectable; c != nil {
+				nic.Connected, nic.StartConnected = c.Connected, c.StartConnected
+			}
 			switch b := card.Backing.(type) {
 			case *types.VirtualEthernetCardNetworkBackingInfo:
 				if b.Network != nil {

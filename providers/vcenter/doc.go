@@ -6,9 +6,11 @@
 // vCenter says NotAuthenticated; bulk discovery of VMs and placement objects
 // in one container view and one paged property read; matching runbook
 // references (name, inventory path, moref, instance UUID) to live objects;
-// and the operations a cutover performs on the source side (relocate with
-// the deprecated MigrateVM_Task as fallback, clone with customization,
-// customize guest, make FT primary, shutdown/power, snapshots, destroy).
+// and the operations a cutover performs on the source side (host and pool
+// moves with MigrateVM_Task, with RelocateVM_Task where storage or folder
+// move or MigrateVM_Task is refused; clone with customization, kept off the
+// source's networks (Isolation) and named escaped (EscapeName); customize
+// guest; make FT primary; shutdown/power; snapshots; destroy).
 //
 // How callers use it:
 //

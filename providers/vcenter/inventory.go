@@ -96,6 +96,10 @@ type NIC struct {
 	Label   string `json:"label"`
 	MAC     string `json:"mac"`
 	Network string `json:"network"` // moref of the network or port group
+	// Connected is the adapter's link now; StartConnected whether it
+	// connects at power-on. A clone with neither reaches no network.
+	Connected      bool `json:"connected"`
+	StartConnected bool `json:"startConnected"`
 }
 
 // Snapshot is one node of a VM's snapshot tree.

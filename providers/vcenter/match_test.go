@@ -106,3 +106,20 @@ func TestResolvePlacement(t *testing.T) {
 		})
 	}
 }
+
+func TestEscapeName(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"billing01-rehearsal", "billing01-rehearsal"},
+		{"100% done", "100%25 done"},
+		{"a/b", "a%2fb"},
+		{`a\b`, "a%5cb"},
+		// A runbook name is literal: what looks like an escape sequence is
+		// escaped again.
+		{"a%2fb", "a%252fb"},
+	} {
+		if got := vcenter.EscapeName(tc.in); got != tc.want {
+			t.Errorf("EscapeName(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -81,70 +81,71 @@ func TestRelocateAndBack(t *testing.T) {
 	}
 }
 
-func TestRelocateFallsBackToMigrate(t *testing.T) {
+func TestMigrateHostAndPool(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := startSim(t, testWorld())
 	c := connect(t, s)
 	inv := discover(t, c)
 	app := mustVM(t, inv, vcenter.Selector{Path: "apps/app"})
-	if err := s.InjectFault(vcentersim.FaultRule{Method: "RelocateVM_Task", Fault: &types.NotSupported{}}); err != nil {
-		t.Fatal(err)
-	}
 	h1 := mustResolve(t, inv, vcenter.KindHost, vcenter.Selector{Name: "h1"}).MoRef
+	prod := mustResolve(t, inv, vcenter.KindPool, vcenter.Selector{Name: "prod"}).MoRef
 	var rec recorder
-	undo, err := c.Relocate(ctx, app.Ref(), vcenter.Placement{Host: h1}, rec.watch())
+	// app is powered off: state guards the cold migration.
+	undo, err := c.Migrate(ctx, app.Ref(), vcenter.Placement{Host: h1, Pool: prod},
+		vcenter.Migration{Priority: vcenter.PriorityHigh, State: "poweredOff"}, rec.watch())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.started) != 1 || rec.started[0].Op != vcenter.OpMigrate {
 		t.Fatalf("want one MigrateVM_Task, got handles %+v", rec.started)
 	}
-	if got := mustVM(t, discover(t, c), vcenter.Selector{MoRef: app.MoRef}); got.Host != h1 {
-		t.Fatalf("host after migrate = %s, want %s", got.Host, h1)
+	if got := mustVM(t, discover(t, c), vcenter.Selector{MoRef: app.MoRef}); got.Host != h1 || got.Pool != prod {
+		t.Fatalf("after migrate: host %s pool %s, want %s %s", got.Host, got.Pool, h1, prod)
 	}
-	// Relocation is still refused, so the way back is MigrateVM_Task too.
-	if err := c.Undo(ctx, undo, vcenter.Watch{}); err != nil {
+	// The undo record survives a journal and migrates back.
+	js, _ := json.Marshal(undo)
+	var back vcenter.Undo
+	if err := json.Unmarshal(js, &back); err != nil || back.Op != vcenter.OpMigrate {
+		t.Fatalf("undo %s (%v)", js, err)
+	}
+	rec = recorder{}
+	if err := c.Undo(ctx, back, rec.watch()); err != nil {
 		t.Fatal(err)
 	}
-	if got := mustVM(t, discover(t, c), vcenter.Selector{MoRef: app.MoRef}); got.Host != app.Host {
-		t.Fatalf("host after undo = %s, want %s", got.Host, app.Host)
+	if got := mustVM(t, discover(t, c), vcenter.Selector{MoRef: app.MoRef}); got.Host != app.Host || got.Pool != app.Pool {
+		t.Fatalf("after undo: host %s pool %s, want %s %s", got.Host, got.Pool, app.Host, app.Pool)
 	}
-	// A datastore change cannot fall back: the error says why.
+	if len(rec.started) != 1 || rec.started[0].Op != vcenter.OpMigrate {
+		t.Fatalf("the way back should be one MigrateVM_Task, got %+v", rec.started)
+	}
+	// A datastore change is not a migration: the error says why.
 	ds2 := mustResolve(t, inv, vcenter.KindDatastore, vcenter.Selector{Name: "ds2"}).MoRef
-	_, err = c.Relocate(ctx, app.Ref(), vcenter.Placement{Datastore: ds2}, vcenter.Watch{})
-	if err == nil || !strings.Contains(err.Error(), "NotSupported") || !strings.Contains(err.Error(), "cannot change datastore") {
-		t.Fatalf("datastore move without relocate: %v", err)
+	_, err = c.Migrate(ctx, app.Ref(), vcenter.Placement{Datastore: ds2}, vcenter.Migration{}, vcenter.Watch{})
+	if err == nil || !strings.Contains(err.Error(), "RelocateVM_Task") {
+		t.Fatalf("datastore move by migrate: %v", err)
 	}
-}
-
-func TestMigrateFaultsFromReference(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	s := startSim(t, testWorld())
-	c := connect(t, s)
-	inv := discover(t, c)
-	if err := s.InjectFault(vcentersim.FaultRule{Method: "RelocateVM_Task", Fault: &types.NotSupported{}}); err != nil {
+	// A template is refused by MigrateVM_Task (NotSupported, its page) and
+	// relocated instead.
+	tmpl := mustVM(t, inv, vcenter.Selector{Name: "tmpl-linux"})
+	h2 := mustResolve(t, inv, vcenter.KindHost, vcenter.Selector{Name: "h2"}).MoRef
+	rec = recorder{}
+	if _, err := c.Migrate(ctx, tmpl.Ref(), vcenter.Placement{Host: h2}, vcenter.Migration{}, rec.watch()); err != nil {
+		t.Fatalf("template: %v", err)
+	}
+	if len(rec.started) != 2 || rec.started[0].Op != vcenter.OpMigrate || rec.started[1].Op != vcenter.OpRelocate {
+		t.Fatalf("template: want MigrateVM_Task then RelocateVM_Task, got %+v", rec.started)
+	}
+	// A vCenter without the deprecated method: the move still happens.
+	if err := s.InjectFault(vcentersim.FaultRule{Method: "MigrateVM_Task", Fault: &types.MethodNotFound{}}); err != nil {
 		t.Fatal(err)
 	}
-	h3 := mustResolve(t, inv, vcenter.KindHost, vcenter.Selector{Name: "h3"}).MoRef
-	prod := mustResolve(t, inv, vcenter.KindPool, vcenter.Selector{Name: "prod"}).MoRef
-	tests := []struct {
-		vm    string
-		to    vcenter.Placement
-		fault types.BaseMethodFault
-		name  string
-	}{
-		{"tmpl-linux", vcenter.Placement{Host: h3}, &types.NotSupported{}, "NotSupported"},
-		{"web01", vcenter.Placement{Host: h3, Pool: prod}, &types.InvalidArgument{}, "InvalidArgument"},
+	rec = recorder{}
+	if _, err := c.Migrate(ctx, app.Ref(), vcenter.Placement{Host: h1}, vcenter.Migration{}, rec.watch()); err != nil {
+		t.Fatalf("without MigrateVM_Task: %v", err)
 	}
-	for _, tt := range tests {
-		vm := mustVM(t, inv, vcenter.Selector{Name: tt.vm})
-		_, err := c.Relocate(ctx, vm.Ref(), tt.to, vcenter.Watch{})
-		var oe *vcenter.OpError
-		if !errors.As(err, &oe) || oe.Op != vcenter.OpMigrate || oe.Fault != tt.name || !vcenter.IsFault(err, tt.fault) {
-			t.Errorf("%s: got %v, want %s from migrate", tt.vm, err, tt.name)
-		}
+	if got := mustVM(t, discover(t, c), vcenter.Selector{MoRef: app.MoRef}); got.Host != h1 || len(rec.started) != 1 || rec.started[0].Op != vcenter.OpRelocate {
+		t.Fatalf("without MigrateVM_Task: host %s, handles %+v", got.Host, rec.started)
 	}
 }
 

@@ -16,10 +16,9 @@ type Placement struct {
 	Folder    string `json:"folder,omitempty"`
 }
 
-// Relocate moves vm to the placement given with RelocateVM_Task. Where
-// vCenter refuses relocation as NotSupported, it falls back to the
-// deprecated MigrateVM_Task, which can only change host and pool. It
-// returns the previous placement for the inverse.
+// Relocate moves vm to the placement given with RelocateVM_Task, the call
+// for any move that changes datastore or folder (Migrate moves host and
+// pool alone). It returns the previous placement for the inverse.
 func (c *Client) Relocate(ctx context.Context, vm VMRef, to Placement, w Watch) (Undo, error) {
 	before, name, err := c.placement(ctx, vm, OpRelocate)
 	if err != nil {
@@ -55,23 +54,76 @@ func (c *Client) Relocate(ctx context.Context, vm VMRef, to Placement, w Watch) 
 		}
 		return res.Returnval, nil
 	})
-	if err == nil || !IsFault(err, &types.NotSupported{}) {
-		return undo, err
+	return undo, err
+}
+
+// MovePriority is MigrateVM_Task's priority (vim.VirtualMachine.MovePriority).
+type MovePriority string
+
+// The priorities vSphere knows.
+const (
+	PriorityDefault MovePriority = "defaultPriority"
+	PriorityHigh    MovePriority = "highPriority"
+	PriorityLow     MovePriority = "lowPriority"
+)
+
+// Migration tunes a MigrateVM_Task.
+type Migration struct {
+	Priority MovePriority `json:"priority,omitempty"`
+	// State, when set, makes vCenter migrate only a VM in that power state
+	// (InvalidPowerState otherwise): a cold migration planned for a
+	// powered-off VM is not turned into a hot one.
+	State string `json:"state,omitempty"`
+}
+
+// Migrate moves vm to another host and/or resource pool with
+// MigrateVM_Task (vsphere-MigrateVM_Task: pool, host, priority, state).
+// It cannot change datastore or folder: those need Relocate. It returns
+// the previous placement for the inverse, which migrates back.
+func (c *Client) Migrate(ctx context.Context, vm VMRef, to Placement, m Migration, w Watch) (Undo, error) {
+	if to.Datastore != "" || to.Folder != "" {
+		return Undo{}, &OpError{VM: vm.String(), Op: OpMigrate, Fault: "InvalidArgument",
+			Err: fmt.Errorf("MigrateVM_Task moves host and pool only; a datastore or folder change needs RelocateVM_Task")}
 	}
-	if (to.Datastore != "" && to.Datastore != before.Datastore) || (to.Folder != "" && to.Folder != before.Folder) {
-		return undo, fmt.Errorf("%w; MigrateVM_Task, the fallback, cannot change datastore or folder", err)
+	before, name, err := c.placement(ctx, vm, OpMigrate)
+	if err != nil {
+		return Undo{}, err
 	}
-	c.log.Info("relocate refused as not supported; falling back to MigrateVM_Task", "vm", vm.String())
+	if vm.Name == "" {
+		vm.Name = name
+	}
+	undo := Undo{Op: OpMigrate, VM: vm, Placement: &Placement{Host: before.Host, Pool: before.Pool}}
+	w.before(undo)
+	if to.satisfiedBy(before) {
+		return undo, nil
+	}
+	prio := m.Priority
+	if prio == "" {
+		prio = PriorityDefault
+	}
+	settled := func() (bool, error) {
+		now, _, err := c.placement(ctx, vm, OpMigrate)
+		return to.satisfiedBy(now), err
+	}
 	_, err = c.runUntil(ctx, vm, OpMigrate, w, settled, func() (types.ManagedObjectReference, error) {
 		res, err := methods.MigrateVM_Task(ctx, c.vim, &types.MigrateVM_Task{
 			This: vmRef(vm.MoRef), Pool: ref("ResourcePool", to.Pool), Host: ref("HostSystem", to.Host),
-			Priority: types.VirtualMachineMovePriorityDefaultPriority,
+			Priority: types.VirtualMachineMovePriority(prio), State: types.VirtualMachinePowerState(m.State),
 		})
 		if err != nil {
 			return types.ManagedObjectReference{}, err
 		}
 		return res.Returnval, nil
 	})
+	if err != nil && (IsFault(err, &types.NotSupported{}) || IsFault(err, &types.MethodNotFound{})) {
+		// A template: MigrateVM_Task refuses it (its page), RelocateVM_Task
+		// moves it. A vCenter without the deprecated method at all (vcsim
+		// answers MethodNotFound) gets the same move through
+		// RelocateVM_Task.
+		c.log.Info("migrate refused; relocating instead", "vm", vm.String(), "fault", faultName(err))
+		u, rerr := c.Relocate(ctx, vm, to, w)
+		return u, rerr
+	}
 	return undo, err
 }
 

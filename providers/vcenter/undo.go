@@ -36,6 +36,10 @@ func (c *Client) Undo(ctx context.Context, u Undo, w Watch) error {
 		if u.Placement == nil {
 			return fmt.Errorf("vcenter: undo %s VM %s: no recorded placement", u.Op, u.VM)
 		}
+		if u.Op == OpMigrate {
+			_, err := c.Migrate(ctx, u.VM, Placement{Host: u.Placement.Host, Pool: u.Placement.Pool}, Migration{}, w)
+			return err
+		}
 		_, err := c.Relocate(ctx, u.VM, *u.Placement, w)
 		return err
 	case OpSnapshot:

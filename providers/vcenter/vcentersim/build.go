@@ -418,8 +418,37 @@ func (b *builder) machine(ctx context.Context, st *dcState, p placed) error {
 				return fmt.Errorf("VM %q: power on: %w", vm.Name, err)
 			}
 		}
+		if vm.GuestHostName != "" || vm.GuestIP != "" {
+			b.guestIdentity(ref, vm.GuestHostName, vm.GuestIP)
+		}
 	}
 	return nil
+}
+
+// guestIdentity makes a running guest report a host name and address, as
+// one customized in an earlier process would.
+func (b *builder) guestIdentity(ref types.ManagedObjectReference, hostname, ip string) {
+	svm, ok := b.sim.Map.Get(ref).(*simulator.VirtualMachine)
+	if !ok {
+		return
+	}
+	b.sim.WithLock(svm, func() {
+		var changes []types.PropertyChange
+		if hostname != "" {
+			changes = append(changes, types.PropertyChange{Name: "guest.hostName", Val: hostname},
+				types.PropertyChange{Name: "summary.guest.hostName", Val: hostname})
+		}
+		if ip != "" {
+			nets := append([]types.GuestNicInfo(nil), svm.Guest.Net...)
+			if len(nets) > 0 {
+				nets[0].IpAddress = []string{ip}
+			}
+			changes = append(changes, types.PropertyChange{Name: "guest.ipAddress", Val: ip},
+				types.PropertyChange{Name: "summary.guest.ipAddress", Val: ip},
+				types.PropertyChange{Name: "guest.net", Val: nets})
+		}
+		b.sim.Update(svm, changes)
+	})
 }
 
 func (b *builder) create(ctx context.Context, st *dcState, p placed, name string) (types.ManagedObjectReference, error) {
@@ -482,6 +511,7 @@ func (b *builder) create(ctx context.Context, st *dcState, p placed, name string
 		if err != nil {
 			return types.ManagedObjectReference{}, err
 		}
+		dev.GetVirtualDevice().Connectable = &types.VirtualDeviceConnectInfo{StartConnected: !n.Disconnected, AllowGuestControl: true}
 		if n.MAC != "" {
 			card := dev.(types.BaseVirtualEthernetCard).GetVirtualEthernetCard()
 			card.MacAddress = n.MAC

@@ -7,7 +7,10 @@
 // possible); the vSphere methods vcsim lacks and cutover needs
 // (MigrateVM_Task, MakePrimaryVM_Task with fault-tolerance roles,
 // CustomizeGuest_Task through a VirtualMachineGuestCustomizationManager),
-// implemented after the vSphere reference pages with the faults they list;
+// implemented after the vSphere reference pages with the faults they list,
+// and the checks vcsim's own CloneVM_Task lacks (host, maintenance mode,
+// datastore, pool memory limit, customization adapters), with the faults of
+// its page;
 // guest tools that run while a VM is powered on (ShutdownGuest refuses a
 // guest without them, as vCenter does); and the levers tests pull on the
 // unhappy paths: InjectFault (vcsim fault rules), SetTaskDelay (process

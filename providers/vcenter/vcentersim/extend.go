@@ -101,7 +101,7 @@ func (e *extensions) install(ctx *simulator.Context) {
 			cctx.Session.Remove(cctx, m.This)
 		}
 		switch m.Name {
-		case "MigrateVM_Task", "MakePrimaryVM_Task", "ShutdownGuest":
+		case "MigrateVM_Task", "MakePrimaryVM_Task", "ShutdownGuest", "CloneVM_Task":
 			if vm, ok := ctx.Map.Get(m.This).(*simulator.VirtualMachine); ok {
 				w := &extendedVM{VirtualMachine: vm, ext: e}
 				cctx.Session.Put(w)
@@ -181,6 +181,9 @@ func (vm *extendedVM) MigrateVMTask(ctx *simulator.Context, req *types.MigrateVM
 		if h.Runtime.InMaintenanceMode {
 			return nil, &types.InvalidState{}
 		}
+		if f := poolRoom(ctx, *pool, self); f != nil {
+			return nil, f
+		}
 		ctx.Update(self, []types.PropertyChange{
 			{Name: "resourcePool", Val: *pool},
 			{Name: "runtime.host", Val: *host},
@@ -189,6 +192,99 @@ func (vm *extendedVM) MigrateVMTask(ctx *simulator.Context, req *types.MigrateVM
 		return nil, nil
 	})
 	return &methods.MigrateVM_TaskBody{Res: &types.MigrateVM_TaskResponse{Returnval: task.Run(ctx)}}
+}
+
+// CloneVMTask checks what vcsim's CloneVM_Task does not, with the faults
+// the CloneVM_Task reference page lists (vsphere-CloneVM_Task), as task
+// faults the way vCenter reports them, then clones with vcsim:
+//   - InvalidArgument: the host cannot run the VM (not in the target
+//     pool's compute resource);
+//   - InvalidState: the target host is in maintenance mode;
+//   - InvalidDatastore: the target datastore is in maintenance mode or not
+//     mounted on the target host;
+//   - InsufficientResourcesFault (InsufficientMemoryResourcesFault): the
+//     target pool's memory limit is below the VM's memory;
+//   - CustomizationFault (NicSettingMismatch): the customization sets more
+//     adapters than the VM has.
+func (vm *extendedVM) CloneVMTask(ctx *simulator.Context, req *types.CloneVM_Task) soap.HasFault {
+	self := vm.VirtualMachine
+	if f := cloneFault(ctx, self, req); f != nil {
+		task := simulator.CreateTask(self, "cloneVm", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) { return nil, f })
+		return &methods.CloneVM_TaskBody{Res: &types.CloneVM_TaskResponse{Returnval: task.Run(ctx)}}
+	}
+	return self.CloneVMTask(ctx, req)
+}
+
+func cloneFault(ctx *simulator.Context, self *simulator.VirtualMachine, req *types.CloneVM_Task) types.BaseMethodFault {
+	loc := req.Spec.Location
+	pool := self.ResourcePool
+	if loc.Pool != nil {
+		pool = loc.Pool
+	}
+	host := self.Runtime.Host
+	if loc.Host != nil {
+		host = loc.Host
+	}
+	var h *simulator.HostSystem
+	if host != nil {
+		h, _ = ctx.Map.Get(*host).(*simulator.HostSystem)
+	}
+	if h != nil && loc.Host != nil && pool != nil {
+		if p, ok := ctx.Map.Get(*pool).(mo.Entity); ok && (h.Parent == nil || *h.Parent != poolOwner(p)) {
+			return &types.InvalidArgument{InvalidProperty: "spec.location.host"}
+		}
+	}
+	if h != nil && h.Runtime.InMaintenanceMode {
+		return &types.InvalidState{}
+	}
+	if loc.Datastore != nil {
+		ds, ok := ctx.Map.Get(*loc.Datastore).(*simulator.Datastore)
+		if !ok {
+			return &types.InvalidDatastore{Datastore: loc.Datastore}
+		}
+		mounted := h == nil
+		for _, m := range ds.Host {
+			mounted = mounted || m.Key == h.Self
+		}
+		if ds.Summary.MaintenanceMode == string(types.DatastoreSummaryMaintenanceModeStateInMaintenance) || !mounted {
+			return &types.InvalidDatastore{Datastore: loc.Datastore, Name: ds.Name}
+		}
+	}
+	if pool != nil && !req.Spec.Template {
+		if f := poolRoom(ctx, *pool, self); f != nil {
+			return f
+		}
+	}
+	if c := req.Spec.Customization; c != nil {
+		nics := 0
+		for _, d := range self.Config.Hardware.Device {
+			if _, ok := d.(types.BaseVirtualEthernetCard); ok {
+				nics++
+			}
+		}
+		if len(c.NicSettingMap) > nics {
+			return &types.NicSettingMismatch{NumberOfNicsInSpec: int32(len(c.NicSettingMap)), NumberOfNicsInVM: int32(nics)}
+		}
+	}
+	return nil
+}
+
+// poolRoom is InsufficientMemoryResourcesFault when the pool's memory limit
+// (MB; -1 means none) is below what the VM is configured with: the
+// admission check both CloneVM_Task and MigrateVM_Task pages name as
+// InsufficientResourcesFault.
+func poolRoom(ctx *simulator.Context, pool types.ManagedObjectReference, vm *simulator.VirtualMachine) types.BaseMethodFault {
+	p, ok := ctx.Map.Get(pool).(*simulator.ResourcePool)
+	if !ok || p.Config.MemoryAllocation.Limit == nil || vm.Config == nil || p.Parent == nil || p.Parent.Type != "ResourcePool" {
+		// A cluster's root pool carries vcsim's made-up capacity, not a
+		// limit anyone set: only child pools are checked.
+		return nil
+	}
+	limit, need := *p.Config.MemoryAllocation.Limit, int64(vm.Config.Hardware.MemoryMB)
+	if limit >= 0 && limit < need {
+		return &types.InsufficientMemoryResourcesFault{Unreserved: limit << 20, Requested: need << 20}
+	}
+	return nil
 }
 
 func poolOwner(p mo.Entity) types.ManagedObjectReference {

@@ -70,6 +70,10 @@ type VM struct {
 	// FTSecondary makes this VM the primary of a fault-tolerant pair whose
 	// secondary is created on the given host.
 	FTSecondary *FTSecondary `json:"ftSecondary,omitempty"`
+	// GuestHostName and GuestIP are what the guest reports once powered
+	// on, as after a guest customization (kept across processes).
+	GuestHostName string `json:"guestHostName,omitempty"`
+	GuestIP       string `json:"guestIp,omitempty"`
 }
 
 // Disk is a virtual disk; Datastore defaults to the VM's datastore.
@@ -83,6 +87,9 @@ type Disk struct {
 type NIC struct {
 	Network string `json:"network,omitempty"`
 	MAC     string `json:"mac,omitempty"`
+	// Disconnected adapters do not connect at power-on
+	// (connectable.startConnected false).
+	Disconnected bool `json:"disconnected,omitempty"`
 }
 
 // FTSecondary places the secondary VM of a fault-tolerant pair. Real vCenter

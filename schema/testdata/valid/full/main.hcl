@@ -19,12 +19,12 @@ variable "secret_tag" {
 }
 
 locals {
-  hosts    = yamldecode(file("hosts.yaml"))
-  motd     = templatefile("motd.tftpl", { wave = var.wave })
-  prefix   = "w${var.wave}"
-  rg       = "${local.prefix}-rg"
-  sub      = "00000000-0000-0000-0000-000000000009"
-  vnet     = "/subscriptions/${local.sub}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/vnet"
+  hosts  = yamldecode(file("hosts.yaml"))
+  motd   = templatefile("motd.tftpl", { wave = var.wave })
+  prefix = "w${var.wave}"
+  rg     = "${local.prefix}-rg"
+  sub    = "00000000-0000-0000-0000-000000000009"
+  vnet   = "/subscriptions/${local.sub}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/vnet"
 }
 
 vcenter "dc1" {
@@ -39,9 +39,9 @@ vcenter "dc2" {
 }
 
 azure "az" {
-  vault       = "/subscriptions/${local.sub}/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v1"
-  appliance   = "appl"
-  credential  = "token"
+  vault      = "/subscriptions/${local.sub}/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v1"
+  appliance  = "appl"
+  credential = "token"
 }
 
 window "w" {
@@ -58,6 +58,7 @@ defaults {
     resource_group = local.rg
     network        = local.vnet
     subnet         = "default"
+    test_network   = "vnet-isolated"
     size           = "Standard_D2s_v5"
     vm_tags        = var.owners
   }

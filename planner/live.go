@@ -48,6 +48,9 @@ type LiveSource struct {
 	RehearsalExists bool
 	// Snapshots are the names in the VM's snapshot tree.
 	Snapshots []string
+	// DiskBytes is the provisioned size of the VM's disks, for the
+	// timeline's initial replication estimate.
+	DiskBytes int64
 }
 
 // LiveItem is the ASR side of a VM.

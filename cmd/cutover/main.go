@@ -110,6 +110,7 @@ state; 'cutover apply' executes the plan with durable checkpoints.`,
 		newForceUnlockCommand(g),
 		newRollbackCommand(g),
 		newSimCommand(g),
+		newImportCommand(g),
 	)
 	usageArgs(root)
 	return root

@@ -102,6 +102,10 @@ for (const a of rest) {
         }
         return out;
       }, html, blocks, n);
+      // RENDER_SCREENSHOTS=DIR keeps a picture of each comment, to look at.
+      if (process.env.RENDER_SCREENSHOTS && kind === 'comment') {
+        await page.screenshot({ path: path.join(process.env.RENDER_SCREENSHOTS, path.basename(file) + '.png'), fullPage: true });
+      }
       const scales = [];
       for (const r of results) {
         if (r.error) {

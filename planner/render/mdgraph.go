@@ -124,32 +124,25 @@ func readableMermaid(v *view) (string, string) {
 	if len(out) > mermaidMaxText {
 		return "", ""
 	}
-	what := "One node per VM with its stage change and steps; an arrow means the runbook's `depends_on` orders two VMs."
+	what := "One node per VM with its stage change and count of steps; an arrow means the runbook's `depends_on` orders two VMs."
 	if !perVM {
 		what = "One node per window and stage change, with its count of VMs; an arrow means a VM of one waits for a VM of the other (`depends_on`)."
 	}
 	return out, what + " Amber: disruptive steps; red: points of no return. The graph of every step: `cutover show PLAN --format mermaid`."
 }
 
-// stepKinds lists a VM's step kinds in order, short enough for a node.
+// stepKinds sums up a VM's steps for its node: the kinds are in the
+// window table and the folded details, and a node that lists them grows
+// taller than the page.
 func stepKinds(vm *vmView) string {
-	parts := make([]string, 0, len(vm.steps))
-	for _, s := range vm.steps {
-		k := string(s.Kind)
-		switch {
-		case s.NoReturn:
-			k += " (no return)"
-		case s.Disruptive:
-			k += " (disruptive)"
-		}
-		parts = append(parts, k)
+	out := fmt.Sprintf("%d %s", len(vm.steps), plural(len(vm.steps), "step", "steps"))
+	if vm.disruptive > 0 {
+		out += fmt.Sprintf(", %d disruptive", vm.disruptive)
 	}
-	// Three kinds a line keeps a node narrow.
-	var lines []string
-	for i := 0; i < len(parts); i += 3 {
-		lines = append(lines, strings.Join(parts[i:min(i+3, len(parts))], " → "))
+	if vm.noReturn > 0 {
+		out += fmt.Sprintf(", %d no return", vm.noReturn)
 	}
-	return strings.Join(lines, " →<br/>")
+	return out
 }
 
 // labelEscape makes text safe in a quoted Mermaid label, keeping the <br/>

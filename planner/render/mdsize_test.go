@@ -219,11 +219,11 @@ func TestMarkdownDegradesInOrder(t *testing.T) {
 	}
 
 	// 3. Then the graph.
-	md = markdownOf(t, p, render.MarkdownOptions{MaxBytes: 3600})
+	md = markdownOf(t, p, render.MarkdownOptions{MaxBytes: 3100})
 	if strings.Contains(md, "#### Graph") || !strings.Contains(md, "> - the graph and the timeline charts;\n") || !strings.Contains(md, "| discovered → migrated | 3 |") {
 		t.Errorf("level 3 should drop the graph:\n%s", md)
 	}
-	if len(md) > 3600 {
+	if len(md) > 3100 {
 		t.Errorf("level 3 is %d bytes", len(md))
 	}
 

@@ -109,6 +109,7 @@ var DefaultDurations = map[StepKind]time.Duration{
 	StepFailoverCommit:     10 * time.Minute,
 	StepCompleteMigration:  10 * time.Minute,
 	StepDisableReplication: 5 * time.Minute,
+	StepDeallocateAzureVM:  10 * time.Minute,
 }
 
 // maxFitParallelism bounds the search for a parallelism that fits.

@@ -156,3 +156,13 @@ func BenchmarkScheduleThousand(b *testing.B) {
 		p.Schedule(ScheduleOptions{Parallelism: 10})
 	}
 }
+
+// Every step kind has a default duration: a kind added without one would
+// be scheduled as taking no time.
+func TestDefaultDurationsCoverEveryKind(t *testing.T) {
+	for k := range kinds {
+		if DefaultDurations[k] <= 0 {
+			t.Errorf("step kind %s has no default duration", k)
+		}
+	}
+}

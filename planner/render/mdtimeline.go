@@ -22,8 +22,13 @@ func mdTimeline(m *errWriter, v *view, lv mdLevel) {
 	if len(tl.Windows) == 0 {
 		return
 	}
+	windows := tl.Windows
+	left := 0
+	if c := lv.listCap(); c >= 0 && len(windows) > c {
+		windows, left = windows[:c], len(windows)-c
+	}
 	m.print("| window | closes | disruptive part | steps | VMs | fits? |\n| --- | ---: | --- | ---: | ---: | --- |\n")
-	for _, w := range tl.Windows {
+	for _, w := range windows {
 		fits := fmt.Sprintf("yes, %s to spare", hms(w.CloseS-w.DisruptiveEndS))
 		if !w.Fits() {
 			fits = fmt.Sprintf("**no**: %s late, %d %s spill over", hms(w.DisruptiveEndS-w.CloseS), len(w.Spill), plural(len(w.Spill), "VM", "VMs"))
@@ -32,7 +37,10 @@ func mdTimeline(m *errWriter, v *view, lv mdLevel) {
 			offset(w.DisruptiveStartS), offset(w.DisruptiveEndS), w.DisruptiveSteps, w.VMs, fits)
 	}
 	m.print("\n")
-	for _, w := range tl.Windows {
+	if left > 0 {
+		m.printf("%d more %s left out of this comment.\n\n", left, plural(left, "window is", "windows are"))
+	}
+	for _, w := range windows {
 		if w.Fits() {
 			continue
 		}
@@ -44,7 +52,7 @@ func mdTimeline(m *errWriter, v *view, lv mdLevel) {
 	if lv >= mdNoGraph {
 		return
 	}
-	for _, w := range tl.Windows {
+	for _, w := range windows {
 		mdGantt(m, v, w)
 	}
 }
@@ -214,21 +222,27 @@ func mdDisruptiveVMs(m *errWriter, v *view) {
 	m.print("#### VMs with disruptive steps\n\n")
 	budget := mdNameBudget
 	window := "\x00"
-	for _, g := range groups {
+	for i, g := range groups {
+		if budget <= 0 {
+			m.printf("\nAnd %d more %s of VMs, left out of this comment (see `cutover show PLAN --format json`).\n", len(groups)-i, plural(len(groups)-i, "group", "groups"))
+			break
+		}
 		if g.window != window {
 			if window != "\x00" {
 				m.print("\n")
 			}
 			window = g.window
-			if window == "" {
-				m.print("No window:\n\n")
-			} else {
-				m.printf("Window %s:\n\n", code(window))
+			head := "No window:\n\n"
+			if window != "" {
+				head = fmt.Sprintf("Window %s:\n\n", code(window))
 			}
+			budget -= len(head)
+			m.print(head)
 		}
 		names := namesList(g.vms, max(budget, 1))
-		budget -= len(names)
-		m.printf("- %s, %d %s, each %s: %s\n", g.change, len(g.vms), plural(len(g.vms), "VM", "VMs"), g.kinds, names)
+		line := fmt.Sprintf("- %s, %d %s, each %s: %s\n", g.change, len(g.vms), plural(len(g.vms), "VM", "VMs"), g.kinds, names)
+		budget -= len(line)
+		m.print(line)
 	}
 	m.print("\n")
 }

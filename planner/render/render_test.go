@@ -503,6 +503,9 @@ func TestMarkdownGraphsStayWithinMermaidLimits(t *testing.T) {
 				t.Fatal(err)
 			}
 			md := buf.String()
+			if limit == 0 && len(md) > render.MarkdownCommentLimit {
+				t.Errorf("%s: the comment is %d bytes", tc.name, len(md))
+			}
 			blocks := mermaidBlocks(md)
 			for _, b := range blocks {
 				if edges := strings.Count(b, "-->"); edges > 500 || len(b) > 50000 {

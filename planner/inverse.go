@@ -155,6 +155,7 @@ func Inverse(rb *schema.Runbook, applied []Applied, live map[string]Live, opts O
 		sort.Strings(s.DependsOn)
 		p.Steps = append(p.Steps, s)
 	}
+	p.Schedule(opts.Schedule)
 	sort.Strings(notes)
 	return p, notes
 }

@@ -53,6 +53,9 @@ type LiveSource struct {
 	Networks []string
 	// Rehearsal is the rehearsal clone when it exists.
 	Rehearsal *LiveClone
+	// DiskBytes is the provisioned size of the VM's disks, for the
+	// timeline's initial replication estimate.
+	DiskBytes int64
 }
 
 // LiveClone is what the plan compares of an existing rehearsal clone.

@@ -31,6 +31,8 @@ type Plan struct {
 	VMs       []VMPlan     `json:"vms"`
 	// Steps are in a topological order of the DAG.
 	Steps []Step `json:"steps"`
+	// Timeline is the schedule of the steps against the windows.
+	Timeline *Timeline `json:"timeline,omitempty"`
 }
 
 // WindowInfo is a window as declared.
@@ -45,13 +47,16 @@ type WindowInfo struct {
 
 // VMPlan summarises one VM: where it is, where it goes and what it read.
 type VMPlan struct {
-	Address     string      `json:"address"`
-	Live        LiveStage   `json:"live"`
-	Desired     string      `json:"desired"`
-	TargetName  string      `json:"target_name"`
-	Size        string      `json:"size,omitempty"`
-	Subnet      string      `json:"subnet,omitempty"`
-	Window      string      `json:"window,omitempty"`
+	Address    string    `json:"address"`
+	Live       LiveStage `json:"live"`
+	Desired    string    `json:"desired"`
+	TargetName string    `json:"target_name"`
+	Size       string    `json:"size,omitempty"`
+	Subnet     string    `json:"subnet,omitempty"`
+	Window     string    `json:"window,omitempty"`
+	// DiskBytes is the source's provisioned disk size, which initial
+	// replication has to copy.
+	DiskBytes   int64       `json:"disk_bytes,omitempty"`
 	Fingerprint Fingerprint `json:"fingerprint"`
 	// Sensitive lists attributes rendered as (sensitive).
 	Sensitive []string `json:"sensitive,omitempty"`
@@ -84,6 +89,8 @@ type Options struct {
 	// whose failover is backed out without a cancel: the explicit step that
 	// lets it be migrated again, after a new initial replication.
 	ResetReplication bool
+	// Schedule tunes the timeline every plan gets.
+	Schedule ScheduleOptions
 }
 
 // Build diffs every runbook VM against its live state and returns the
@@ -135,6 +142,9 @@ func Build(rb *schema.Runbook, live map[string]Live, opts Options) (*Plan, []Pro
 			Address: vm.Address, Live: live0, Desired: string(vm.Stage),
 			TargetName: vm.Target.Name, Size: vm.Target.Size, Subnet: vm.Target.Subnet, Window: vm.Window,
 			Fingerprint: FingerprintOf(l),
+		}
+		if l.Source != nil {
+			vp.DiskBytes = l.Source.DiskBytes
 		}
 		for k := range vm.Sensitive {
 			vp.Sensitive = append(vp.Sensitive, k)
@@ -207,6 +217,7 @@ func Build(rb *schema.Runbook, live map[string]Live, opts Options) (*Plan, []Pro
 		sort.Strings(s.DependsOn)
 		p.Steps = append(p.Steps, s)
 	}
+	p.Schedule(opts.Schedule)
 	return p, problems
 }
 

@@ -229,6 +229,9 @@ func liveSource(inv *vcenter.Inventory, v *vcenter.VM, vm *schema.VM) *LiveSourc
 		ChangeVersion: v.ChangeVersion,
 	}
 	s.Snapshots = snapshotNames(v.Snapshots, nil)
+	for _, d := range v.Disks {
+		s.DiskBytes += d.SizeBytes
+	}
 	if len(v.Datastores) > 0 {
 		s.Datastore = path(v.Datastores[0])
 	}

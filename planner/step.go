@@ -108,6 +108,8 @@ type Step struct {
 	NoReturn bool `json:"no_return,omitempty"`
 	// Inverse is the kind that undoes this step; empty when none does.
 	Inverse StepKind `json:"inverse,omitempty"`
+	// Estimate places the step on the plan's timeline (see Schedule).
+	Estimate *Estimate `json:"estimate,omitempty"`
 }
 
 // Change is one attribute an update step changes.

@@ -161,7 +161,7 @@ func TestApplyTarget(t *testing.T) {
 	if code, _, e := runCLI(t, "plan", dir, "--sim", "--out", planPath); code != 0 {
 		t.Fatalf("plan: %d %s", code, e)
 	}
-	if code, _, e := runCLI(t, "apply", planPath, "--target", "vm.db01"); code != 2 || !strings.Contains(e, "a saved plan already holds its VMs") {
+	if code, _, e := runCLI(t, "apply", planPath, "--target", "vm.db01"); code != exitUsage || !strings.Contains(e, "a saved plan already holds its VMs") {
 		t.Errorf("apply PLAN --target: exit %d %s", code, e)
 	}
 }

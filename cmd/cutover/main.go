@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -13,7 +14,11 @@ import (
 const (
 	exitOK    = 0
 	exitError = 1 // the command ran and found a problem (invalid runbook, failed step)
-	exitUsage = 2 // the command line itself was wrong
+	// exitUsage is a mistake on the command line. It is 1, not 2 as cobra
+	// and many tools use, because plan --detailed-exitcode gives 2 the
+	// meaning "changes present": a CI job that reads 2 as "there is a plan
+	// to review" must not take a typo for one.
+	exitUsage = 1
 )
 
 // exitCodeError carries a specific exit code out of a cobra command; the
@@ -31,7 +36,7 @@ func main() {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	g := &globals{}
 	root := newRootCommand(g, stdin, stdout, stderr)
-	root.SetArgs(args)
+	root.SetArgs(terraformFlags(root, args))
 	err := root.Execute()
 	var ec exitCodeError
 	switch {
@@ -41,7 +46,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ec.code
 	default:
 		fmt.Fprintf(stderr, "Error: %s\n", safeText(err.Error()))
-		if isUsageError(err) {
+		if isUsageError(err) || strings.HasPrefix(err.Error(), "unknown command") {
 			fmt.Fprintf(stderr, "Run 'cutover --help' for usage.\n")
 			return exitUsage
 		}
@@ -49,8 +54,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 }
 
-// usageError marks mistakes on the command line.
+// usageError marks mistakes on the command line; run turns it into exit
+// status exitUsage after printing it with a pointer to --help. Commands
+// return usageError{err} (or usagef) for any argument they refuse before
+// doing work, so that every command answers a bad command line alike.
 type usageError struct{ err error }
+
+// usagef is a usageError with a formatted message.
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 
 func (u usageError) Error() string { return u.err.Error() }
 func (u usageError) Unwrap() error { return u.err }
@@ -84,7 +95,7 @@ state; 'cutover apply' executes the plan with durable checkpoints.`,
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{twoDashHint(err)} })
 	g.register(root)
 
 	root.AddCommand(
@@ -99,6 +110,8 @@ state; 'cutover apply' executes the plan with durable checkpoints.`,
 		newForceUnlockCommand(g),
 		newRollbackCommand(g),
 		newSimCommand(g),
+		newImportCommand(g),
 	)
+	usageArgs(root)
 	return root
 }

@@ -158,7 +158,7 @@ func TestVersionAndUsage(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &v); code != 0 || err != nil || v.Version == "" || v.GoVersion == "" {
 		t.Errorf("version: exit %d %v %q", code, err, out)
 	}
-	if code, _, errOut := runCLI(t, "validate", "--no-such-flag"); code != 2 || !strings.Contains(errOut, "no-such-flag") {
+	if code, _, errOut := runCLI(t, "validate", "--no-such-flag"); code != 1 || !strings.Contains(errOut, "no-such-flag") {
 		t.Errorf("bad flag: exit %d %q", code, errOut)
 	}
 }

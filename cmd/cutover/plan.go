@@ -28,6 +28,7 @@ func newPlanCommand(g *globals) *cobra.Command {
 		targets      []string
 		format       string
 		refreshLimit time.Duration
+		sched        scheduleFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "plan [DIR]",
@@ -40,12 +41,22 @@ that would close the gap. With --out the plan is saved for review and for
 --sim plans against the simulated world kept in DIR/.cutover/sim (created
 from the runbook's VMs the first time).
 
+The plan carries a timeline: each step's expected start and duration with
+apply at --parallelism, initial replication from the disks' size at
+--throughput Mbit/s, other steps from the window's estimates, the median
+of earlier applies of this runbook (from its journal), or defaults; and,
+per window, whether the disruptive steps end before it closes, which VMs
+spill over and what would fit.
+
 Exit status: 0 no changes, 1 error, 2 changes present (with --detailed-exitcode).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			renderFn, err := render.ByName(format, render.HumanOptions{Color: colorFor(cmd.OutOrStdout(), g.noColor)})
 			if err != nil {
 				return usageError{err}
+			}
+			if sched.parallelism < 1 || sched.throughput <= 0 {
+				return usagef("--parallelism and --throughput must be more than zero")
 			}
 			rb, err := loadRunbook(g, cmd.ErrOrStderr(), runbookDir(args))
 			if err != nil {
@@ -60,6 +71,7 @@ Exit status: 0 no changes, 1 error, 2 changes present (with --detailed-exitcode)
 			if err != nil {
 				return err
 			}
+			sched.schedule(ctx, cmd.ErrOrStderr(), rb, p)
 			if err := renderFn(cmd.OutOrStdout(), p); err != nil {
 				return err
 			}
@@ -82,6 +94,8 @@ Exit status: 0 no changes, 1 error, 2 changes present (with --detailed-exitcode)
 	f.StringArrayVar(&targets, "target", nil, "plan only this VM (vm.NAME or vm.NAME[\"key\"]; repeatable)")
 	f.StringVar(&format, "format", "human", "how to show the plan: human, markdown, json, dot or mermaid")
 	f.DurationVar(&refreshLimit, "timeout", 10*time.Minute, "give up reading live state after this long")
+	f.IntVar(&sched.parallelism, "parallelism", 10, "schedule the timeline for apply at this parallelism")
+	f.Float64Var(&sched.throughput, "throughput", planner.DefaultThroughputMbps, "initial replication throughput per VM, in Mbit/s, for the timeline")
 	return cmd
 }
 

@@ -53,6 +53,9 @@ func ExampleHuman() {
 	//
 	// Plan: 0 to replicate, 0 to update, 1 to test, 0 to fail over, 0 disruptive, 0 points of no return.
 	//
+	// Timeline: at parallelism 10, initial replication at 100 Mbit/s per VM, from the start of the run (taken as the window's opening); all steps end at +30m.
+	//   estimates: 2 default
+	//
 	// To undo this (rollback preview):
 	//   test_failover_cleanup    1 step, undoing test_failover
 }

@@ -149,6 +149,7 @@ func writeHuman(h *human, v *view) error {
 	}
 	h.part("summary")
 	h.printf("\n%s %s.\n", h.paint(ansiBold, "Plan:"), summaryLine(v.sum))
+	h.timeline(v)
 	h.undo(v)
 	return h.err
 }

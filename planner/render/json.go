@@ -31,6 +31,7 @@ type jsonPlan struct {
 	VMs               []jsonVM          `json:"vms"`
 	Steps             []jsonStep        `json:"steps"`
 	Undo              jsonUndo          `json:"undo"`
+	Timeline          jsonTimeline      `json:"timeline"`
 	Variables         map[string]string `json:"variables"`
 }
 
@@ -104,6 +105,33 @@ type jsonStep struct {
 	Inverse    string            `json:"inverse"`
 	Inputs     map[string]string `json:"inputs"`
 	Changes    []jsonChange      `json:"changes"`
+	Estimate   jsonEstimate      `json:"estimate"`
+}
+
+type jsonEstimate struct {
+	StartS    int64  `json:"start_s"`
+	DurationS int64  `json:"duration_s"`
+	Basis     string `json:"basis"`
+}
+
+type jsonTimeline struct {
+	Parallelism    int                  `json:"parallelism"`
+	ThroughputMbps float64              `json:"throughput_mbps"`
+	EndS           int64                `json:"end_s"`
+	Windows        []jsonWindowTimeline `json:"windows"`
+}
+
+type jsonWindowTimeline struct {
+	Name             string   `json:"name"`
+	CloseS           int64    `json:"close_s"`
+	DisruptiveStartS int64    `json:"disruptive_start_s"`
+	DisruptiveEndS   int64    `json:"disruptive_end_s"`
+	DisruptiveSteps  int      `json:"disruptive_steps"`
+	VMs              int      `json:"vms"`
+	Fits             bool     `json:"fits"`
+	Spill            []string `json:"spill"`
+	FitVMs           int      `json:"fit_vms"`
+	FitParallelism   int      `json:"fit_parallelism"`
 }
 
 type jsonChange struct {
@@ -196,6 +224,9 @@ func jsonOf(v *view) jsonPlan {
 		for k, val := range st.Inputs {
 			js.Inputs[k] = val
 		}
+		if e := st.Estimate; e != nil {
+			js.Estimate = jsonEstimate{StartS: e.StartS, DurationS: e.DurationS, Basis: e.Basis}
+		}
 		for _, c := range st.Changes {
 			js.Changes = append(js.Changes, jsonChange{Attribute: c.Attribute, Old: c.Old, New: c.New, Sensitive: c.Sensitive})
 		}
@@ -206,6 +237,17 @@ func jsonOf(v *view) jsonPlan {
 	}
 	for _, st := range v.noReturn() {
 		out.Undo.NoReturn = append(out.Undo.NoReturn, st.ID)
+	}
+	out.Timeline.Windows = []jsonWindowTimeline{}
+	if tl := p.Timeline; tl != nil {
+		out.Timeline.Parallelism, out.Timeline.ThroughputMbps, out.Timeline.EndS = tl.Parallelism, tl.ThroughputMbps, tl.EndS
+		for _, w := range tl.Windows {
+			out.Timeline.Windows = append(out.Timeline.Windows, jsonWindowTimeline{
+				Name: w.Name, CloseS: w.CloseS, DisruptiveStartS: w.DisruptiveStartS, DisruptiveEndS: w.DisruptiveEndS,
+				DisruptiveSteps: w.DisruptiveSteps, VMs: w.VMs, Fits: w.Fits(), Spill: append([]string{}, w.Spill...),
+				FitVMs: w.FitVMs, FitParallelism: w.FitParallelism,
+			})
+		}
 	}
 	return out
 }

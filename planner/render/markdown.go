@@ -89,10 +89,9 @@ const (
 // mdListCap is how many entries a cut list keeps.
 const mdListCap = 20
 
-// mdDoc renders one plan at any level, computing the Mermaid text once.
+// mdDoc renders one plan at any level.
 type mdDoc struct {
-	v     *view
-	graph *string
+	v *view
 }
 
 // listCap is how many entries of a list the level keeps; -1 means all.
@@ -157,10 +156,14 @@ func (d *mdDoc) write(w io.Writer, lv mdLevel) error {
 
 	m.printf("**Plan:** %s.\n\n", summaryLine(v.sum))
 	mdSummary(m, v)
+	mdTimeline(m, v, lv)
 	mdWindowsAt(m, v, lv)
+	if lv >= mdWindowCounts {
+		mdDisruptiveVMs(m, v)
+	}
 
 	if lv < mdNoGraph {
-		mdGraph(m, v, d.mermaid)
+		mdGraph(m, v)
 	}
 
 	mdUndo(m, v, lv.listCap())
@@ -176,14 +179,6 @@ func (d *mdDoc) write(w io.Writer, lv mdLevel) error {
 	return m.err
 }
 
-func (d *mdDoc) mermaid() string {
-	if d.graph == nil {
-		g := mermaidOf(d.v)
-		d.graph = &g
-	}
-	return *d.graph
-}
-
 // Mermaid's defaults, which GitHub keeps: a larger diagram is replaced by
 // an error box, which helps nobody, so the comment says so instead.
 const (
@@ -191,22 +186,18 @@ const (
 	mermaidMaxEdges = 500
 )
 
-// mdGraph writes the graph section; graph builds the Mermaid text, which
-// is not needed (and for a large plan not cheap) when the edges alone are
-// too many.
-func mdGraph(m *errWriter, v *view, graph func() string) {
-	m.print("#### Step graph\n\n")
-	edges := 0
-	for _, s := range v.steps {
-		edges += len(s.DependsOn)
-	}
-	if edges > mermaidMaxEdges || len(graph()) > mermaidMaxText {
-		m.printf("The graph has %d steps and %d edges, more than GitHub draws; render the plan in the dot or mermaid format to see it.\n\n", len(v.steps), edges)
+// mdGraph writes the graph section: the readable graph of mdgraph.go, or
+// a sentence saying why there is none.
+func mdGraph(m *errWriter, v *view) {
+	m.print("#### Graph\n\n")
+	graph, what := readableMermaid(v)
+	if graph == "" {
+		m.printf("The plan's %d VMs fall into more groups than one graph can show; render the plan in the dot or mermaid format to see its steps.\n\n", len(v.allVMs()))
 		return
 	}
-	m.print("Edges run in apply order; disruptive steps are amber, points of no return red.\n\n")
+	m.print(what + "\n\n")
 	m.print("```mermaid\n")
-	m.print(graph())
+	m.print(graph)
 	m.print("```\n\n")
 }
 

@@ -81,7 +81,7 @@ func mdNotice(m *errWriter, v *view, lv mdLevel) {
 		out = append(out, "the window tables' row per VM: each window counts its VMs by stage change instead;")
 	}
 	if lv >= mdNoGraph && steps > 0 {
-		out = append(out, "the step graph;")
+		out = append(out, "the graph and the timeline charts;")
 	}
 	if lv == mdShortLists && long {
 		out = append(out, "all but the first 20 entries of the lists of points of no return and of windows;")

@@ -199,22 +199,32 @@ func TestMarkdownDegradesInOrder(t *testing.T) {
 		t.Errorf("level 1 notice:\n%s", md)
 	}
 
-	// 2. Then the per-VM rows, keeping the graph.
-	rows := strings.Index(full, "#### Step graph") - strings.Index(full, "#### Window")
-	md = markdownOf(t, p, render.MarkdownOptions{MaxBytes: len(md) - rows + 400})
-	if strings.Contains(md, "| `vm.db01` |") || !strings.Contains(md, "| discovered → migrated | 3 | 17 | 4 | 0 |") || !strings.Contains(md, "```mermaid") {
-		t.Errorf("level 2 should count the window's VMs and keep the graph:\n%s", md)
+	// 2. Then the per-VM rows, keeping the graph, on a wave, where the
+	// rows are what makes the comment long: the largest rendering without
+	// them still has the graph, and names the disruptive VMs instead.
+	w := wavePlan(t, 100)
+	wmd := markdownOf(t, w, render.MarkdownOptions{MaxBytes: -1})
+	wmd = markdownOf(t, w, render.MarkdownOptions{MaxBytes: strings.Index(wmd, "#### Steps per VM") + 1200})
+	if strings.Contains(wmd, "<details>") || !strings.Contains(wmd, "| `vm.wave[") {
+		t.Fatalf("level 1 of the wave:\n%s", wmd)
 	}
-	if !strings.Contains(md, "> - the window tables' row per VM: each window counts its VMs by stage change instead;\n") {
-		t.Errorf("level 2 notice:\n%s", md)
+	for b := len(wmd) - 100; b > 0 && strings.Contains(wmd, "| `vm.wave["); b -= 100 {
+		wmd = markdownOf(t, w, render.MarkdownOptions{MaxBytes: b})
+	}
+	if !strings.Contains(wmd, "| discovered → completed | 40 |") || !strings.Contains(wmd, "```mermaid\nflowchart LR\n") ||
+		!strings.Contains(wmd, "#### VMs with disruptive steps") {
+		t.Errorf("level 2 should count the window's VMs, name the disruptive ones and keep the graph:\n%s", wmd)
+	}
+	if !strings.Contains(wmd, "> - the window tables' row per VM: each window counts its VMs by stage change instead;\n") {
+		t.Errorf("level 2 notice:\n%s", wmd)
 	}
 
 	// 3. Then the graph.
-	md = markdownOf(t, p, render.MarkdownOptions{MaxBytes: 2600})
-	if strings.Contains(md, "#### Step graph") || !strings.Contains(md, "> - the step graph;\n") || !strings.Contains(md, "| discovered → migrated | 3 |") {
+	md = markdownOf(t, p, render.MarkdownOptions{MaxBytes: 3100})
+	if strings.Contains(md, "#### Graph") || !strings.Contains(md, "> - the graph and the timeline charts;\n") || !strings.Contains(md, "| discovered → migrated | 3 |") {
 		t.Errorf("level 3 should drop the graph:\n%s", md)
 	}
-	if len(md) > 2600 {
+	if len(md) > 3100 {
 		t.Errorf("level 3 is %d bytes", len(md))
 	}
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -335,7 +336,7 @@ func TestMarkdownCallsOutPointsOfNoReturn(t *testing.T) {
 		"#### Window `sat-night`",
 		"| VM | stage now → target | size | subnet | window | steps | disruptive steps |",
 		"| `vm.db01` | discovered → migrated | `Standard_E4s_v5` |",
-		"```mermaid\nflowchart TD\n",
+		"```mermaid\nflowchart LR\n",
 		"<details>\n<summary><code>vm.db01</code>",
 		"   - gate: `allowedOperations contains TestFailover`",
 	} {
@@ -466,21 +467,67 @@ func TestStepsOfUnknownVMsAreShown(t *testing.T) {
 	}
 }
 
-func TestMarkdownLeavesOutGraphsGitHubCannotDraw(t *testing.T) {
+// TestMarkdownGraphsStayWithinMermaidLimits renders plans of many VMs,
+// in one window and each in its own, and checks every Mermaid block
+// against the limits GitHub's Mermaid keeps (maxEdges 500, maxTextSize
+// 50,000): a block past them is an error box in the pull request.
+func TestMarkdownGraphsStayWithinMermaidLimits(t *testing.T) {
 	t.Parallel()
-	p := &planner.Plan{}
-	for i := 0; i < 600; i++ {
-		vm := "vm.v" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + strings.Repeat("y", i/26)
-		p.VMs = append(p.VMs, planner.VMPlan{Address: vm})
-		p.Steps = append(p.Steps,
-			planner.Step{ID: vm + ".enable_replication", VM: vm, Kind: planner.StepEnableReplication},
-			planner.Step{ID: vm + ".wait_protected", VM: vm, Kind: planner.StepWaitProtected, DependsOn: []string{vm + ".enable_replication"}})
+	for _, tc := range []struct {
+		name      string
+		windows   int // 0: no window; n: VMs spread over n windows
+		wantGraph bool
+	}{
+		{"600 VMs, no window", 0, true},
+		{"600 VMs in 600 windows", 600, false},
+	} {
+		p := &planner.Plan{}
+		for i := 0; i < 600; i++ {
+			vm := fmt.Sprintf("vm.v%04d", i)
+			win := ""
+			if tc.windows > 0 {
+				win = fmt.Sprintf("w%d", i%tc.windows)
+				if i < tc.windows {
+					p.Windows = append(p.Windows, planner.WindowInfo{Name: win, Schedule: "0 22 * * SAT", Duration: "6h"})
+				}
+			}
+			p.VMs = append(p.VMs, planner.VMPlan{Address: vm, Window: win})
+			p.Steps = append(p.Steps,
+				planner.Step{ID: vm + ".enable_replication", VM: vm, Kind: planner.StepEnableReplication},
+				planner.Step{ID: vm + ".shutdown", VM: vm, Kind: planner.StepShutdown, Disruptive: true, Window: win,
+					DependsOn: []string{vm + ".enable_replication"}})
+		}
+		for _, limit := range []int{0, -1} {
+			var buf bytes.Buffer
+			if err := render.MarkdownWith(&buf, p, render.MarkdownOptions{MaxBytes: limit}); err != nil {
+				t.Fatal(err)
+			}
+			md := buf.String()
+			if limit == 0 && len(md) > render.MarkdownCommentLimit {
+				t.Errorf("%s: the comment is %d bytes", tc.name, len(md))
+			}
+			blocks := mermaidBlocks(md)
+			for _, b := range blocks {
+				if edges := strings.Count(b, "-->"); edges > 500 || len(b) > 50000 {
+					t.Errorf("%s: a mermaid block of %d edges and %d characters", tc.name, edges, len(b))
+				}
+			}
+			graph := strings.Contains(md, "```mermaid\nflowchart")
+			if graph != tc.wantGraph {
+				t.Errorf("%s (limit %d): flowchart drawn = %v, want %v", tc.name, limit, graph, tc.wantGraph)
+			}
+			if !graph && limit < 0 && !strings.Contains(md, "more groups than one graph can show") {
+				t.Errorf("%s: no graph and no word why", tc.name)
+			}
+		}
 	}
-	var buf bytes.Buffer
-	if err := render.Markdown(&buf, p); err != nil {
-		t.Fatal(err)
+}
+
+// mermaidBlocks returns the bodies of the ```mermaid blocks in md.
+func mermaidBlocks(md string) []string {
+	var out []string
+	for _, part := range strings.Split(md, "```mermaid\n")[1:] {
+		out = append(out, part[:strings.Index(part, "```")])
 	}
-	if strings.Contains(buf.String(), "```mermaid") || !strings.Contains(buf.String(), "1200 steps and 600 edges, more than GitHub draws") {
-		t.Error("an oversized graph was put in the comment")
-	}
+	return out
 }

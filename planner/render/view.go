@@ -25,6 +25,8 @@ type view struct {
 	// orphans are steps whose VM has no VMPlan; rendered under their VM
 	// address anyway so nothing the plan does is hidden.
 	orphans []*vmView
+	// windowOf maps VM addresses to their windows, built on first use.
+	windowOf map[string]string
 }
 
 // vmView is one VM with its redacted summary fields and its steps.
@@ -43,6 +45,15 @@ type stepView struct {
 }
 
 func newView(p *planner.Plan) *view {
+	if p.Timeline == nil && len(p.Steps) > 0 {
+		// A plan saved before plans had timelines, or built by hand:
+		// schedule a copy with the defaults, so that every rendering
+		// shows one.
+		cp := *p
+		cp.Steps = append([]planner.Step(nil), p.Steps...)
+		cp.Schedule(planner.ScheduleOptions{})
+		p = &cp
+	}
 	v := &view{plan: p, sum: p.Summarize(), byID: map[string]*stepView{}}
 	byVM := map[string]*vmView{}
 	for _, vp := range p.VMs {

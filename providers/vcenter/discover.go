@@ -19,6 +19,7 @@ var vmProperties = []string{
 	"runtime.host", "runtime.powerState", "runtime.faultToleranceState",
 	"config.uuid", "config.instanceUuid", "config.template", "config.changeVersion",
 	"config.guestId", "config.guestFullName", "config.hardware.device", "config.ftInfo",
+	"config.hardware.numCPU", "config.hardware.memoryMB",
 	"guest.toolsRunningStatus", "guest.hostName", "guest.ipAddress",
 	"snapshot",
 }
@@ -256,6 +257,8 @@ func vmFromMO(m *mo.VirtualMachine) *VM {
 		v.ChangeVersion = cfg.ChangeVersion
 		v.GuestID = cfg.GuestId
 		v.GuestFullName = cfg.GuestFullName
+		v.NumCPU = cfg.Hardware.NumCPU
+		v.MemoryMB = cfg.Hardware.MemoryMB
 		if ft := cfg.FtInfo; ft != nil {
 			info := ft.GetFaultToleranceConfigInfo()
 			v.FTRole = info.Role

@@ -54,6 +54,11 @@ type VM struct {
 	GuestIP       string `json:"guestIp,omitempty"`
 	ToolsStatus   string `json:"toolsStatus"` // guest.toolsRunningStatus
 
+	// NumCPU and MemoryMB size the VM (config.hardware), for import's
+	// proposed Azure size.
+	NumCPU   int32 `json:"numCPU"`
+	MemoryMB int32 `json:"memoryMB"`
+
 	// FTRole is 0 without fault tolerance, 1 for the primary, 2+ for a
 	// secondary. FTState is runtime.faultToleranceState.
 	FTRole    int32    `json:"ftRole"`

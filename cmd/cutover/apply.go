@@ -366,7 +366,7 @@ func runApply(in *interrupts, g *globals, out, errOut io.Writer, rb *schema.Runb
 	}
 	var locked *journal.LockedError
 	if errors.As(err, &locked) {
-		return &lockHeldError{held: locked.Held, dir: rb.Dir}
+		return &lockHeldError{held: locked.Held, stale: locked.Stale, dir: rb.Dir}
 	}
 	var release *executor.ReleaseError
 	if errors.As(err, &release) {

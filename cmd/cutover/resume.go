@@ -101,17 +101,21 @@ func findUnfinishedRun(ctx context.Context, rb *schema.Runbook, store journal.St
 // lockHeldError is apply refused because another operation holds the
 // state lock: it names the holder and the command that breaks the lock.
 type lockHeldError struct {
-	held journal.LockInfo
-	dir  string
+	held  journal.LockInfo
+	stale string
+	dir   string
 }
 
 func (e *lockHeldError) Error() string {
 	h := e.held
-	return fmt.Sprintf("another %s holds the state lock of %s: taken by %s on %s (pid %d) at %s.\n"+
-		"Wait for it to finish (cutover status --watch %s shows its progress). If that process is gone for good, release its lock with:\n"+
-		"  cutover force-unlock %s %s",
-		orDash(h.Operation), e.dir, orDash(h.Who), orDash(h.Host), h.PID, h.Created.UTC().Format(time.RFC3339),
-		shellQuote(e.dir), h.ID, shellQuote(e.dir))
+	msg := fmt.Sprintf("the state of %s is locked by another %s: lock ID %s, taken by %s on %s (pid %d) at %s.\n",
+		e.dir, orDash(h.Operation), h.ID, orDash(h.Who), orDash(h.Host), h.PID, h.Created.UTC().Format(time.RFC3339))
+	if e.stale != "" {
+		msg += "It looks abandoned: " + e.stale + ".\n"
+	} else {
+		msg += fmt.Sprintf("Wait for it to finish (cutover status %s shows it). ", shellQuote(e.dir))
+	}
+	return msg + fmt.Sprintf("If that process is gone for good, release its lock with:\n  cutover force-unlock %s %s", h.ID, shellQuote(e.dir))
 }
 
 func orDash(s string) string {
@@ -131,7 +135,7 @@ func checkLock(ctx context.Context, rb *schema.Runbook, store journal.Store) err
 		return err
 	}
 	if held != nil {
-		return &lockHeldError{held: *held, dir: rb.Dir}
+		return &lockHeldError{held: *held, stale: journal.StaleHint(*held), dir: rb.Dir}
 	}
 	return nil
 }

@@ -90,8 +90,12 @@ func renderBlock(m *runModel, pr progress, began time.Time) []string {
 		}
 		waits = " (" + strings.Join(parts, ", ") + ")"
 	}
-	add("   %d running · %d waiting%s · %d failed · %d pending", pr.Running, pr.Waiting, waits, pr.Failed, pr.Pending)
-	if pr.Running+pr.Waiting+pr.Pending > 0 {
+	blocked := ""
+	if pr.Blocked > 0 {
+		blocked = fmt.Sprintf(" (%d behind a failure)", pr.Blocked)
+	}
+	add("   %d running · %d waiting%s · %d failed · %d pending%s", pr.Running, pr.Waiting, waits, pr.Failed, pr.Pending, blocked)
+	if pr.Running+pr.Waiting+pr.Pending > pr.Blocked {
 		add("   ETA %s (in %s)", logStamp(pr.ETA), roundETA(pr.ETA.Sub(pr.At)))
 	}
 	for _, w := range pr.Windows {
@@ -132,11 +136,13 @@ func renderBlock(m *runModel, pr progress, began time.Time) []string {
 		}
 	}
 	if len(pr.Failures) > 0 {
+		// Commands are never cut: a person copies them. One longer than
+		// the terminal wraps there rather than losing its end.
 		if m.resume != "" {
-			add("   resume:    %s", m.resume)
+			lines = append(lines, "   resume:    "+m.resume)
 		}
 		if m.rollback != "" {
-			add("   roll back: %s", m.rollback)
+			lines = append(lines, "   roll back: "+m.rollback)
 		}
 	}
 	return lines

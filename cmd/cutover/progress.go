@@ -125,6 +125,9 @@ func waitKind(e executor.Event) string {
 type progress struct {
 	At                                      time.Time
 	Done, Running, Waiting, Failed, Pending int
+	// Blocked counts the pending steps behind a failure, which this run
+	// will not start.
+	Blocked int
 	WaitingFor                              map[string]int
 	ETA                                     time.Time
 	Windows                                 []windowProgress
@@ -166,6 +169,7 @@ func (m *runModel) snapshot(now time.Time) progress {
 		}
 	}
 	finish := m.finishTimes(now)
+	pr.Blocked = pr.Running + pr.Waiting + pr.Pending - len(finish)
 	pr.ETA = now
 	for _, f := range finish {
 		if f.After(pr.ETA) {
@@ -201,10 +205,24 @@ func (m *runModel) snapshot(now time.Time) progress {
 // Steps are in topological order in the plan, so one pass suffices.
 func (m *runModel) finishTimes(now time.Time) map[string]time.Time {
 	out := map[string]time.Time{}
+	blocked := map[string]bool{}
 	var work time.Duration
 	for _, id := range m.order {
 		t := m.steps[id]
-		if t.phase == phaseDone || t.phase == phaseFailed {
+		if t.phase == phaseDone {
+			continue
+		}
+		if t.phase == phaseFailed {
+			blocked[id] = true
+			continue
+		}
+		held := false
+		for _, d := range t.step.DependsOn {
+			held = held || blocked[d]
+		}
+		if held {
+			// Behind a failure: it will not run in this run.
+			blocked[id] = true
 			continue
 		}
 		rem := m.est.of(t.step)

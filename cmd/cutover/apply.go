@@ -345,6 +345,8 @@ func runApply(in *interrupts, g *globals, out, errOut io.Writer, rb *schema.Runb
 		if err := keepRunPlan(rb, p, planID); err != nil {
 			return fmt.Errorf("keeping the plan for a resume: %w", err)
 		}
+	} else if err := keepWatchPlan(rb, p, planID); err != nil {
+		return fmt.Errorf("keeping the plan for status --watch: %w", err)
 	}
 	reporter, closeReporter := newApplyReporter(out, p, clock.Now, o, g, isTerminal(out))
 	ex, err := executor.New(executor.Config{
@@ -376,9 +378,11 @@ func runApply(in *interrupts, g *globals, out, errOut io.Writer, rb *schema.Runb
 	} else if err != nil {
 		return err
 	}
-	if o.keepPlan && res.OK() {
+	if res.OK() {
 		dropRunPlan(rb, planID)
 	}
+	// A watcher needs the plan only while this apply holds the lock.
+	_ = os.Remove(watchPlanPath(rb, planID))
 	writeApplySummary(say, errOut, p, res, o.resume, o.rollback)
 	switch {
 	case err != nil:

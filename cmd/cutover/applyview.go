@@ -118,7 +118,7 @@ func progressLine(pr progress) string {
 		w += " (" + strings.Join(waits, ", ") + ")"
 	}
 	return fmt.Sprintf("%s progress: %d done, %d running, %s, %d failed, %d pending; ETA %s",
-		logStamp(pr.At), pr.Done, pr.Running, w, pr.Failed, pr.Pending, logStamp(pr.ETA))
+		logStamp(pr.At), pr.Done, pr.Running, w, pr.Failed, pr.Pending, etaStamp(pr.ETA, pr.At))
 }
 
 func waitLabel(k string) string {
@@ -131,6 +131,14 @@ func waitLabel(k string) string {
 // logStamp is the one time format of log lines: UTC, marked Z. Times that
 // belong to a window are shown in the window's zone instead (zoneStamp).
 func logStamp(t time.Time) string { return t.UTC().Format("15:04:05Z") }
+
+// etaStamp is logStamp with the date when the ETA is on another day.
+func etaStamp(eta, now time.Time) string {
+	if eta.UTC().Format("20060102") != now.UTC().Format("20060102") {
+		return eta.UTC().Format("2006-01-02 15:04:05Z")
+	}
+	return logStamp(eta)
+}
 
 // zoneStamp shows a window's time in the window's own zone, with the
 // zone's abbreviation and offset, so that "closes 04:00" is never read in

@@ -96,7 +96,7 @@ func renderBlock(m *runModel, pr progress, began time.Time) []string {
 	}
 	add("   %d running · %d waiting%s · %d failed · %d pending%s", pr.Running, pr.Waiting, waits, pr.Failed, pr.Pending, blocked)
 	if pr.Running+pr.Waiting+pr.Pending > pr.Blocked {
-		add("   ETA %s (in %s)", logStamp(pr.ETA), roundETA(pr.ETA.Sub(pr.At)))
+		add("   ETA %s (in %s)", etaStamp(pr.ETA, pr.At), roundETA(pr.ETA.Sub(pr.At)))
 	}
 	for _, w := range pr.Windows {
 		if w.Open {

@@ -127,13 +127,13 @@ type progress struct {
 	Done, Running, Waiting, Failed, Pending int
 	// Blocked counts the pending steps behind a failure, which this run
 	// will not start.
-	Blocked int
-	WaitingFor                              map[string]int
-	ETA                                     time.Time
-	Windows                                 []windowProgress
-	RunningSteps                            []*stepTrack
-	Next                                    []string
-	Failures                                []*stepTrack
+	Blocked      int
+	WaitingFor   map[string]int
+	ETA          time.Time
+	Windows      []windowProgress
+	RunningSteps []*stepTrack
+	Next         []string
+	Failures     []*stepTrack
 }
 
 // windowProgress is one window's state and when its disruptive part ends.

@@ -88,8 +88,9 @@ func briefPlan(w io.Writer, p *planner.Plan) error {
 		fmt.Fprintf(w, "  %s: %s, %s, %d disruptive, %s\n", label, count(wc.vms, "VM", "VMs"), count(wc.steps, "step", "steps"),
 			wc.disruptive, count(wc.noReturn, "point of no return", "points of no return"))
 	}
-	fmt.Fprintf(w, "\nThe plan has more than %d steps, so they are not listed. Print them with --show-plan, or save the plan\n"+
-		"with 'cutover plan DIR --out FILE', read it with 'cutover show FILE' and apply exactly that file.\n", bigPlanSteps)
+	fmt.Fprintf(w, "\nThe plan has more than %d steps, so they are not listed. Print them with\n"+
+		"--show-plan, or save the plan with 'cutover plan DIR --out FILE', read it\n"+
+		"with 'cutover show FILE' and apply exactly that file.\n", bigPlanSteps)
 	return nil
 }
 

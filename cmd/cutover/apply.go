@@ -132,7 +132,9 @@ steps wait for their window, 130 interrupted, resumable.`,
 			if err := lockFirst(ctx, rb); err != nil {
 				return err
 			}
-			opts.keepPlan = true
+			// A plan of some VMs (--target) is not kept for resuming:
+			// apply DIR without --target means the whole runbook.
+			opts.keepPlan = len(targets) == 0
 			opts.resume = resumeCommand(target, true, sim, g)
 			// With --json, stdout carries only events: the plan and the
 			// question go to stderr.

@@ -192,7 +192,7 @@ func TestRollbackAfterReplicating(t *testing.T) {
 	}
 	rplan := filepath.Join(t.TempDir(), "r.plan")
 	code, out, errOut := runCLI(t, "rollback", dir, "--sim", "--out", rplan)
-	if code != 0 || strings.Count(out, "disable_replication {") != 3 || strings.Contains(out, "power_on") {
+	if code != 0 || strings.Count(out, "undo.enable_replication {") != 3 || strings.Count(out, "# runs disable_replication") != 3 || strings.Contains(out, "power_on") {
 		t.Fatalf("rollback: exit %d\n%s%s", code, out, errOut)
 	}
 	if code, out, errOut := runCLI(t, "apply", rplan); code != 0 {

@@ -128,16 +128,19 @@ func orDash(s string) string {
 // checkLock refuses at once when another operation holds the state lock,
 // before any planning or reading of live state: an operator who started a
 // second apply by mistake learns who runs the first, not a side effect of
-// it ("test failover is running").
+// it ("test failover is running"). It takes the lock and gives it back, so
+// that it judges exactly as the run will (a lock whose holder is gone is
+// taken over by the store, not refused).
 func checkLock(ctx context.Context, rb *schema.Runbook, store journal.Store) error {
-	held, err := store.CurrentLock(ctx)
+	info, err := store.Lock(ctx, journal.LockInfo{Operation: "apply"})
+	var locked *journal.LockedError
+	if errors.As(err, &locked) {
+		return &lockHeldError{held: locked.Held, stale: locked.Stale, dir: rb.Dir}
+	}
 	if err != nil {
 		return err
 	}
-	if held != nil {
-		return &lockHeldError{held: *held, stale: journal.StaleHint(*held), dir: rb.Dir}
-	}
-	return nil
+	return store.Unlock(ctx, info.ID)
 }
 
 // lockFirst refuses when the state lock is held, before anything else

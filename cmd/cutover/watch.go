@@ -113,6 +113,9 @@ func (ra *runningApply) summary(dir string) string {
 		pr := ra.model().snapshot(ra.clock(time.Now()))
 		s += fmt.Sprintf("; %d of %d steps done, %d running, %d failed", pr.Done, len(ra.plan.Steps), pr.Running, pr.Failed)
 	}
+	if hint := journal.StaleHint(h); hint != "" {
+		return s + fmt.Sprintf(".\nIt looks abandoned: %s; the next apply takes its lock over.", hint)
+	}
 	return s + fmt.Sprintf(".\nFollow it with: cutover status --watch %s", shellQuote(dir))
 }
 

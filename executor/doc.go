@@ -10,6 +10,15 @@
 // decide a step whose request may or may not have gone out; it never sends
 // a non-idempotent request twice.
 //
+// Stopping has two stages. The first interrupt (Config.Stop) starts nothing
+// new and lets each running step reach a safe point: a request under way
+// is finished and journaled, an operation already sent is left running in
+// its service for the next run to re-attach, a local wait ends. The second
+// (Run's context) abandons requests under way too; a request whose answer
+// was lost is decided from live state by the next run. Steps stopped either
+// way are reported as interrupted (EventStepInterrupted, Result.Interrupted),
+// never as failed.
+//
 // The executor sequences, gates and journals; executor/action performs the
 // steps on the providers, and executor/journal persists. It never prints:
 // it reports through Reporter, and cmd renders.

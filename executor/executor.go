@@ -87,6 +87,13 @@ type Config struct {
 	// each at once, below Parallelism.
 	ConnectionOf     func(planner.Step) string
 	ConnectionLimits map[string]int
+	// Stop, when closed, is the first interrupt: nothing new starts, a
+	// step whose request is out is left running in its service (journaled
+	// for re-attachment) and local waits end. Cancelling Run's context is
+	// the second: requests being sent are abandoned too, with the same
+	// journal guarantees (a request whose answer was lost is decided from
+	// live state by the next run).
+	Stop <-chan struct{}
 }
 
 // DefaultEstimates are conservative durations of disruptive step kinds.
@@ -110,11 +117,16 @@ type Result struct {
 	// then set) or the run was cancelled.
 	Pending      []string
 	WindowClosed bool
+	// Interrupted were running when the run was interrupted: their
+	// operation (if sent) runs on and the next run re-attaches. Stopped
+	// says the run was interrupted at all.
+	Interrupted []string
+	Stopped     bool
 }
 
 // OK reports whether every step succeeded.
 func (r Result) OK() bool {
-	return len(r.Failed) == 0 && len(r.Blocked) == 0 && len(r.Pending) == 0
+	return len(r.Failed) == 0 && len(r.Blocked) == 0 && len(r.Pending) == 0 && len(r.Interrupted) == 0
 }
 
 // errOutsideWindow marks a disruptive step left for a later run.
@@ -128,8 +140,11 @@ type Executor struct {
 	limits    map[string]chan struct{}
 	steps     map[string]planner.Step
 	runID     string
-	mu        sync.Mutex
-	state     map[string]*stepState
+	// hard is Run's context: requests are sent under it, so only the
+	// second interrupt abandons one.
+	hard  context.Context
+	mu    sync.Mutex
+	state map[string]*stepState
 }
 
 // New checks the configuration.
@@ -240,14 +255,24 @@ func (e *Executor) Run(ctx context.Context) (res Result, err error) {
 		e.report(Event{Kind: EventStepSkipped, Step: id, VM: e.steps[id].VM, Message: "succeeded in an earlier run"})
 	}
 
-	wr := e.cfg.Plan.Graph().Walk(ctx, e.cfg.Parallelism, e.runStep, dag.WithDone(done...))
-	res = Result{Succeeded: wr.Succeeded, Skipped: done, Pending: wr.Pending}
-	windowBlocked := map[string]bool{}
+	e.hard = ctx
+	soft, cancelSoft := softStop(ctx, e.cfg.Stop)
+	defer cancelSoft()
+	wr := e.cfg.Plan.Graph().Walk(soft, e.cfg.Parallelism, e.runStep, dag.WithDone(done...))
+	res = Result{Succeeded: wr.Succeeded, Skipped: done, Pending: wr.Pending, Stopped: soft.Err() != nil}
+	// Steps left for later (window closed, interrupted) are not failures:
+	// what depends on them is pending, not blocked.
+	notFailed := map[string]bool{}
 	for _, f := range wr.Failed {
-		if errors.Is(f.Err, errOutsideWindow) {
+		switch {
+		case errors.Is(f.Err, errOutsideWindow):
 			res.Pending = append(res.Pending, f.Key)
 			res.WindowClosed = true
-			windowBlocked[f.Key] = true
+			notFailed[f.Key] = true
+			continue
+		case errors.Is(f.Err, errInterrupted):
+			res.Interrupted = append(res.Interrupted, f.Key)
+			notFailed[f.Key] = true
 			continue
 		}
 		res.Failed = append(res.Failed, f)
@@ -255,7 +280,7 @@ func (e *Executor) Run(ctx context.Context) (res Result, err error) {
 	for _, s := range wr.Skipped {
 		onlyWindow := true
 		for _, a := range s.FailedAncestors {
-			if !windowBlocked[a] {
+			if !notFailed[a] {
 				onlyWindow = false
 			}
 		}
@@ -266,9 +291,14 @@ func (e *Executor) Run(ctx context.Context) (res Result, err error) {
 		}
 	}
 	sort.Strings(res.Pending)
+	sort.Strings(res.Interrupted)
 	_ = e.append(context.WithoutCancel(ctx), journal.Record{Kind: journal.RunFinished})
-	e.report(Event{Kind: EventRunFinished, Message: fmt.Sprintf("%d succeeded, %d already done, %d failed, %d blocked, %d pending",
-		len(res.Succeeded), len(res.Skipped), len(res.Failed), len(res.Blocked), len(res.Pending))})
+	msg := fmt.Sprintf("%d succeeded, %d already done, %d failed, %d blocked, %d pending",
+		len(res.Succeeded), len(res.Skipped), len(res.Failed), len(res.Blocked), len(res.Pending))
+	if res.Stopped {
+		msg += fmt.Sprintf(", %d interrupted", len(res.Interrupted))
+	}
+	e.report(Event{Kind: EventRunFinished, Message: msg})
 	return res, nil
 }
 

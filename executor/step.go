@@ -67,6 +67,9 @@ func (e *Executor) runStep(ctx context.Context, id string) error {
 	switch prev.last {
 	case journal.StepStarted:
 		// In flight when the last run stopped: re-attach, never resend.
+		if ctx.Err() != nil {
+			return e.interrupted(step, attempt, true)
+		}
 		e.report(Event{Kind: EventStepAttached, Step: id, VM: step.VM, Attempt: attempt})
 		return e.finish(ctx, step, attempt, prev.handle, time.Now())
 	case journal.StepPending, journal.StepUnknown, journal.StepFailed:
@@ -77,12 +80,15 @@ func (e *Executor) runStep(ctx context.Context, id string) error {
 		if prev.last != journal.StepFailed {
 			select {
 			case <-ctx.Done():
-				return ctx.Err()
+				return e.interrupted(step, attempt, false)
 			case <-e.cfg.Clock.After(e.cfg.SettleDelay):
 			}
 		}
 		done, err := e.cfg.Actions.Done(ctx, step)
 		if err != nil {
+			if ctx.Err() != nil {
+				return e.interrupted(step, attempt, false)
+			}
 			return e.fail(ctx, step, attempt, fmt.Errorf("deciding the outcome of an interrupted attempt: %w", err))
 		}
 		if done {
@@ -92,12 +98,15 @@ func (e *Executor) runStep(ctx context.Context, id string) error {
 
 	if step.Disruptive {
 		if err := e.awaitWindow(ctx, step); err != nil {
+			if ctx.Err() != nil {
+				return e.interrupted(step, attempt, false)
+			}
 			return err
 		}
 	}
 	release, err := e.acquire(ctx, step)
 	if err != nil {
-		return err
+		return e.interrupted(step, attempt, false)
 	}
 	defer func() { release() }()
 
@@ -110,12 +119,22 @@ func (e *Executor) runStep(ctx context.Context, id string) error {
 	waitedForGate := false
 	backoff := e.cfg.Backoff
 	for try := 0; ; try++ {
+		// The first interrupt lets nothing new start: a step that has
+		// not sent its request yet stops here.
+		if ctx.Err() != nil {
+			return e.interrupted(step, attempt, false)
+		}
 		attempt++
 		if err := e.append(ctx, journal.Record{Kind: journal.StepPending, StepID: id, Attempt: attempt}); err != nil {
+			if ctx.Err() != nil {
+				return e.interrupted(step, attempt, false)
+			}
 			return err
 		}
 		began := time.Now()
-		started, err := e.cfg.Actions.Start(ctx, step)
+		// Sent under the run's own context: the first interrupt lets a
+		// request under way finish, so its handle is journaled.
+		started, err := e.cfg.Actions.Start(e.sendCtx(ctx), step)
 		if errors.Is(err, ErrGateClosed) && !waitedForGate {
 			// Nothing was sent: the pending record stays, and a run that
 			// dies here decides from live state as for any pending step.
@@ -124,11 +143,14 @@ func (e *Executor) runStep(ctx context.Context, id string) error {
 			release()
 			release = func() {}
 			if err := e.awaitGate(ctx, step); err != nil {
+				if ctx.Err() != nil {
+					return e.interrupted(step, attempt, false)
+				}
 				return e.fail(ctx, step, attempt, err)
 			}
 			if release, err = e.acquire(ctx, step); err != nil {
 				release = func() {}
-				return err
+				return e.interrupted(step, attempt, false)
 			}
 			continue
 		}
@@ -147,8 +169,18 @@ func (e *Executor) runStep(ctx context.Context, id string) error {
 		// A failed send may have been accepted all the same (its response
 		// was lost): if live state shows the effect, the step is done and
 		// must not be sent again.
+		if e.sendCtx(ctx).Err() != nil {
+			// The second interrupt tore the request: its outcome is
+			// unknown, the pending record stays, and the next run decides
+			// from live state.
+			return e.interrupted(step, attempt, false)
+		}
 		if done, derr := e.cfg.Actions.Done(ctx, step); derr == nil && done {
 			return e.succeed(ctx, step, attempt, "the request took effect although its response was lost")
+		}
+		if e.cfg.Actions.Transient(err) && ctx.Err() != nil {
+			// Interrupted before a retry: nothing took effect.
+			return e.interrupted(step, attempt, false)
 		}
 		if !e.cfg.Actions.Transient(err) || try >= e.cfg.Retries || ctx.Err() != nil {
 			return e.fail(ctx, step, attempt, err)
@@ -159,7 +191,7 @@ func (e *Executor) runStep(ctx context.Context, id string) error {
 		e.report(Event{Kind: EventStepRetrying, Step: id, VM: step.VM, Attempt: attempt, Error: err.Error()})
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return e.interrupted(step, attempt, false)
 		case <-e.cfg.Clock.After(backoff):
 		}
 		backoff *= 2
@@ -190,9 +222,9 @@ func (e *Executor) finish(ctx context.Context, step planner.Step, attempt int, h
 	})
 	if err != nil {
 		if ctx.Err() != nil {
-			// Cancelled while waiting: the operation runs on; the next
+			// Interrupted while waiting: the operation runs on; the next
 			// run re-attaches through the journaled handle.
-			return ctx.Err()
+			return e.interrupted(step, attempt, len(handle) > 0)
 		}
 		if done, derr := e.cfg.Actions.Done(ctx, step); derr == nil && done {
 			return e.succeed(ctx, step, attempt, "")
@@ -207,7 +239,9 @@ func (e *Executor) succeed(ctx context.Context, step planner.Step, attempt int, 
 }
 
 func (e *Executor) succeedAfter(ctx context.Context, step planner.Step, attempt int, msg string, d time.Duration) error {
-	if err := e.append(ctx, journal.Record{Kind: journal.StepSucceeded, StepID: step.ID, Attempt: attempt}); err != nil {
+	// A success seen is journaled even while the run is being
+	// interrupted: the next run must not redo it.
+	if err := e.append(context.WithoutCancel(ctx), journal.Record{Kind: journal.StepSucceeded, StepID: step.ID, Attempt: attempt}); err != nil {
 		return err
 	}
 	e.report(Event{Kind: EventStepSucceeded, Step: step.ID, VM: step.VM, Message: msg, Duration: d})
@@ -284,4 +318,14 @@ func (e *Executor) awaitWindow(ctx context.Context, step planner.Step) error {
 		case <-e.cfg.Clock.After(next.Sub(now)):
 		}
 	}
+}
+
+// sendCtx is the context requests are sent under: Run's own, which only
+// the second interrupt cancels. Outside Run (tests calling runStep) it is
+// the step's context.
+func (e *Executor) sendCtx(ctx context.Context) context.Context {
+	if e.hard != nil {
+		return e.hard
+	}
+	return ctx
 }

@@ -256,19 +256,34 @@ type Summary struct {
 	Replicate, Update, Test, Failover, Commit, Source int
 	Disruptive, NoReturn                              int
 	Unchanged                                         int
+	// Undo counts the steps of an inverse plan (see IsUndo).
+	Undo int
 }
 
 // Summarize counts the plan's steps by what they do.
 func (p *Plan) Summarize() Summary {
 	var s Summary
 	changed := map[string]bool{}
+	// A new VM's settings PATCH (NICs after Protected) is part of creating
+	// it: "20 to replicate" for 20 new VMs, not also "20 to update".
+	enabling := map[string]bool{}
+	for _, st := range p.Steps {
+		if st.Kind == StepEnableReplication {
+			enabling[st.VM] = true
+		}
+	}
 	for _, st := range p.Steps {
 		changed[st.VM] = true
+		if IsUndo(st.ID) {
+			s.Undo++
+		}
 		switch st.Kind {
 		case StepEnableReplication:
 			s.Replicate++
 		case StepUpdateReplication:
-			s.Update++
+			if !enabling[st.VM] {
+				s.Update++
+			}
 		case StepTestFailover:
 			s.Test++
 		case StepUnplannedFailover:

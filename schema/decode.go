@@ -186,7 +186,7 @@ func (d *decoder) ref(a *attrs, name, kind string, dst *string) {
 			if !d.declared(kind, step.Name) {
 				r := at.Expr.Range()
 				d.errorf(&r, "Reference to undeclared "+kind,
-					"No %s block named %q is declared.%s", kind, step.Name, d.declaredList(kind))
+					"No %s block named %q is declared.%s%s", kind, step.Name, d.didYouMean(kind, step.Name), d.declaredList(kind))
 				return
 			}
 			*dst = step.Name
@@ -213,7 +213,7 @@ func (d *decoder) ref(a *attrs, name, kind string, dst *string) {
 	}
 	if !d.declared(kind, *dst) {
 		d.errorf(&r, "Reference to undeclared "+kind,
-			"No %s block named %q is declared.%s", kind, *dst, d.declaredList(kind))
+			"No %s block named %q is declared.%s%s", kind, *dst, d.didYouMean(kind, *dst), d.declaredList(kind))
 		*dst = ""
 	}
 }
@@ -225,6 +225,18 @@ func (d *decoder) declared(kind, name string) bool {
 		}
 	}
 	return false
+}
+
+// didYouMean suggests the declared block a misspelt reference meant.
+func (d *decoder) didYouMean(kind, name string) string {
+	var names []string
+	for _, b := range d.blocks[kind] {
+		names = append(names, b.Labels[0])
+	}
+	if s := Suggest(name, names); s != "" {
+		return fmt.Sprintf(" Did you mean %q?", s)
+	}
+	return ""
 }
 
 func (d *decoder) declaredList(kind string) string {

@@ -181,6 +181,11 @@ func (d *decoder) decodeVM(b *hcl.Block, content *hcl.BodyContent, inst instance
 		vm.Stage = Stage(stage)
 	}
 	d.ref(a, "window", "window", &vm.Window)
+	if _, set := content.Attributes["window"]; set && vm.Window == "" {
+		// The window is named but wrong: its error says so; warning that
+		// the VM "names no window" would contradict it.
+		d.reported[vm.Address+".window"] = true
+	}
 	d.add(a.diags)
 	if at, ok := content.Attributes["depends_on"]; ok {
 		d.dependsOn[vm] = d.decodeDependsOn(at)
@@ -258,7 +263,7 @@ func (d *decoder) checkVM(vm *VM, b *hcl.Block) {
 			}
 		}
 	}
-	if (vm.Stage == StageMigrated || vm.Stage == StageCompleted) && vm.Window == "" {
+	if (vm.Stage == StageMigrated || vm.Stage == StageCompleted) && vm.Window == "" && !d.reported[vm.Address+".window"] {
 		d.diags = append(d.diags, &hcl.Diagnostic{
 			Severity: hcl.DiagWarning,
 			Summary:  "Disruptive stage without a window",

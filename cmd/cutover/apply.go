@@ -3,16 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -23,7 +20,6 @@ import (
 	"cutover/executor/journal"
 	"cutover/planner"
 	"cutover/planner/planfile"
-	"cutover/planner/render"
 	"cutover/schema"
 )
 
@@ -33,16 +29,19 @@ const exitWindowClosed = 3
 
 func newApplyCommand(g *globals, stdin io.Reader) *cobra.Command {
 	var (
-		autoApprove   bool
-		parallelism   int
-		waitForWindow bool
-		sim           bool
-		asJSON        bool
-		expectDigest  string
-		gateTimeout   time.Duration
-		settleDelay   time.Duration
-		vcPar, azPar  int
-		targets       []string
+		autoApprove      bool
+		parallelism      int
+		waitForWindow    bool
+		sim              bool
+		asJSON           bool
+		expectDigest     string
+		gateTimeout      time.Duration
+		settleDelay      time.Duration
+		vcPar, azPar     int
+		targets          []string
+		showAll          bool
+		progressInterval time.Duration
+		opts             applyOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "apply [PLAN|DIR]",
@@ -58,12 +57,29 @@ Every step is journaled under DIR/.cutover; running apply again after any
 interruption resumes the same plan. Disruptive steps run only inside their
 maintenance window.
 
+Apply DIR keeps the plan it applies under DIR/.cutover/plans until every
+step is done: running apply DIR again after an interrupt or a failure
+resumes that plan (the finished steps are reported as already done), as
+long as the runbook is unchanged and the VMs it has not touched are as it
+saw them; otherwise it plans afresh and says why. A plan of more than
+` + fmt.Sprint(bigPlanSteps) + ` steps is shown as its summary and per-window counts; --show-plan
+(or plan --out FILE and cutover show FILE) prints all of it.
+
+Interrupting (Ctrl-C, SIGINT or SIGTERM) starts nothing new and lets each
+running step reach a safe point: an operation already sent to vCenter or
+Azure Site Recovery keeps running and is re-attached by the next apply,
+a local wait simply stops. A second interrupt stops at once; the journal
+keeps what was sent either way. The summary counts interrupted steps and
+prints the command that resumes.
+
 Exit status: 0 done, 1 a step failed or an error, 3 resumable: disruptive
-steps wait for their window.`,
+steps wait for their window, 130 interrupted, resumable.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
+			in := catchInterrupts(cmd.Context(), cmd.ErrOrStderr())
+			defer in.Stop()
+			// Until the run starts, the first interrupt ends everything.
+			ctx := in.soft
 			approved, err := approvedDigest(expectDigest, cmd.Flags().Changed("expect-digest"))
 			if err != nil {
 				return err
@@ -79,6 +95,11 @@ steps wait for their window.`,
 				planID string
 			)
 			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			opts = applyOptions{
+				progressInterval: progressInterval,
+				parallelism:      parallelism, waitForWindow: waitForWindow, asJSON: asJSON, gateTimeout: gateTimeout, settleDelay: settleDelay,
+				vcenterParallelism: vcPar, azureParallelism: azPar,
+			}
 			if st.Mode().IsRegular() {
 				var digest string
 				p, digest, err = planfile.Load(target)
@@ -97,47 +118,62 @@ steps wait for their window.`,
 					return err
 				}
 				sim = sim || p.Simulated
-			} else {
-				rb, err = loadRunbook(g, errOut, target)
-				if err != nil {
+				if err := lockFirst(ctx, rb); err != nil {
 					return err
 				}
-				p, err = makePlan(ctx, errOut, rb, sim, targets)
-				if err != nil {
+				opts.resume = resumeCommand(target, false, sim, g)
+				opts.saved = !planfile.IsRollback(p)
+				return runApply(in, g, out, errOut, rb, p, planID, sim, opts)
+			}
+			rb, err = loadRunbook(g, errOut, target)
+			if err != nil {
+				return err
+			}
+			if err := lockFirst(ctx, rb); err != nil {
+				return err
+			}
+			// A plan of some VMs (--target) is not kept for resuming:
+			// apply DIR without --target means the whole runbook.
+			opts.keepPlan = len(targets) == 0
+			opts.resume = resumeCommand(target, true, sim, g)
+			// With --json, stdout carries only events: the plan and the
+			// question go to stderr.
+			say := out
+			if asJSON {
+				say = errOut
+			}
+			if len(targets) == 0 {
+				resumed, err := resumeUnfinished(in, g, out, errOut, say, rb, sim, approved, opts)
+				if resumed || err != nil {
 					return err
-				}
-				// With --json, stdout carries only events: the plan and the
-				// question go to stderr.
-				say := out
-				if asJSON {
-					say = errOut
-				}
-				if err := render.Human(say, p, render.HumanOptions{Color: colorFor(say, g.noColor)}); err != nil {
-					return err
-				}
-				b, err := planfile.Encode(p)
-				if err != nil {
-					return err
-				}
-				planID = planfile.Digest(b)
-				// An approval names one plan: a fresh plan that is not
-				// that plan is refused, changes or not.
-				if approved != "" && approved != planID {
-					return digestMismatch(planID, approved, true)
-				}
-				if !p.HasChanges() {
-					return nil
-				}
-				if !autoApprove {
-					if err := confirm(stdin, say); err != nil {
-						return err
-					}
 				}
 			}
-			return runApply(ctx, g, out, errOut, rb, p, planID, sim, applyOptions{
-				parallelism: parallelism, waitForWindow: waitForWindow, asJSON: asJSON, gateTimeout: gateTimeout, settleDelay: settleDelay,
-				vcenterParallelism: vcPar, azureParallelism: azPar, saved: st.Mode().IsRegular() && !planfile.IsRollback(p),
-			})
+			p, err = makePlan(ctx, errOut, rb, sim, targets)
+			if err != nil {
+				return err
+			}
+			if err := showPlan(say, p, showAll, g.noColor); err != nil {
+				return err
+			}
+			b, err := planfile.Encode(p)
+			if err != nil {
+				return err
+			}
+			planID = planfile.Digest(b)
+			// An approval names one plan: a fresh plan that is not that
+			// plan is refused, changes or not.
+			if approved != "" && approved != planID {
+				return digestMismatch(planID, approved, true)
+			}
+			if !p.HasChanges() {
+				return nil
+			}
+			if !autoApprove {
+				if err := confirm(ctx, stdin, say); err != nil {
+					return err
+				}
+			}
+			return runApply(in, g, out, errOut, rb, p, planID, sim, opts)
 		},
 	}
 	f := cmd.Flags()
@@ -149,6 +185,8 @@ steps wait for their window.`,
 	f.BoolVar(&waitForWindow, "wait-for-window", false, "wait for a closed maintenance window to open instead of exiting 3")
 	f.BoolVar(&sim, "sim", false, "apply to the simulated world in DIR/.cutover/sim")
 	f.BoolVar(&asJSON, "json", false, "report progress as one JSON event per line")
+	f.DurationVar(&progressInterval, "progress-interval", 10*time.Second, "with --json, emit a progress event (counts, ETA, windows) this often")
+	f.BoolVar(&showAll, "show-plan", false, fmt.Sprintf("with DIR, print the whole plan even when it has more than %d steps", bigPlanSteps))
 	f.StringVar(&expectDigest, "expect-digest", "", "refuse a plan file whose SHA-256 differs (see show --digest)")
 	f.DurationVar(&gateTimeout, "gate-timeout", 2*time.Hour, "give up on a step whose live gate stays closed this long")
 	f.DurationVar(&settleDelay, "settle-delay", 2*time.Second, "on resume, wait this long for requests of an interrupted run to land before deciding its steps from live state")
@@ -166,6 +204,15 @@ type applyOptions struct {
 	// saved is set when p comes from a plan file, which is then checked
 	// against a fresh plan of the same runbook and live state.
 	saved bool
+	// keepPlan keeps the plan under DIR/.cutover/plans while it has
+	// steps to do, so that apply DIR resumes it (see resume.go).
+	keepPlan bool
+	// resume is the command that resumes this apply, for the summary.
+	resume string
+	// rollback is the command that builds this apply's rollback plan.
+	rollback string
+	// progressInterval is how often --json emits a progress event.
+	progressInterval time.Duration
 }
 
 // loadRunbook decodes the runbook in dir, shows its warnings and errors,
@@ -185,20 +232,34 @@ func loadRunbook(g *globals, errOut io.Writer, dir string) (*schema.Runbook, err
 
 // confirm asks for "yes" on a terminal and refuses without one: a job with
 // no one to ask must say --auto-approve.
-func confirm(stdin io.Reader, out io.Writer) error {
+func confirm(ctx context.Context, stdin io.Reader, out io.Writer) error {
 	f, ok := stdin.(*os.File)
 	if !ok || !isTerminal(f) {
 		return errors.New("no terminal to confirm on; review the plan and pass --auto-approve, or apply a saved plan file")
 	}
 	fmt.Fprint(out, "\nApply this plan? Only 'yes' is accepted: ")
-	line, _ := bufio.NewReader(stdin).ReadString('\n')
-	if strings.TrimSpace(line) != "yes" {
+	// Interrupts are caught, so Ctrl-C at the question must end the wait.
+	answer := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdin).ReadString('\n')
+		answer <- line
+	}()
+	select {
+	case line := <-answer:
+		if strings.TrimSpace(line) != "yes" {
+			return errors.New("apply cancelled")
+		}
+		return nil
+	case <-ctx.Done():
 		return errors.New("apply cancelled")
 	}
-	return nil
 }
 
-func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema.Runbook, p *planner.Plan, planID string, sim bool, o applyOptions) (err error) {
+// runApply applies p. Reading live state and checking the plan stop at the
+// first interrupt; the run itself winds down at the first and stops at the
+// second (see interrupts).
+func runApply(in *interrupts, g *globals, out, errOut io.Writer, rb *schema.Runbook, p *planner.Plan, planID string, sim bool, o applyOptions) (err error) {
+	ctx := in.soft
 	if p.RunbookHash != rb.Hash {
 		return &planfile.RunbookError{Plan: p.RunbookHash, Runbook: rb.Hash}
 	}
@@ -289,11 +350,17 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 			fmt.Fprintln(say, msg)
 		}
 	}
-	var reporter executor.Reporter = newLineReporter(out, o.asJSON)
-	if !o.asJSON && !g.noColor && isTerminal(out) {
-		reporter = newLiveView(out, p, clock.Now)
+	o.rollback = rollbackCommand(rb.Dir, sim)
+	if o.keepPlan {
+		if err := keepRunPlan(rb, p, planID); err != nil {
+			return fmt.Errorf("keeping the plan for a resume: %w", err)
+		}
+	} else if err := keepWatchPlan(rb, p, planID); err != nil {
+		return fmt.Errorf("keeping the plan for status --watch: %w", err)
 	}
+	reporter, closeReporter := newApplyReporter(out, p, clock.Now, o, g, isTerminal(out))
 	ex, err := executor.New(executor.Config{
+		Stop: in.soft.Done(),
 		Plan: p, PlanID: planID, Store: store, Actions: runner.Actions(), Clock: clock,
 		Reporter: reporter, Parallelism: o.parallelism,
 		ConnectionOf: connectionOf(rb), ConnectionLimits: connectionLimits(rb, o),
@@ -302,7 +369,8 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 	if err != nil {
 		return err
 	}
-	res, err := ex.Run(ctx)
+	res, err := ex.Run(in.hard)
+	closeReporter()
 	if s.world != nil {
 		if perr := s.world.Persist(context.WithoutCancel(ctx)); perr != nil {
 			fmt.Fprintf(errOut, "Warning: the simulated vCenter's state was not saved: %v\n", perr)
@@ -310,7 +378,7 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 	}
 	var locked *journal.LockedError
 	if errors.As(err, &locked) {
-		return fmt.Errorf("%w\nIf that operation is gone for good, release its lock with: cutover force-unlock %s %s", err, locked.Held.ID, rb.Dir)
+		return &lockHeldError{held: locked.Held, stale: locked.Stale, dir: rb.Dir}
 	}
 	var release *executor.ReleaseError
 	if errors.As(err, &release) {
@@ -320,22 +388,20 @@ func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema
 	} else if err != nil {
 		return err
 	}
-	fmt.Fprintf(say, "\nApply: %d succeeded, %d already done, %d failed, %d blocked by a failure, %d pending.\n",
-		len(res.Succeeded), len(res.Skipped), len(res.Failed), len(res.Blocked), len(res.Pending))
-	for _, f := range res.Failed {
-		fmt.Fprintf(errOut, "Error: %s\n", safeText(f.Err.Error()))
+	if res.OK() {
+		dropRunPlan(rb, planID)
 	}
+	// A watcher needs the plan only while this apply holds the lock.
+	_ = os.Remove(watchPlanPath(rb, planID))
+	writeApplySummary(say, errOut, p, res, o.resume, o.rollback)
 	switch {
 	case err != nil:
 		return err
-	case ctx.Err() != nil:
-		fmt.Fprintln(errOut, "Interrupted. Run apply again to resume: finished steps are skipped and running ones re-attached.")
-		return exitCodeError{exitError}
+	case res.Stopped:
+		return exitCodeError{exitInterrupted}
 	case len(res.Failed) > 0:
-		fmt.Fprintln(errOut, "Fix the cause and run apply again: finished steps are skipped.")
 		return exitCodeError{exitError}
 	case res.WindowClosed:
-		fmt.Fprintln(say, "Disruptive steps wait for their maintenance window. Run apply again inside it, or with --wait-for-window.")
 		return exitCodeError{exitWindowClosed}
 	}
 	return nil
@@ -388,28 +454,25 @@ func vmOfStep(p *planner.Plan, id string) string {
 	return ""
 }
 
-// actions adapts the action runner to the executor's interface.
-// lineReporter prints one timestamped line per event, or one JSON object
-// per line for CI.
+// lineReporter prints one timestamped line per event (UTC, marked Z).
 type lineReporter struct {
-	mu     sync.Mutex
-	w      io.Writer
-	asJSON bool
-	last   map[string]int
+	mu   sync.Mutex
+	w    io.Writer
+	last map[string]int
 }
 
-func newLineReporter(w io.Writer, asJSON bool) *lineReporter {
-	return &lineReporter{w: w, asJSON: asJSON, last: map[string]int{}}
+func newLineReporter(w io.Writer, _ bool) *lineReporter {
+	return &lineReporter{w: w, last: map[string]int{}}
 }
 
+// Report prints one event.
 func (l *lineReporter) Report(e executor.Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.asJSON {
-		b, _ := json.Marshal(applyEventOf(e))
-		fmt.Fprintf(l.w, "%s\n", b)
-		return
-	}
+	l.report(e)
+}
+
+func (l *lineReporter) report(e executor.Event) {
 	if e.Kind == executor.EventStepProgress {
 		// Print progress only when it moved by ten points.
 		if e.Percent < 0 || e.Percent/10 == l.last[e.Step]/10 && l.last[e.Step] != 0 {
@@ -417,7 +480,7 @@ func (l *lineReporter) Report(e executor.Event) {
 		}
 		l.last[e.Step] = e.Percent
 	}
-	ts := e.Time.UTC().Format("15:04:05")
+	ts := logStamp(e.Time)
 	switch e.Kind {
 	case executor.EventRunStarted, executor.EventRunFinished:
 		fmt.Fprintf(l.w, "%s %s: %s\n", ts, strings.ReplaceAll(string(e.Kind), "_", " "), e.Message)

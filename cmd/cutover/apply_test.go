@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"cutover/executor"
 	"cutover/executor/journal"
@@ -250,16 +252,92 @@ func TestApplyJSONEvents(t *testing.T) {
 	// Fields this run does not produce, and every kind, are checked on
 	// the Go type and the executor's constants.
 	for _, k := range []executor.EventKind{executor.EventRunStarted, executor.EventStepSkipped, executor.EventStepWaiting, executor.EventStepStarted,
-		executor.EventStepAttached, executor.EventStepProgress, executor.EventStepRetrying, executor.EventStepSucceeded, executor.EventStepFailed, executor.EventRunFinished} {
+		executor.EventStepAttached, executor.EventStepProgress, executor.EventStepRetrying, executor.EventStepSucceeded, executor.EventStepFailed, executor.EventStepInterrupted, executor.EventRunFinished, kindProgress} {
 		if !strings.Contains(string(doc), "`"+string(k)+"`") {
 			t.Errorf("docs/apply-events.md does not document kind %s", k)
 		}
 	}
-	typ := reflect.TypeOf(applyEvent{})
-	for i := range typ.NumField() {
-		name := strings.Split(typ.Field(i).Tag.Get("json"), ",")[0]
-		if !strings.Contains(string(doc), "`"+name+"`") {
-			t.Errorf("docs/apply-events.md does not document field %s of applyEvent", name)
+	for _, typ := range []reflect.Type{reflect.TypeOf(applyEvent{}), reflect.TypeOf(progressWindow{})} {
+		for i := range typ.NumField() {
+			name := strings.Split(typ.Field(i).Tag.Get("json"), ",")[0]
+			if !strings.Contains(string(doc), "`"+name+"`") {
+				t.Errorf("docs/apply-events.md does not document field %s of %s", name, typ.Name())
+			}
 		}
+	}
+}
+
+// TestApplyJSONProgress: --json carries progress events as documented:
+// one after run_started, one per interval, one before run_finished; the
+// counts add up to the plan's steps and end with every step done; eta is
+// RFC 3339; each window names its closing time.
+func TestApplyJSONProgress(t *testing.T) {
+	t.Setenv(SimTimeScaleEnv, "0.05")
+	dir := copyExample(t, "quickstart")
+	code, out, errOut := runCLI(t, "apply", dir, "--sim", "--auto-approve", "--json", "--progress-interval", "100ms")
+	if code != 0 {
+		t.Fatalf("apply --json: exit %d\n%s", code, errOut)
+	}
+	var (
+		progress []map[string]any
+		kinds    []string
+		total    int
+	)
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("not JSON: %q", line)
+		}
+		kinds = append(kinds, ev["kind"].(string))
+		if ev["kind"] == "run_started" {
+			fmt.Sscanf(ev["message"].(string), "%d steps", &total)
+		}
+		if ev["kind"] == "progress" {
+			progress = append(progress, ev)
+		}
+	}
+	if len(progress) < 3 {
+		t.Fatalf("%d progress events in a run of some seconds at a 100ms interval", len(progress))
+	}
+	if kinds[1] != "progress" || kinds[len(kinds)-2] != "progress" {
+		t.Errorf("progress does not follow run_started and precede run_finished: %v", kinds)
+	}
+	sawRunning := false
+	for _, ev := range progress {
+		sum := 0
+		for _, k := range []string{"done", "running", "waiting", "failed", "pending"} {
+			n, ok := ev[k].(float64)
+			if !ok {
+				t.Fatalf("progress event without %s: %v", k, ev)
+			}
+			sum += int(n)
+		}
+		if sum != total || total == 0 {
+			t.Errorf("counts add up to %d, not the plan's %d steps: %v", sum, total, ev)
+		}
+		if ev["running"].(float64) > 0 {
+			sawRunning = true
+		}
+		if _, err := time.Parse(time.RFC3339, ev["eta"].(string)); err != nil {
+			t.Errorf("eta: %v", err)
+		}
+		ws, _ := ev["windows"].([]any)
+		if len(ws) != 1 {
+			t.Fatalf("windows: %v", ev["windows"])
+		}
+		w := ws[0].(map[string]any)
+		if w["name"] != "sat-night" || w["state"] != "open" {
+			t.Errorf("window: %v", w)
+		}
+		if _, err := time.Parse(time.RFC3339, w["closes_at"].(string)); err != nil {
+			t.Errorf("closes_at: %v", err)
+		}
+	}
+	last := progress[len(progress)-1]
+	if int(last["done"].(float64)) != total || last["pending"].(float64) != 0 {
+		t.Errorf("the last progress event is not the end of the run: %v", last)
+	}
+	if !sawRunning {
+		t.Error("no progress event saw a running step")
 	}
 }

@@ -64,6 +64,9 @@ func connect(ctx context.Context, rb *schema.Runbook, sim bool) (*session, error
 			vcs, azs, azOpts = w.VCenterConfigs, w.AzureConfigs, w.AzureOptions()
 		}
 	} else {
+		if err := checkCredentials(rb); err != nil {
+			return nil, err
+		}
 		for _, vc := range rb.VCenters {
 			vcs[vc.Name] = vcenter.Config{
 				Name: vc.Name, URL: vc.URL, Username: vc.Username, Password: vc.Password.Reveal(),

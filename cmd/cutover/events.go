@@ -20,6 +20,53 @@ type applyEvent struct {
 	Attempt         int       `json:"attempt,omitempty"`
 	Error           string    `json:"error,omitempty"`
 	DurationSeconds float64   `json:"duration_seconds,omitempty"`
+
+	// The counts, ETA and windows of a progress event (kindProgress).
+	Done       *int             `json:"done,omitempty"`
+	Running    *int             `json:"running,omitempty"`
+	Waiting    *int             `json:"waiting,omitempty"`
+	WaitingFor map[string]int   `json:"waiting_for,omitempty"`
+	Failed     *int             `json:"failed,omitempty"`
+	Pending    *int             `json:"pending,omitempty"`
+	ETA        string           `json:"eta,omitempty"`
+	Windows    []progressWindow `json:"windows,omitempty"`
+}
+
+// kindProgress is the event apply --json adds to the executor's: the
+// run's counts and ETA, at least every --progress-interval.
+const kindProgress = "progress"
+
+// progressWindow is one window in a progress event. Times are RFC 3339 in
+// UTC, like every time in the stream.
+type progressWindow struct {
+	Name          string `json:"name"`
+	State         string `json:"state"`
+	OpensAt       string `json:"opens_at,omitempty"`
+	ClosesAt      string `json:"closes_at,omitempty"`
+	DisruptiveETA string `json:"disruptive_eta,omitempty"`
+}
+
+// progressEventOf renders the model's snapshot as a progress event.
+func progressEventOf(pr progress) applyEvent {
+	n := func(i int) *int { return &i }
+	ev := applyEvent{Time: pr.At.UTC(), Kind: kindProgress,
+		Done: n(pr.Done), Running: n(pr.Running), Waiting: n(pr.Waiting), Failed: n(pr.Failed), Pending: n(pr.Pending),
+		WaitingFor: pr.WaitingFor, ETA: rfc3339(pr.ETA)}
+	for _, w := range pr.Windows {
+		pw := progressWindow{Name: w.Name, State: "closed", OpensAt: rfc3339(w.OpensAt), ClosesAt: rfc3339(w.ClosesAt), DisruptiveETA: rfc3339(w.DisruptiveETA)}
+		if w.Open {
+			pw.State = "open"
+		}
+		ev.Windows = append(ev.Windows, pw)
+	}
+	return ev
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 func applyEventOf(e executor.Event) applyEvent {

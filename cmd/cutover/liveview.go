@@ -3,82 +3,61 @@ package main
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
-	"sync"
 	"time"
+	"unicode/utf8"
 
 	"cutover/executor"
-	"cutover/planner"
-	"cutover/window"
 )
 
-// liveView is the terminal view of an apply: finished steps scroll up as
-// lines, and a block at the bottom, redrawn in place, shows the steps
-// running now with their progress, the elapsed time and each window's
-// state.
+// viewWidth is the width the live view fits: a default terminal.
+const viewWidth = 80
+
+// liveView is the terminal view of an apply: finished, failed and waiting
+// steps scroll up as lines, and a block at the bottom, redrawn in place,
+// answers the night's questions: the window and when it closes (in its own
+// zone), the counts, the ETA of the run and of each window's disruptive
+// part, the running steps against their estimates, what starts next and a
+// panel of failures with the commands that resume or roll back. Callers
+// serialise calls (modelReporter holds its lock).
 type liveView struct {
-	mu      sync.Mutex
-	w       io.Writer
-	now     func() time.Time
-	began   time.Time
-	windows []namedWindow
-	running map[string]runningStep
-	done    int
-	total   int
-	drawn   int // lines of the bottom block on screen
+	w     io.Writer
+	m     *runModel
+	now   func() time.Time
+	began time.Time
+	drawn int // lines of the bottom block on screen
 }
 
-type namedWindow struct {
-	name string
-	w    *window.Window
+func newLiveView(w io.Writer, m *runModel, now func() time.Time) *liveView {
+	return &liveView{w: w, m: m, now: now, began: now()}
 }
 
-type runningStep struct {
-	since   time.Time
-	percent int
-	message string
-}
-
-func newLiveView(w io.Writer, p *planner.Plan, now func() time.Time) *liveView {
-	v := &liveView{w: w, now: now, began: now(), running: map[string]runningStep{}, total: len(p.Steps)}
-	for _, wi := range p.Windows {
-		if pw, err := window.Parse(wi.Schedule, wi.Duration, wi.Timezone); err == nil {
-			v.windows = append(v.windows, namedWindow{wi.Name, pw})
-		}
-	}
-	return v
-}
-
-// Report implements executor.Reporter.
-func (v *liveView) Report(e executor.Event) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+// event prints what scrolls for e and redraws the block. The model has
+// already taken e in.
+func (v *liveView) event(e executor.Event) {
 	v.clear()
 	switch e.Kind {
-	case executor.EventStepStarted, executor.EventStepAttached:
-		v.running[e.Step] = runningStep{since: v.now(), percent: -1}
-	case executor.EventStepProgress:
-		r := v.running[e.Step]
-		r.percent, r.message = e.Percent, e.Message
-		v.running[e.Step] = r
 	case executor.EventStepSucceeded:
-		delete(v.running, e.Step)
-		v.done++
-		fmt.Fprintf(v.w, "  ✓ %s (%s)\n", e.Step, e.Duration.Round(time.Second))
-	case executor.EventStepSkipped:
-		v.done++
+		fmt.Fprintln(v.w, fit(fmt.Sprintf("  ✓ %s (%s)", e.Step, e.Duration.Round(time.Second))))
 	case executor.EventStepFailed:
-		delete(v.running, e.Step)
-		fmt.Fprintf(v.w, "  ✗ %s: %s\n", e.Step, e.Error)
+		fmt.Fprintln(v.w, fit(fmt.Sprintf("  ✗ %s failed", e.Step)))
 	case executor.EventStepWaiting:
-		fmt.Fprintf(v.w, "  … %s: %s\n", e.Step, e.Message)
+		fmt.Fprintln(v.w, fit(fmt.Sprintf("  … %s: %s", e.Step, e.Message)))
 	case executor.EventStepRetrying:
-		fmt.Fprintf(v.w, "  ↻ %s: %s\n", e.Step, e.Error)
+		fmt.Fprintln(v.w, fit(fmt.Sprintf("  ↻ %s: %s", e.Step, e.Error)))
+	case executor.EventStepInterrupted:
+		fmt.Fprintln(v.w, fit(fmt.Sprintf("  ⏸ %s: %s", e.Step, e.Message)))
 	case executor.EventRunFinished:
-		fmt.Fprintf(v.w, "%s\n", e.Message)
+		// The summary follows; the final block stays for the record.
+		v.draw()
 		return
 	}
+	v.draw()
+}
+
+// redraw refreshes the block so elapsed times and ETAs move.
+func (v *liveView) redraw() {
+	v.clear()
 	v.draw()
 }
 
@@ -91,29 +70,135 @@ func (v *liveView) clear() {
 }
 
 func (v *liveView) draw() {
-	var lines []string
-	lines = append(lines, fmt.Sprintf("── %d/%d steps done, %d running, %s elapsed", v.done, v.total, len(v.running), v.now().Sub(v.began).Round(time.Second)))
-	ids := make([]string, 0, len(v.running))
-	for id := range v.running {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		r := v.running[id]
-		pct := "   "
-		if r.percent >= 0 {
-			pct = fmt.Sprintf("%3d%%", r.percent)
-		}
-		lines = append(lines, fmt.Sprintf("   %s %s %s %s", pct, id, v.now().Sub(r.since).Round(time.Second), r.message))
-	}
-	for _, nw := range v.windows {
-		st := nw.w.At(v.now())
-		if st.Open {
-			lines = append(lines, fmt.Sprintf("   window %s: open, %s left", nw.name, st.Left.Round(time.Minute)))
-		} else {
-			lines = append(lines, fmt.Sprintf("   window %s: closed, opens %s", nw.name, st.Next.Format(time.RFC3339)))
-		}
-	}
+	lines := renderBlock(v.m, v.m.snapshot(v.now()), v.began)
 	fmt.Fprintln(v.w, strings.Join(lines, "\n"))
 	v.drawn = len(lines)
+}
+
+// renderBlock lays out the model at one instant in lines of at most
+// viewWidth columns. status --watch draws the same block from the journal.
+func renderBlock(m *runModel, pr progress, began time.Time) []string {
+	var lines []string
+	add := func(format string, a ...any) { lines = append(lines, fit(fmt.Sprintf(format, a...))) }
+
+	add("── %s: %d/%d done · %s elapsed", m.plan.Runbook, pr.Done, len(m.order), pr.At.Sub(began).Round(time.Second))
+	waits := ""
+	if pr.Waiting > 0 {
+		var parts []string
+		for _, k := range sortedWaits(pr.WaitingFor) {
+			parts = append(parts, fmt.Sprintf("%s %d", waitLabel(k), pr.WaitingFor[k]))
+		}
+		waits = " (" + strings.Join(parts, ", ") + ")"
+	}
+	blocked := ""
+	if pr.Blocked > 0 {
+		blocked = fmt.Sprintf(" (%d behind a failure)", pr.Blocked)
+	}
+	add("   %d running · %d waiting%s · %d failed · %d pending%s", pr.Running, pr.Waiting, waits, pr.Failed, pr.Pending, blocked)
+	if pr.Running+pr.Waiting+pr.Pending > pr.Blocked {
+		add("   ETA %s (in %s)", etaStamp(pr.ETA, pr.At), roundETA(pr.ETA.Sub(pr.At)))
+	}
+	for _, w := range pr.Windows {
+		if w.Open {
+			add("   window %s: open, closes %s", w.Name, zoneStamp(w.ClosesAt, w.Loc))
+		} else if !w.OpensAt.IsZero() {
+			add("   window %s: closed, opens %s", w.Name, zoneStamp(w.OpensAt, w.Loc))
+		}
+		if !w.DisruptiveETA.IsZero() {
+			add("     disruptive steps done by %s", zoneStamp(w.DisruptiveETA, w.Loc))
+		}
+	}
+	if len(pr.RunningSteps) > 0 {
+		add("   running:")
+		for i, t := range pr.RunningSteps {
+			if i == 6 {
+				add("     … and %d more", len(pr.RunningSteps)-i)
+				break
+			}
+			pct := "    "
+			if t.percent >= 0 {
+				pct = fmt.Sprintf("%3d%%", t.percent)
+			}
+			add("   %s %s %s of ~%s %s", pct, t.step.ID, pr.At.Sub(t.since).Round(time.Second), roundETA(m.est.of(t.step)), t.message)
+		}
+	}
+	if len(pr.Next) > 0 {
+		add("   next: %s", strings.Join(pr.Next, ", "))
+	}
+	for i, t := range pr.Failures {
+		if i == 3 {
+			add("   … and %d more failed; see the summary when the run ends", len(pr.Failures)-i)
+			break
+		}
+		add("   FAILED %s %s", t.step.VM, t.step.Kind)
+		for _, l := range wrap(serviceMessage(t), viewWidth-7, 3) {
+			add("       %s", l)
+		}
+	}
+	if len(pr.Failures) > 0 {
+		// Commands are never cut: a person copies them. One longer than
+		// the terminal wraps there rather than losing its end.
+		if m.resume != "" {
+			lines = append(lines, "   resume:    "+m.resume)
+		}
+		if m.rollback != "" {
+			lines = append(lines, "   roll back: "+m.rollback)
+		}
+	}
+	return lines
+}
+
+// serviceMessage is a failure's text without the "VM: step:" prefix the
+// panel already shows.
+func serviceMessage(t *stepTrack) string {
+	msg := strings.TrimPrefix(safeText(t.err), t.step.VM+": ")
+	return strings.TrimPrefix(msg, string(t.step.Kind)+": ")
+}
+
+// roundETA shows an estimate as people say it: "45s", "12m", "1h40m".
+func roundETA(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0s"
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	}
+	s := d.Round(time.Minute).String()
+	return strings.TrimSuffix(s, "0s")
+}
+
+// fit cuts a line to viewWidth columns (runes: the view's symbols are one
+// column wide).
+func fit(s string) string {
+	if utf8.RuneCountInString(s) <= viewWidth {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:viewWidth-1]) + "…"
+}
+
+// wrap breaks s into at most n lines of width runes, at spaces when it can.
+func wrap(s string, width, n int) []string {
+	var out []string
+	words := strings.Fields(s)
+	line := ""
+	for _, w := range words {
+		switch {
+		case line == "":
+			line = w
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(w) <= width:
+			line += " " + w
+		default:
+			out = append(out, line)
+			line = w
+		}
+	}
+	if line != "" {
+		out = append(out, line)
+	}
+	if len(out) > n {
+		out = out[:n]
+		out[n-1] = fit(out[n-1] + " …")
+	}
+	return out
 }

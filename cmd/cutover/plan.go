@@ -123,6 +123,9 @@ func makePlan(ctx context.Context, errOut io.Writer, rb *schema.Runbook, sim boo
 	problems = append(problems, more...)
 	if len(problems) > 0 {
 		writeProblems(errOut, problems)
+		if sim {
+			writeSimWorldHint(errOut, rb, problems)
+		}
 		return nil, exitCodeError{exitError}
 	}
 	return p, nil

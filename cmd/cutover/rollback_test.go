@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -100,8 +101,23 @@ func TestRollbackAfterFailover(t *testing.T) {
 	if strings.Contains(out, "test_failover_cleanup {") {
 		t.Errorf("the test failover was already cleaned up; the rollback must not clean it again:\n%s", out)
 	}
-	if code, out, errOut := runCLI(t, "apply", rplan); code != 0 {
-		t.Fatalf("apply rollback: exit %d %s%s", code, out, errOut)
+	// The plan names its steps as the apply log and summary do.
+	named := regexp.MustCompile(`(?m)^ +[-~+>!]+ (undo\.\w+)`).FindAllStringSubmatch(out, -1)
+	if len(named) == 0 {
+		t.Fatalf("the rollback plan names no undo.* step:\n%s", out)
+	}
+	code, applied, errOut := runCLI(t, "apply", rplan)
+	if code != 0 {
+		t.Fatalf("apply rollback: exit %d %s%s", code, applied, errOut)
+	}
+	for _, n := range named {
+		if !strings.Contains(applied, "."+n[1]+": succeeded") {
+			t.Errorf("the plan's step %s is not in the apply log:\n%s", n[1], applied)
+		}
+	}
+	total := strings.Count(applied, ": succeeded")
+	if want := fmt.Sprintf("Rollback (%d undo steps): %d succeeded", total, total); !strings.Contains(applied, want) {
+		t.Errorf("the summary does not count the undo steps (%q):\n%s", want, applied)
 	}
 	for vm, r := range statusOf(t, dir) {
 		if r.Live != "discovered" || r.PowerState != "poweredOn" {
@@ -213,7 +229,7 @@ func TestRollbackAfterReplicating(t *testing.T) {
 	}
 	rplan := filepath.Join(t.TempDir(), "r.plan")
 	code, out, errOut := runCLI(t, "rollback", dir, "--sim", "--out", rplan)
-	if code != 0 || strings.Count(out, "disable_replication {") != 3 || strings.Contains(out, "power_on") {
+	if code != 0 || strings.Count(out, "undo.enable_replication {") != 3 || strings.Count(out, "# runs disable_replication") != 3 || strings.Contains(out, "power_on") {
 		t.Fatalf("rollback: exit %d\n%s%s", code, out, errOut)
 	}
 	if code, out, errOut := runCLI(t, "apply", rplan); code != 0 {

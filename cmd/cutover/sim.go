@@ -78,7 +78,7 @@ command; the vaults save theirs on every change.`,
 		},
 	}
 	serve.Flags().DurationVar(&saveEvery, "save-every", 10*time.Second, "how often to save the simulated vCenter's state while serving")
-	sim.AddCommand(serve)
+	sim.AddCommand(serve, newSimFaultCommand(g), newSimResetCommand(g))
 	return sim
 }
 

@@ -41,11 +41,22 @@ func newStatusCommand(g *globals) *cobra.Command {
 	var (
 		sim    bool
 		asJSON bool
+		watch  bool
+		every  time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "status [DIR]",
 		Short: "Show the live stage of every runbook VM and what the next apply would do",
-		Args:  cobra.MaximumNArgs(1),
+		Long: `Status reads live state and shows each VM's stage and what the next apply
+would do. While an apply (or a rollback) holds the state lock, it says so
+first: who runs it, where, since when and how far it is.
+
+--watch follows an apply that another process (or a CI runner) is running,
+read from the state backend's lock and journal: the same view apply shows
+on a terminal (a progress line every --every otherwise), until that apply
+ends. The journal does not record waits, so a step waiting for its gate or
+window shows as running.`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rb, err := loadRunbook(g, cmd.ErrOrStderr(), runbookDir(args))
 			if err != nil {
@@ -53,6 +64,23 @@ func newStatusCommand(g *globals) *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
+			store, err := openStore(ctx, rb)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			if watch {
+				return watchApply(ctx, cmd.OutOrStdout(), rb, store, !g.noColor && isTerminal(cmd.OutOrStdout()), every)
+			}
+			if ra, err := readRunningApply(ctx, store, rb); err != nil {
+				return err
+			} else if ra != nil {
+				say := cmd.OutOrStdout()
+				if asJSON {
+					say = cmd.ErrOrStderr()
+				}
+				fmt.Fprintf(say, "%s\n\n", ra.summary(rb.Dir))
+			}
 			rows, err := statusRows(ctx, rb, sim)
 			if err != nil {
 				return err
@@ -95,6 +123,8 @@ func newStatusCommand(g *globals) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&sim, "sim", false, "read the simulated world in DIR/.cutover/sim")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	cmd.Flags().BoolVar(&watch, "watch", false, "follow the apply another process is running, until it ends")
+	cmd.Flags().DurationVar(&every, "every", 2*time.Second, "with --watch, how often to read the journal")
 	return cmd
 }
 

@@ -71,13 +71,14 @@ Exit status: 0 valid (warnings allowed), 1 invalid.`,
 			} else {
 				writeDiagnostics(cmd.ErrOrStderr(), files, diags, g.noColor)
 				if errs == 0 {
-					fmt.Fprintf(cmd.OutOrStdout(), "Success! The runbook %q is valid: %d VMs, %d vCenters, %d vaults, %d windows.\n",
-						rb.Name, len(rb.VMs), len(rb.VCenters), len(rb.Azures), len(rb.Windows))
+					fmt.Fprintf(cmd.OutOrStdout(), "Success! The runbook %q is valid: %s, %s, %s, %s.\n",
+						rb.Name, count(len(rb.VMs), "VM", "VMs"), count(len(rb.VCenters), "vCenter", "vCenters"),
+						count(len(rb.Azures), "vault", "vaults"), count(len(rb.Windows), "window", "windows"))
 				}
 			}
 			if errs > 0 {
 				if !asJSON {
-					fmt.Fprintf(cmd.ErrOrStderr(), "The runbook is invalid: %d errors, %d warnings.\n", errs, warns)
+					fmt.Fprintf(cmd.ErrOrStderr(), "The runbook is invalid: %s, %s.\n", count(errs, "error", "errors"), count(warns, "warning", "warnings"))
 				}
 				return exitCodeError{exitError}
 			}

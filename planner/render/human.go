@@ -240,11 +240,17 @@ func (h *human) step(vm *vmView, s *stepView) {
 		notes = append(notes, "after "+strings.Join(after, ", "))
 	}
 
+	name := stepName(s.Step)
+	if name != string(s.Kind) {
+		// An undo step is named after the step it undoes, as the apply
+		// log, journal and summary name it; the note says what it runs.
+		notes = append([]string{"runs " + string(s.Kind)}, notes...)
+	}
 	if len(notes) == 0 && len(s.Inputs) == 0 && len(s.Changes) == 0 {
-		h.printf("\n     %s %s\n", h.sym(symbol(s.Step)), s.Kind)
+		h.printf("\n     %s %s\n", h.sym(symbol(s.Step)), name)
 		return
 	}
-	h.printf("\n     %s %s {\n", h.sym(symbol(s.Step)), s.Kind)
+	h.printf("\n     %s %s {\n", h.sym(symbol(s.Step)), name)
 	for _, n := range notes {
 		h.printf("            # %s\n", n)
 	}
@@ -325,8 +331,21 @@ func (h *human) undo(v *view) {
 // summaryLine is the one-line count the issue asks for, in a fixed order so
 // that CI logs can be grepped.
 func summaryLine(s planner.Summary) string {
+	if s.Undo > 0 {
+		return fmt.Sprintf("%d to undo, %d disruptive, %d %s", s.Undo, s.Disruptive, s.NoReturn, plural(s.NoReturn, "point of no return", "points of no return"))
+	}
 	return fmt.Sprintf("%d to replicate, %d to update, %d to test, %d to fail over, %d disruptive, %d %s",
 		s.Replicate, s.Update, s.Test, s.Failover, s.Disruptive, s.NoReturn, plural(s.NoReturn, "point of no return", "points of no return"))
+}
+
+// stepName is a step's name within its VM, as its ID spells it: the kind
+// for a forward step, "undo.KIND" (the kind it undoes) for an inverse
+// plan's step. Plan, apply log, journal and summary all use the ID.
+func stepName(s planner.Step) string {
+	if s.VM != "" && strings.HasPrefix(s.ID, s.VM+".") {
+		return strings.TrimPrefix(s.ID, s.VM+".")
+	}
+	return string(s.Kind)
 }
 
 // quote shows a value as a Go-quoted string, or the placeholder bare so it

@@ -227,6 +227,11 @@ func mdSummary(m *errWriter, v *view) {
 		{"points of no return", s.NoReturn},
 	} {
 		m.printf("| %s | %d |\n", r.name, r.n)
+		if r.name == "steps" && s.Undo > 0 {
+			// Only an inverse plan has undo steps; forward plans keep
+			// their table as it was.
+			m.printf("| to undo | %d |\n", s.Undo)
+		}
 	}
 	m.print("\n")
 }
@@ -364,7 +369,10 @@ func mdVM(m *errWriter, vm *vmView) {
 		m.printf("Azure VM %s\n\n", mdValue(a.String()))
 	}
 	for i, s := range vm.steps {
-		m.printf("%d. %s %s\n", i+1, code(symbol(s.Step)), code(string(s.Kind)))
+		m.printf("%d. %s %s\n", i+1, code(symbol(s.Step)), code(stepName(s.Step)))
+		if name := stepName(s.Step); name != string(s.Kind) {
+			m.printf("   - runs %s\n", code(string(s.Kind)))
+		}
 		if s.NoReturn {
 			m.print("   - **point of no return**\n")
 		}

@@ -251,7 +251,7 @@ func TestHumanSummaryAndUndo(t *testing.T) {
 	}
 	out := buf.String()
 	s := p.Summarize()
-	if !strings.Contains(out, "Plan: 5 to replicate, 1 to update, 5 to test, 5 to fail over, 8 disruptive, 0 points of no return.") {
+	if !strings.Contains(out, "Plan: 5 to replicate, 0 to update, 5 to test, 5 to fail over, 8 disruptive, 0 points of no return.") {
 		t.Errorf("summary line missing; summary is %+v", s)
 	}
 	// Every enable_replication is undone by a disable_replication.

@@ -246,7 +246,8 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) *apiError {
 	} else {
 		err = s.serveRecoveryServices(c, segs[6:])
 	}
-	if changed || (write && err == nil) {
+	if changed || (write && err == nil) || s.rulesDirty {
+		s.rulesDirty = false
 		if perr := s.persistLocked(); perr != nil && err == nil {
 			return errorf(http.StatusInternalServerError, "InternalServerError", "simulator state: %v", perr)
 		}

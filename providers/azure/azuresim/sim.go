@@ -54,13 +54,13 @@ type Options struct {
 // request itself fails with Status. Times is how many requests it hits (0:
 // every one).
 type Fault struct {
-	Operation string
-	VM        string
-	Status    int
-	Code      string
-	Message   string
-	Async     bool
-	Times     int
+	Operation string `json:"operation,omitempty"`
+	VM        string `json:"vm,omitempty"`
+	Status    int    `json:"status,omitempty"`
+	Code      string `json:"code,omitempty"`
+	Message   string `json:"message,omitempty"`
+	Async     bool   `json:"async,omitempty"`
+	Times     int    `json:"times,omitempty"`
 }
 
 // Request is one entry of the request log. It never holds headers or bodies,
@@ -93,10 +93,12 @@ type Sim struct {
 	logMu    sync.Mutex
 	requests []Request
 
-	faults   []*Fault
-	throttle Throttle
-	forced   int
-	writes   []time.Time
+	faults []*Fault
+	// rulesDirty says a request used a counted rule of the state file.
+	rulesDirty bool
+	throttle   Throttle
+	forced     int
+	writes     []time.Time
 }
 
 var _ http.Handler = (*Sim)(nil)
@@ -295,7 +297,22 @@ func (s *Sim) matchVM(it *item, vm string) bool {
 // fault returns the first rule matching the operation and the item (or one
 // of the names, for requests that have no item yet) and consumes one use.
 func (s *Sim) fault(operation string, it *item, names ...string) *Fault {
-	for i, f := range s.faults {
+	if f := s.matchFault(&s.faults, operation, it, names); f != nil {
+		return f
+	}
+	n := len(s.w.Rules)
+	f := s.matchFault(&s.w.Rules, operation, it, names)
+	if f != nil && (f.Times > 0 || len(s.w.Rules) != n) {
+		// A counted rule was used up a little: the state file must say so.
+		s.rulesDirty = true
+	}
+	return f
+}
+
+// matchFault returns the first fault of list matching the request, and
+// counts it down (removing it when used up).
+func (s *Sim) matchFault(list *[]*Fault, operation string, it *item, names []string) *Fault {
+	for i, f := range *list {
 		if f.Operation != "" && !strings.EqualFold(f.Operation, operation) {
 			continue
 		}
@@ -306,7 +323,7 @@ func (s *Sim) fault(operation string, it *item, names ...string) *Fault {
 		if f.Times > 0 {
 			f.Times--
 			if f.Times == 0 {
-				s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
+				*list = append((*list)[:i:i], (*list)[i+1:]...)
 			}
 		}
 		return &c

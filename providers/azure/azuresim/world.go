@@ -20,6 +20,9 @@ type world struct {
 	Seq   int              `json:"seq"`
 	// Compute holds the Azure VMs failovers created (compute.go).
 	Compute *computeWorld `json:"compute,omitempty"`
+	// Rules are fault rules armed through the admin surface (AddRule),
+	// kept with the world so that every process serving it applies them.
+	Rules []*Fault `json:"faultRules,omitempty"`
 
 	byName map[string]int // machine index, rebuilt on demand
 	// scale is the simulator's TimeScale, set on every load (not stored).

@@ -38,10 +38,10 @@ func TestSimFaultRehearsal(t *testing.T) {
 		t.Fatalf("resume after the fault: exit %d\n%s%s", code, out, errOut)
 	}
 
-	if code, _, errOut := runCLI(t, "sim", "fault", "add", dir, "--vm", "app01", "--step", "shutdown"); code != 2 || !strings.Contains(errOut, "test_failover") {
+	if code, _, errOut := runCLI(t, "sim", "fault", "add", dir, "--vm", "app01", "--step", "shutdown"); code != 1 || !strings.Contains(errOut, "test_failover") {
 		t.Errorf("a vCenter step: exit %d %s", code, errOut)
 	}
-	if code, _, errOut := runCLI(t, "sim", "fault", "add", dir, "--vm", "app1", "--step", "test_failover"); code != 2 || !strings.Contains(errOut, "did you mean vm.app01?") {
+	if code, _, errOut := runCLI(t, "sim", "fault", "add", dir, "--vm", "app1", "--step", "test_failover"); code != 1 || !strings.Contains(errOut, "did you mean vm.app01?") {
 		t.Errorf("a misspelt VM: exit %d %s", code, errOut)
 	}
 	if code, out, _ := runCLI(t, "sim", "fault", "clear", dir); code != 0 || !strings.Contains(out, "Cleared 0 faults.") {

@@ -28,6 +28,9 @@ type Options struct {
 	// PollInterval is the wait between polls of a long-running operation
 	// when the service sends no Retry-After. Zero means 15 s.
 	PollInterval time.Duration
+	// Budgets is the registry of subscription write budgets this client
+	// draws from; nil means DefaultBudgets, shared by the whole process.
+	Budgets *Budgets
 }
 
 // DefaultRetry retries throttling (429) and server errors (500, 502, 503,
@@ -94,7 +97,12 @@ func New(cfg Config, opts *Options) (*Client, error) {
 	if opts.Retry != nil {
 		retry = *opts.Retry
 	}
-	co := azcore.ClientOptions{Cloud: cl, Transport: transport, Retry: retry}
+	budgets := opts.Budgets
+	if budgets == nil {
+		budgets = DefaultBudgets
+	}
+	co := azcore.ClientOptions{Cloud: cl, Transport: transport, Retry: retry,
+		PerRetryPolicies: []policy.Policy{&budgetPolicy{budgets: budgets, settings: BudgetSettings{Burst: cfg.WriteBurst, PerSecond: cfg.WritesPerSecond}}}}
 	cred := opts.Credential
 	if cred == nil {
 		if cred, err = newCredential(cfg, azcore.ClientOptions{Cloud: cl, Transport: transport}); err != nil {

@@ -225,13 +225,26 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	c := &reqCtx{w: w, r: r, now: s.opts.Now(), base: "https://" + r.Host}
 	write := r.Method != http.MethodGet && r.Method != http.MethodHead
-	if write && s.throttled(c.now) {
-		ra := s.throttle.RetryAfter
-		if ra <= 0 {
-			ra = time.Second
+	if write {
+		kind := "writes"
+		if r.Method == http.MethodDelete {
+			kind = "deletes"
 		}
-		setRetryAfter(w.Header(), ra)
-		return errorf(http.StatusTooManyRequests, "SubscriptionRequestsThrottled", "Number of write requests for subscription '%s' exceeded the limit. Please try again after '%d' seconds.", segs[1], int(math.Ceil(ra.Seconds())))
+		left, ra, ok := s.throttled(kind, c.now)
+		if !ok {
+			if ra <= 0 {
+				ra = time.Second
+			}
+			if s.throttle.RetryAfter <= 0 {
+				// ARM sends whole seconds only.
+				ra = time.Duration(math.Ceil(ra.Seconds())) * time.Second
+			}
+			setRetryAfter(w.Header(), ra)
+			return errorf(http.StatusTooManyRequests, "SubscriptionRequestsThrottled", "Number of '%s' requests for subscription '%s' exceeded the limit. Please try again after '%d' seconds.", strings.TrimSuffix(kind, "s"), segs[1], int(math.Ceil(ra.Seconds())))
+		}
+		if left >= 0 {
+			w.Header().Set("x-ms-ratelimit-remaining-subscription-"+kind, strconv.Itoa(left))
+		}
 	}
 	if !strings.EqualFold(segs[1], s.w.Seed.SubscriptionID) {
 		return errorf(http.StatusNotFound, "SubscriptionNotFound", "The subscription '%s' could not be found.", segs[1])

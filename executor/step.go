@@ -61,6 +61,7 @@ func (e *Executor) stateOf(id string) stepState {
 // failure. Every transition is journaled before the next remote call.
 func (e *Executor) runStep(ctx context.Context, id string) error {
 	step := e.steps[id]
+	ctx = e.withStep(ctx, id, step.VM)
 	prev := e.stateOf(id)
 	attempt := prev.attempt
 

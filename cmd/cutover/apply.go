@@ -43,6 +43,9 @@ func newApplyCommand(g *globals, stdin io.Reader) *cobra.Command {
 		settleDelay   time.Duration
 		vcPar, azPar  int
 		targets       []string
+
+		writeBurst      int
+		writesPerSecond float64
 	)
 	cmd := &cobra.Command{
 		Use:   "apply [PLAN|DIR]",
@@ -137,6 +140,7 @@ steps wait for their window.`,
 			return runApply(ctx, g, out, errOut, rb, p, planID, sim, applyOptions{
 				parallelism: parallelism, waitForWindow: waitForWindow, asJSON: asJSON, gateTimeout: gateTimeout, settleDelay: settleDelay,
 				vcenterParallelism: vcPar, azureParallelism: azPar, saved: st.Mode().IsRegular() && !planfile.IsRollback(p),
+				writeBurst: writeBurst, writesPerSecond: writesPerSecond,
 			})
 		},
 	}
@@ -146,6 +150,8 @@ steps wait for their window.`,
 	f.IntVar(&parallelism, "parallelism", 10, "run at most this many steps at once")
 	f.IntVar(&vcPar, "vcenter-parallelism", 8, "run at most this many steps at once against each vCenter (0: no limit)")
 	f.IntVar(&azPar, "azure-parallelism", 0, "run at most this many steps at once against each vault (0: no limit)")
+	f.IntVar(&writeBurst, "azure-write-burst", 0, "size of each subscription's write budget, in requests (0: the azure block's write_burst, else ARM's 200)")
+	f.Float64Var(&writesPerSecond, "azure-writes-per-second", 0, "refill rate of each subscription's write budget (0: the azure block's writes_per_second, else ARM's 10)")
 	f.BoolVar(&waitForWindow, "wait-for-window", false, "wait for a closed maintenance window to open instead of exiting 3")
 	f.BoolVar(&sim, "sim", false, "apply to the simulated world in DIR/.cutover/sim")
 	f.BoolVar(&asJSON, "json", false, "report progress as one JSON event per line")
@@ -166,6 +172,10 @@ type applyOptions struct {
 	// saved is set when p comes from a plan file, which is then checked
 	// against a fresh plan of the same runbook and live state.
 	saved bool
+	// writeBurst and writesPerSecond override every azure block's write
+	// budget when set.
+	writeBurst      int
+	writesPerSecond float64
 }
 
 // loadRunbook decodes the runbook in dir, shows its warnings and errors,
@@ -201,6 +211,14 @@ func confirm(stdin io.Reader, out io.Writer) error {
 func runApply(ctx context.Context, g *globals, out, errOut io.Writer, rb *schema.Runbook, p *planner.Plan, planID string, sim bool, o applyOptions) (err error) {
 	if p.RunbookHash != rb.Hash {
 		return &planfile.RunbookError{Plan: p.RunbookHash, Runbook: rb.Hash}
+	}
+	for _, az := range rb.Azures {
+		if o.writeBurst > 0 {
+			az.WriteBurst = o.writeBurst
+		}
+		if o.writesPerSecond > 0 {
+			az.WritesPerSecond = o.writesPerSecond
+		}
 	}
 	s, err := connect(ctx, rb, sim)
 	if err != nil {
@@ -417,6 +435,8 @@ func (l *lineReporter) Report(e executor.Event) {
 		fmt.Fprintf(l.w, "%s %s: %d%% %s\n", ts, e.Step, e.Percent, e.Message)
 	case executor.EventStepFailed, executor.EventStepRetrying:
 		fmt.Fprintf(l.w, "%s %s: %s: %s\n", ts, e.Step, strings.TrimPrefix(string(e.Kind), "step_"), e.Error)
+	case executor.EventBudgetWaiting:
+		fmt.Fprintf(l.w, "%s %s: %s\n", ts, e.Step, e.Message)
 	default:
 		msg := strings.TrimPrefix(string(e.Kind), "step_")
 		if e.Message != "" {

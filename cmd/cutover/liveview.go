@@ -24,9 +24,12 @@ type liveView struct {
 	began   time.Time
 	windows []namedWindow
 	running map[string]runningStep
-	done    int
-	total   int
-	drawn   int // lines of the bottom block on screen
+	// budget holds, per step, until when its request is expected to wait
+	// for its subscription's write budget.
+	budget map[string]time.Time
+	done   int
+	total  int
+	drawn  int // lines of the bottom block on screen
 }
 
 type namedWindow struct {
@@ -41,7 +44,7 @@ type runningStep struct {
 }
 
 func newLiveView(w io.Writer, p *planner.Plan, now func() time.Time) *liveView {
-	v := &liveView{w: w, now: now, began: now(), running: map[string]runningStep{}, total: len(p.Steps)}
+	v := &liveView{w: w, now: now, began: now(), running: map[string]runningStep{}, budget: map[string]time.Time{}, total: len(p.Steps)}
 	for _, wi := range p.Windows {
 		if pw, err := window.Parse(wi.Schedule, wi.Duration, wi.Timezone); err == nil {
 			v.windows = append(v.windows, namedWindow{wi.Name, pw})
@@ -57,7 +60,12 @@ func (v *liveView) Report(e executor.Event) {
 	v.clear()
 	switch e.Kind {
 	case executor.EventStepStarted, executor.EventStepAttached:
+		delete(v.budget, e.Step)
 		v.running[e.Step] = runningStep{since: v.now(), percent: -1}
+	case executor.EventBudgetWaiting:
+		// A wait for the budget is a state of the apply, not news: it
+		// shows in the bottom block, counted, not as a line per request.
+		v.budget[e.Step] = v.now().Add(e.Duration)
 	case executor.EventStepProgress:
 		r := v.running[e.Step]
 		r.percent, r.message = e.Percent, e.Message
@@ -70,6 +78,7 @@ func (v *liveView) Report(e executor.Event) {
 		v.done++
 	case executor.EventStepFailed:
 		delete(v.running, e.Step)
+		delete(v.budget, e.Step)
 		fmt.Fprintf(v.w, "  ✗ %s: %s\n", e.Step, e.Error)
 	case executor.EventStepWaiting:
 		fmt.Fprintf(v.w, "  … %s: %s\n", e.Step, e.Message)
@@ -106,6 +115,9 @@ func (v *liveView) draw() {
 		}
 		lines = append(lines, fmt.Sprintf("   %s %s %s %s", pct, id, v.now().Sub(r.since).Round(time.Second), r.message))
 	}
+	if n, until := v.budgetWaits(); n > 0 {
+		lines = append(lines, fmt.Sprintf("   waiting for the Azure write budget: %d steps, the last for about %s", n, until.Sub(v.now()).Round(time.Second)))
+	}
 	for _, nw := range v.windows {
 		st := nw.w.At(v.now())
 		if st.Open {
@@ -116,4 +128,23 @@ func (v *liveView) draw() {
 	}
 	fmt.Fprintln(v.w, strings.Join(lines, "\n"))
 	v.drawn = len(lines)
+}
+
+// budgetWaits counts the steps waiting for a write budget now and says
+// when the last of them is expected to go.
+func (v *liveView) budgetWaits() (int, time.Time) {
+	now := v.now()
+	var last time.Time
+	n := 0
+	for id, until := range v.budget {
+		if !until.After(now) {
+			delete(v.budget, id)
+			continue
+		}
+		n++
+		if until.After(last) {
+			last = until
+		}
+	}
+	return n, last
 }

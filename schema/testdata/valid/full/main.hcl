@@ -42,6 +42,9 @@ azure "az" {
   vault       = "/subscriptions/${local.sub}/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v1"
   appliance   = "appl"
   credential  = "token"
+  # a subscription shared with other automation: half of ARM's budget
+  write_burst       = 100
+  writes_per_second = 5
 }
 
 window "w" {

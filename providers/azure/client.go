@@ -69,6 +69,10 @@ type Client struct {
 	vms     computeClients
 
 	target *Target
+	// jobPoll follows the ASR jobs of every running operation of the
+	// vault, itemPoll the items waited for, each with one poller.
+	jobPoll  *sharedPoll[*Job]
+	itemPoll *sharedPoll[*ProtectedItem]
 }
 
 // New builds a Client. It validates the configuration and prepares the
@@ -111,6 +115,7 @@ func New(cfg Config, opts *Options) (*Client, error) {
 	}
 	ao := &arm.ClientOptions{ClientOptions: co, DisableRPRegistration: true}
 	c := &Client{cfg: cfg, vault: v, poll: opts.PollInterval, retry: retry, cred: cred, armOpts: ao}
+	c.jobPoll, c.itemPoll = newJobPoll(c), newItemPoll(c)
 	if c.poll <= 0 {
 		c.poll = 15 * time.Second
 	}

@@ -115,14 +115,14 @@ steps wait for their window.`,
 				if asJSON {
 					say = errOut
 				}
-				if err := render.Human(say, p, render.HumanOptions{Color: colorFor(say, g.noColor)}); err != nil {
+				if err := buffered(say, func(w io.Writer) error {
+					return render.Human(w, p, render.HumanOptions{Color: colorFor(say, g.noColor)})
+				}); err != nil {
 					return err
 				}
-				b, err := planfile.Encode(p)
-				if err != nil {
+				if planID, err = planfile.DigestOf(p); err != nil {
 					return err
 				}
-				planID = planfile.Digest(b)
 				// An approval names one plan: a fresh plan that is not
 				// that plan is refused, changes or not.
 				if approved != "" && approved != planID {

@@ -47,6 +47,9 @@ type sharedPoll[T any] struct {
 	rounds, lists, gets int
 }
 
+// singleReads bounds the single reads of one round in flight at once.
+const singleReads = 8
+
 // watchRoundTimeout bounds one round's reads.
 const watchRoundTimeout = 2 * time.Minute
 
@@ -74,8 +77,12 @@ func (w *sharedPoll[T]) remove(jw *waiter[T]) {
 // loop polls while anyone waits. It sleeps first: an operation just
 // started is not worth reading at once.
 func (w *sharedPoll[T]) loop() {
+	began := time.Now()
 	for {
-		time.Sleep(w.poll())
+		// One round per interval, counted from the last round's start: a
+		// slow round (many pages) does not stretch the interval further.
+		time.Sleep(w.poll() - time.Since(began))
+		began = time.Now()
 		w.mu.Lock()
 		if len(w.waiters) == 0 {
 			w.running = false
@@ -121,7 +128,7 @@ func (w *sharedPoll[T]) loop() {
 func (w *sharedPoll[T]) read(ctx context.Context, names map[string]bool, pages int) (map[string]T, map[string]error) {
 	seen := map[string]T{}
 	errs := map[string]error{}
-	if pages == 0 || len(names) >= pages {
+	if pages == 0 || len(names) > pages {
 		all, n, err := w.list(ctx)
 		if err != nil {
 			for name := range names {
@@ -138,20 +145,34 @@ func (w *sharedPoll[T]) read(ctx context.Context, names map[string]bool, pages i
 			}
 		}
 	}
+	// The rest one by one, a few at a time: their latency is one round
+	// trip, not one per object.
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, singleReads)
 	for name := range names {
 		if _, ok := seen[name]; ok {
 			continue
 		}
-		v, err := w.get(ctx, name)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			v, err := w.get(ctx, name)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs[name] = err
+				return
+			}
+			seen[name] = v
+		}()
 		w.mu.Lock()
 		w.gets++
 		w.mu.Unlock()
-		if err != nil {
-			errs[name] = err
-			continue
-		}
-		seen[name] = v
 	}
+	wg.Wait()
 	return seen, errs
 }
 

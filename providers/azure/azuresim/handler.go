@@ -226,24 +226,8 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) *apiError {
 	c := &reqCtx{w: w, r: r, now: s.opts.Now(), base: "https://" + r.Host}
 	write := r.Method != http.MethodGet && r.Method != http.MethodHead
 	if write {
-		kind := "writes"
-		if r.Method == http.MethodDelete {
-			kind = "deletes"
-		}
-		left, ra, ok := s.throttled(kind, c.now)
-		if !ok {
-			if ra <= 0 {
-				ra = time.Second
-			}
-			if s.throttle.RetryAfter <= 0 {
-				// ARM sends whole seconds only.
-				ra = time.Duration(math.Ceil(ra.Seconds())) * time.Second
-			}
-			setRetryAfter(w.Header(), ra)
-			return errorf(http.StatusTooManyRequests, "SubscriptionRequestsThrottled", "Number of '%s' requests for subscription '%s' exceeded the limit. Please try again after '%d' seconds.", strings.TrimSuffix(kind, "s"), segs[1], int(math.Ceil(ra.Seconds())))
-		}
-		if left >= 0 {
-			w.Header().Set("x-ms-ratelimit-remaining-subscription-"+kind, strconv.Itoa(left))
+		if err := s.meterWrite(w, r.Method, segs[1], c.now); err != nil {
+			return err
 		}
 	}
 	if !strings.EqualFold(segs[1], s.w.Seed.SubscriptionID) {

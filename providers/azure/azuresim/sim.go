@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -425,5 +427,32 @@ func (s *Sim) persistLocked() error {
 		return err
 	}
 	s.stateSum = sum
+	return nil
+}
+
+// meterWrite takes a token of the subscription's write budget for one
+// write (see Throttle), or refuses it as ARM does: 429
+// SubscriptionRequestsThrottled with Retry-After. Accepted writes carry the
+// remaining count.
+func (s *Sim) meterWrite(w http.ResponseWriter, method, sub string, now time.Time) *apiError {
+	kind := "writes"
+	if method == http.MethodDelete {
+		kind = "deletes"
+	}
+	left, ra, ok := s.throttled(kind, now)
+	if !ok {
+		if ra <= 0 {
+			ra = time.Second
+		}
+		if s.throttle.RetryAfter <= 0 {
+			// ARM sends whole seconds only.
+			ra = time.Duration(math.Ceil(ra.Seconds())) * time.Second
+		}
+		setRetryAfter(w.Header(), ra)
+		return errorf(http.StatusTooManyRequests, "SubscriptionRequestsThrottled", "Number of '%s' requests for subscription '%s' exceeded the limit. Please try again after '%d' seconds.", strings.TrimSuffix(kind, "s"), sub, int(math.Ceil(ra.Seconds())))
+	}
+	if left >= 0 {
+		w.Header().Set("x-ms-ratelimit-remaining-subscription-"+kind, strconv.Itoa(left))
+	}
 	return nil
 }

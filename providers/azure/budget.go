@@ -100,16 +100,18 @@ func NewBudgets() *Budgets {
 // connections configure the same subscription differently the smaller
 // budget wins: ARM counts them together.
 func (bs *Budgets) bucket(key string, s BudgetSettings) *budget {
+	explicit := s.Burst > 0 || s.PerSecond > 0
 	s = s.withDefaults()
 	bs.mu.Lock()
 	defer bs.mu.Unlock()
 	b := bs.buckets[key]
 	if b == nil {
-		b = &budget{settings: s, rate: s.PerSecond, capacity: float64(s.Burst), tokens: float64(s.Burst), last: bs.now()}
+		b = &budget{settings: s, rate: s.PerSecond, capacity: float64(s.Burst), tokens: float64(s.Burst), last: bs.now(), metered: explicit}
 		bs.buckets[key] = b
 		return b
 	}
 	b.mu.Lock()
+	b.metered = b.metered || explicit
 	if s.Burst < b.settings.Burst {
 		b.settings.Burst = s.Burst
 		b.capacity = min(b.capacity, float64(s.Burst))
@@ -139,6 +141,12 @@ type budget struct {
 	// ok counts accepted writes since the last 429, for growing the rate
 	// back.
 	ok int
+	// metered is set once the service shows it meters this subscription's
+	// writes: a remaining-writes header (ARM sends one on every write) or
+	// a 429. Before that requests are counted but not held back, so an
+	// endpoint that does not throttle (Azure Stack, a test double) is not
+	// slowed to ARM's rate; settings made explicitly meter from the start.
+	metered bool
 }
 
 // minRate keeps a throttled bucket moving.
@@ -153,6 +161,10 @@ func (b *budget) reserve(now time.Time) (time.Duration, int) {
 		b.last = now
 	}
 	b.tokens--
+	if !b.metered {
+		b.tokens = max(b.tokens, 0)
+		return 0, b.epoch
+	}
 	var wait time.Duration
 	if b.last.After(now) {
 		wait = b.last.Sub(now)
@@ -185,9 +197,13 @@ func (b *budget) current(epoch int) bool {
 func (b *budget) accepted(remaining int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if remaining >= 0 && float64(remaining) < b.tokens {
-		// Someone else spends this subscription's budget too: believe ARM.
-		b.tokens = float64(remaining)
+	if remaining >= 0 {
+		b.metered = true
+		if float64(remaining) < b.tokens {
+			// Someone else spends this subscription's budget too:
+			// believe ARM.
+			b.tokens = float64(remaining)
+		}
 	}
 	b.ok++
 	if b.ok >= max(1, b.settings.Burst/10) {
@@ -209,6 +225,7 @@ func (b *budget) accepted(remaining int) {
 func (b *budget) throttled(now time.Time, retryAfter time.Duration, epoch int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.metered = true
 	if epoch == b.epoch {
 		b.epoch++
 		b.ok = 0

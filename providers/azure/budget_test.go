@@ -2,6 +2,7 @@ package azure
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -182,5 +183,42 @@ func TestBudgetSharedBetweenClients(t *testing.T) {
 	got := statuses(w.sim.Requests(), true)
 	if got[http.StatusTooManyRequests] > 4 {
 		t.Fatalf("writes by status %v: two clients overspent one budget", got)
+	}
+}
+
+// TestBudgetFollowsTheMeter: with the default budget, writes are held
+// back only once the endpoint shows it meters them (a remaining-writes
+// header or a 429, as ARM sends): a wave of 60 against an endpoint that
+// does not throttle waits for nothing, although it exceeds the 10 per
+// second refill; against one that meters like ARM (a small budget here),
+// the same wave is paced and every write lands.
+func TestBudgetFollowsTheMeter(t *testing.T) {
+	t.Parallel()
+	const vms = 60
+	for _, metered := range []bool{false, true} {
+		t.Run(fmt.Sprintf("metered=%v", metered), func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, azuresim.DefaultSeed(vms), azuresim.Options{})
+			if metered {
+				w.sim.SetThrottle(azuresim.Throttle{Burst: 20, WritesPerSecond: 40})
+			}
+			c, err := New(w.config(), &Options{PollInterval: 5 * time.Millisecond, Budgets: NewBudgets()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var seen waits
+			enableAll(t, WithBudgetObserver(ctx(t), seen.observe), c, nil)
+			got := statuses(w.sim.Requests(), true)
+			t.Logf("writes by status %v, %d waits reported", got, len(seen.all))
+			if got[http.StatusAccepted] != vms {
+				t.Fatalf("%d writes accepted", got[http.StatusAccepted])
+			}
+			if !metered && len(seen.all) > 0 {
+				t.Fatalf("waited for the budget of an endpoint that does not meter writes: %+v", seen.all[0])
+			}
+			if metered && len(seen.all) == 0 {
+				t.Fatal("a metered endpoint's budget was never waited for")
+			}
+		})
 	}
 }

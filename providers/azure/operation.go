@@ -732,7 +732,7 @@ func (c *Client) WaitForState(ctx context.Context, name string, progress Progres
 // paged list per interval, not a read per VM. A missing item fails the
 // wait at once.
 func (c *Client) WaitUntil(ctx context.Context, name string, progress ProgressFunc, what string, done func(*ProtectedItem) bool) (*ProtectedItem, error) {
-	iw := c.itemPoll.add(name)
+	iw := c.itemPoll.add(name, 0)
 	defer c.itemPoll.remove(iw)
 	began := time.Now()
 	failures := 0

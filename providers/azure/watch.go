@@ -25,7 +25,10 @@ type update[T any] struct {
 
 type waiter[T any] struct {
 	name string
-	ch   chan update[T] // holds the latest round's news only
+	// every is how often the service asked this object to be polled
+	// (the Retry-After of the operation's first answer); 0 for no hint.
+	every time.Duration
+	ch    chan update[T] // holds the latest round's news only
 }
 
 // sharedPoll is one poller of one kind of object (jobs, protected items)
@@ -34,7 +37,8 @@ type sharedPoll[T any] struct {
 	poll func() time.Duration
 	// list reads every object by lower-case name and says how many pages
 	// it took; get reads one.
-	list func(ctx context.Context) (map[string]T, int, error)
+	// list stops paging once every name in want was seen.
+	list func(ctx context.Context, want map[string]bool) (map[string]T, int, error)
 	get  func(ctx context.Context, name string) (T, error)
 
 	mu      sync.Mutex
@@ -53,8 +57,8 @@ const singleReads = 8
 // watchRoundTimeout bounds one round's reads.
 const watchRoundTimeout = 2 * time.Minute
 
-func (w *sharedPoll[T]) add(name string) *waiter[T] {
-	jw := &waiter[T]{name: strings.ToLower(name), ch: make(chan update[T], 1)}
+func (w *sharedPoll[T]) add(name string, every time.Duration) *waiter[T] {
+	jw := &waiter[T]{name: strings.ToLower(name), every: every, ch: make(chan update[T], 1)}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.waiters == nil {
@@ -81,7 +85,7 @@ func (w *sharedPoll[T]) loop() {
 	for {
 		// One round per interval, counted from the last round's start: a
 		// slow round (many pages) does not stretch the interval further.
-		time.Sleep(w.poll() - time.Since(began))
+		time.Sleep(w.interval() - time.Since(began))
 		began = time.Now()
 		w.mu.Lock()
 		if len(w.waiters) == 0 {
@@ -121,6 +125,22 @@ func (w *sharedPoll[T]) loop() {
 	}
 }
 
+// interval is the client's poll interval, or the shortest the service
+// asked of an awaited operation when that is shorter: the service knows
+// how long its jobs take, and polling a seconds-long job every 15 s
+// would make every step last 15 s.
+func (w *sharedPoll[T]) interval() time.Duration {
+	d := w.poll()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for jw := range w.waiters {
+		if jw.every > 0 && jw.every < d {
+			d = jw.every
+		}
+	}
+	return d
+}
+
 // read returns the awaited objects by lower-case name: from one paged
 // list, or one read each when fewer are awaited than the list has pages.
 // An object the list does not show is read on its own, so a missing one
@@ -129,7 +149,7 @@ func (w *sharedPoll[T]) read(ctx context.Context, names map[string]bool, pages i
 	seen := map[string]T{}
 	errs := map[string]error{}
 	if pages == 0 || len(names) > pages {
-		all, n, err := w.list(ctx)
+		all, n, err := w.list(ctx, names)
 		if err != nil {
 			for name := range names {
 				errs[name] = err
@@ -180,8 +200,8 @@ func (w *sharedPoll[T]) read(ctx context.Context, names map[string]bool, pages i
 func newJobPoll(c *Client) *sharedPoll[*Job] {
 	return &sharedPoll[*Job]{
 		poll: func() time.Duration { return c.poll },
-		list: func(ctx context.Context) (map[string]*Job, int, error) {
-			jobs, pages, err := c.listJobs(ctx)
+		list: func(ctx context.Context, want map[string]bool) (map[string]*Job, int, error) {
+			jobs, pages, err := c.listJobs(ctx, want)
 			if err != nil {
 				return nil, pages, err
 			}
@@ -198,7 +218,7 @@ func newJobPoll(c *Client) *sharedPoll[*Job] {
 func newItemPoll(c *Client) *sharedPoll[*ProtectedItem] {
 	return &sharedPoll[*ProtectedItem]{
 		poll: func() time.Duration { return c.poll },
-		list: func(ctx context.Context) (map[string]*ProtectedItem, int, error) {
+		list: func(ctx context.Context, _ map[string]bool) (map[string]*ProtectedItem, int, error) {
 			items, pages, err := c.listItems(ctx)
 			if err != nil {
 				return nil, pages, err
@@ -213,11 +233,14 @@ func newItemPoll(c *Client) *sharedPoll[*ProtectedItem] {
 	}
 }
 
-// listJobs reads every job of the vault, page by page, and says how many
-// pages it took.
-func (c *Client) listJobs(ctx context.Context) ([]Job, int, error) {
+// listJobs reads the vault's jobs page by page, and says how many pages
+// it took. With want set it stops once it saw every job named there: the
+// order of the list is not documented, but a service that lists the
+// newest first (the awaited jobs are recent) is then read in a page or
+// two.
+func (c *Client) listJobs(ctx context.Context, want map[string]bool) ([]Job, int, error) {
 	var out []Job
-	pages := 0
+	pages, seen := 0, 0
 	pager := c.jobs.NewListPager(c.vault.ResourceGroup, c.vault.Name, nil)
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
@@ -227,8 +250,15 @@ func (c *Client) listJobs(ctx context.Context) ([]Job, int, error) {
 		pages++
 		for _, m := range page.Value {
 			if m != nil {
-				out = append(out, jobFrom(m))
+				j := jobFrom(m)
+				if want[strings.ToLower(j.Name)] {
+					seen++
+				}
+				out = append(out, j)
 			}
+		}
+		if len(want) > 0 && seen >= len(want) {
+			break
 		}
 	}
 	return out, pages, nil
@@ -249,7 +279,11 @@ func (c *Client) WaitJob(ctx context.Context, h Handle, progress ProgressFunc) e
 		return err
 	}
 	name := h.JobID[strings.LastIndex(h.JobID, "/")+1:]
-	jw := c.jobPoll.add(name)
+	var every time.Duration
+	if !h.PollNotBefore.IsZero() && !h.StartedAt.IsZero() {
+		every = h.PollNotBefore.Sub(h.StartedAt)
+	}
+	jw := c.jobPoll.add(name, every)
 	defer c.jobPoll.remove(jw)
 	began := time.Now()
 	failures := 0

@@ -23,6 +23,10 @@ var vmProperties = []string{
 	"snapshot",
 }
 
+// DiscoveryProperties is the VM property list a discovery reads, for
+// comparing with other tools that read the same.
+func DiscoveryProperties() []string { return append([]string(nil), vmProperties...) }
+
 // entityTypes are read with name and parent only, to build paths and
 // resolve placement names.
 var entityTypes = []string{

@@ -301,9 +301,23 @@ func (p *budgetPolicy) Do(req *policy.Request) (*http.Response, error) {
 			return resp, err
 		}
 		ra := retryAfter(resp, time.Second)
+		remaining := remainingWrites(resp.Header)
 		code := errorCode(resp)
-		b.throttled(p.budgets.now(), ra, epoch)
 		last = BudgetWait{Subscription: sub, Throttled: true, RetryAfter: ra, Code: code}
+		if strings.EqualFold(code, "SubscriptionRequestsThrottled") || remaining == 0 {
+			// The subscription's budget is spent: every request of it
+			// waits, and the bucket shrinks.
+			b.throttled(p.budgets.now(), ra, epoch)
+			continue
+		}
+		// Another 429 (a resource provider's own limit, a busy front
+		// door) concerns this request only: it waits what was asked and
+		// goes again, still without using up a retry.
+		observe(ctx, BudgetWait{Subscription: sub, Wait: ra, Throttled: true, RetryAfter: ra, Code: code})
+		if err := p.budgets.sleep(ctx, ra); err != nil {
+			return nil, err
+		}
+		last = BudgetWait{}
 	}
 }
 

@@ -19,7 +19,14 @@
 // way are reported as interrupted (EventStepInterrupted, Result.Interrupted),
 // never as failed.
 //
+// Parallelism bounds the steps whose request is being sent or whose
+// service job is being followed; a step that waits for what the service
+// does on its own (initial replication), for a window, for a gate or
+// between retries holds no worker.
+//
 // The executor sequences, gates and journals; executor/action performs the
 // steps on the providers, and executor/journal persists. It never prints:
-// it reports through Reporter, and cmd renders.
+// it reports through Reporter (and Report, which carries what a provider
+// tells an Actions call, such as a wait for the write budget, as an event
+// of its step), and cmd renders.
 package executor

@@ -469,6 +469,11 @@ type countingActions struct {
 }
 
 func (c *countingActions) Wait(ctx context.Context, st planner.Step, h json.RawMessage, p func(int, string)) error {
+	if st.Kind == planner.StepWaitProtected {
+		// Waiting for initial replication is the service's own work: it
+		// holds no connection slot (TestWaitingHoldsNoWorker).
+		return c.scripted.Wait(ctx, st, h, p)
+	}
 	c.mu.Lock()
 	c.running++
 	c.maxSeen = max(c.maxSeen, c.running)

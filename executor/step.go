@@ -10,6 +10,7 @@ import (
 
 	"cutover/executor/journal"
 	"cutover/planner"
+	"cutover/planner/dag"
 )
 
 // stepState is what the journal says about one step of this plan.
@@ -61,6 +62,7 @@ func (e *Executor) stateOf(id string) stepState {
 // failure. Every transition is journaled before the next remote call.
 func (e *Executor) runStep(ctx context.Context, id string) error {
 	step := e.steps[id]
+	ctx = e.withStep(ctx, id, step.VM)
 	prev := e.stateOf(id)
 	attempt := prev.attempt
 
@@ -71,6 +73,9 @@ func (e *Executor) runStep(ctx context.Context, id string) error {
 			return e.interrupted(step, attempt, true)
 		}
 		e.report(Event{Kind: EventStepAttached, Step: id, VM: step.VM, Attempt: attempt})
+		if waitsOnService(step.Kind) {
+			dag.Release(ctx)
+		}
 		return e.finish(ctx, step, attempt, prev.handle, time.Now())
 	case journal.StepPending, journal.StepUnknown, journal.StepFailed:
 		// The request may or may not have gone out (a failure can be a
@@ -164,6 +169,13 @@ func (e *Executor) runStep(ctx context.Context, id string) error {
 				return err
 			}
 			e.report(Event{Kind: EventStepStarted, Step: id, VM: step.VM, Attempt: attempt})
+			if waitsOnService(step.Kind) {
+				// What follows is the service's own work: it holds
+				// neither a worker nor a connection slot.
+				release()
+				release = func() {}
+				dag.Release(ctx)
+			}
 			return e.finish(ctx, step, attempt, started.Handle, began)
 		}
 		// A failed send may have been accepted all the same (its response
@@ -189,10 +201,11 @@ func (e *Executor) runStep(ctx context.Context, id string) error {
 			return jerr
 		}
 		e.report(Event{Kind: EventStepRetrying, Step: id, VM: step.VM, Attempt: attempt, Error: err.Error()})
-		select {
-		case <-ctx.Done():
-			return e.interrupted(step, attempt, false)
-		case <-e.cfg.Clock.After(backoff):
+		if err := e.sleep(ctx, backoff); err != nil {
+			if ctx.Err() != nil {
+				return e.interrupted(step, attempt, false)
+			}
+			return err
 		}
 		backoff *= 2
 	}
@@ -275,10 +288,8 @@ func (e *Executor) awaitGate(ctx context.Context, step planner.Step) error {
 			return fmt.Errorf("its gate did not open within %s: %s", e.cfg.GateTimeout, reason)
 		}
 		e.report(Event{Kind: EventStepWaiting, Step: step.ID, VM: step.VM, Message: "gate: " + reason})
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-e.cfg.Clock.After(e.cfg.GatePoll):
+		if err := e.sleep(ctx, e.cfg.GatePoll); err != nil {
+			return err
 		}
 	}
 }
@@ -312,10 +323,8 @@ func (e *Executor) awaitWindow(ctx context.Context, step planner.Step) error {
 		if !e.cfg.WaitForWindow || !ok {
 			return fmt.Errorf("%s: %w", msg, errOutsideWindow)
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-e.cfg.Clock.After(next.Sub(now)):
+		if err := e.sleep(ctx, next.Sub(now)); err != nil {
+			return err
 		}
 	}
 }
@@ -328,4 +337,25 @@ func (e *Executor) sendCtx(ctx context.Context) context.Context {
 		return e.hard
 	}
 	return ctx
+}
+
+// waitsOnService reports whether a step kind only waits for what the
+// service does on its own (initial replication): such a step holds no
+// worker while it waits, so a wave of them does not keep the next VMs from
+// being enabled.
+func waitsOnService(k planner.StepKind) bool {
+	return k == planner.StepWaitProtected
+}
+
+// sleep waits on the executor's clock without holding a worker: the step's
+// slot among --parallelism is given to another step and taken back (after
+// steps already waiting for one) when the time is up.
+func (e *Executor) sleep(ctx context.Context, d time.Duration) error {
+	dag.Release(ctx)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-e.cfg.Clock.After(d):
+	}
+	return dag.Acquire(ctx)
 }

@@ -3,11 +3,14 @@ package planner_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -76,9 +79,14 @@ type scaleWorld struct {
 
 func openScaleWorld(tb testing.TB, n int) *scaleWorld {
 	tb.Helper()
+	return openScaleWorldIn(tb, n, func(*schema.Runbook) string { return tb.TempDir() })
+}
+
+func openScaleWorldIn(tb testing.TB, n int, dir func(*schema.Runbook) string) *scaleWorld {
+	tb.Helper()
 	ctx := context.Background()
 	rb := waveRunbook(tb, n)
-	w, err := simworld.Open(ctx, rb, tb.TempDir(), simworld.Options{TimeScale: 0.001})
+	w, err := simworld.Open(ctx, rb, dir(rb), simworld.Options{TimeScale: 0.001, InMemory: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -161,4 +169,143 @@ func BenchmarkPlan(b *testing.B) {
 			}
 		})
 	}
+}
+
+// cutoverBinary builds the CLI once per test process, for benchmarks that
+// measure a plan as users run it: its own process, its own peak RSS.
+var cutoverBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "cutover-bench-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "cutover")
+	out, err := exec.Command("go", "build", "-o", bin, "../cmd/cutover").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// BenchmarkPlanScale plans n VMs against the simulators twice per
+// iteration: once in this process, counting vCenter round trips and Azure
+// requests, and once as `cutover plan DIR --sim --out FILE` in its own
+// process against the same simulators (served from here), whose wall time
+// and peak RSS (getrusage of the child) are what a user's plan costs. The
+// human plan goes to a file. 50,000 VMs take minutes to build in vcsim;
+// they run only with CUTOVER_BENCH_50K=1. With govc on PATH, a bare
+// `govc object.collect` of the same VM properties is timed beside it.
+//
+//	go test ./planner -run XXX -bench PlanScale -benchtime 1x
+func BenchmarkPlanScale(b *testing.B) {
+	sizes := []int{1000, 10000}
+	if os.Getenv("CUTOVER_BENCH_50K") != "" {
+		sizes = append(sizes, 50000)
+	}
+	bin, err := cutoverBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("vms=%d", n), func(b *testing.B) {
+			began := time.Now()
+			s := openServedScaleWorld(b, n)
+			b.Logf("simulated world of %d VMs built in %v", n, time.Since(began).Round(time.Second))
+			vault := s.world.Vaults["migrate"]
+			var rt, azReqs, cliWall, rss, collect float64
+			for b.Loop() {
+				s.calls.mu.Lock()
+				s.calls.n = map[string]int{}
+				s.calls.mu.Unlock()
+				before := len(vault.Requests())
+				s.plan(b)
+				rt += float64(s.calls.total())
+				azReqs += float64(len(vault.Requests()) - before)
+
+				b.StopTimer()
+				out, err := os.Create(filepath.Join(b.TempDir(), "plan.txt"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				cmd := exec.Command(bin, "plan", s.rb.Dir, "--sim", "--no-color", "--out", filepath.Join(s.rb.Dir, "wave.plan"))
+				cmd.Stdout, cmd.Stderr = out, out
+				t0 := time.Now()
+				err = cmd.Run()
+				cliWall += time.Since(t0).Seconds()
+				out.Close()
+				if err != nil && cmd.ProcessState.ExitCode() != 2 {
+					msg, _ := os.ReadFile(out.Name())
+					b.Fatalf("cutover plan: %v\n%s", err, tailString(string(msg), 2000))
+				}
+				if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+					rss += float64(ru.Maxrss) / 1024 // KiB on Linux
+				}
+				if d, ok := govcCollect(b, s); ok {
+					collect += d.Seconds()
+				}
+				b.StartTimer()
+			}
+			k := float64(b.N)
+			b.ReportMetric(rt/k, "vcenter-round-trips/op")
+			b.ReportMetric(azReqs/k, "azure-reqs/op")
+			b.ReportMetric(cliWall/k, "cli-wall-s")
+			b.ReportMetric(rss/k, "cli-peak-rss-MiB")
+			if collect > 0 {
+				b.ReportMetric(collect/k, "govc-collect-s")
+				b.ReportMetric(cliWall/collect, "cli/govc-collect")
+			}
+		})
+	}
+}
+
+func (c *soapCalls) total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, v := range c.n {
+		n += v
+	}
+	return n
+}
+
+func tailString(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// openServedScaleWorld is openScaleWorld with the world kept where
+// `--sim` looks for it and announced, so a cutover process attaches to it.
+func openServedScaleWorld(tb testing.TB, n int) *scaleWorld {
+	tb.Helper()
+	s := openScaleWorldIn(tb, n, func(rb *schema.Runbook) string { return filepath.Join(rb.Dir, ".cutover", "sim") })
+	withdraw, err := s.world.Announce()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(withdraw)
+	return s
+}
+
+// govcCollect times govc object.collect of the VM properties discovery
+// reads, over every VM, when govc is installed.
+func govcCollect(tb testing.TB, s *scaleWorld) (time.Duration, bool) {
+	govc, err := exec.LookPath("govc")
+	if err != nil {
+		return 0, false
+	}
+	c := s.world.VCenterConfigs["dc1"]
+	args := []string{"object.collect", "-s", "-type", "m", "/"}
+	args = append(args, vcenter.DiscoveryProperties()...)
+	cmd := exec.Command(govc, args...)
+	cmd.Env = append(os.Environ(), "GOVC_URL="+c.URL, "GOVC_USERNAME="+c.Username, "GOVC_PASSWORD="+c.Password, "GOVC_INSECURE=1")
+	cmd.Stdout = io.Discard
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	t0 := time.Now()
+	if err := cmd.Run(); err != nil {
+		tb.Logf("govc object.collect: %v: %s", err, tailString(stderr.String(), 500))
+		return 0, false
+	}
+	return time.Since(t0), true
 }

@@ -112,6 +112,20 @@ func (a *attrs) secret(name string, dst *Secret) {
 	}
 }
 
+// positive decodes a number that must be above zero.
+func (a *attrs) positive(name string, dst *float64) {
+	v, ok := a.value(name, cty.Number)
+	if !ok {
+		return
+	}
+	f, _ := v.AsBigFloat().Float64()
+	if f <= 0 {
+		a.errorf(name, "Invalid value", "The attribute %q must be a number above zero.", name)
+		return
+	}
+	*dst = f
+}
+
 func (a *attrs) boolean(name string, dst *bool) {
 	v, ok := a.value(name, cty.Bool)
 	if ok {

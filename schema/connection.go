@@ -84,6 +84,7 @@ var azureSchema = &hcl.BodySchema{
 		{Name: "subscription_id"}, {Name: "tenant_id"},
 		{Name: "vault", Required: true}, {Name: "appliance", Required: true},
 		{Name: "credential"}, {Name: "client_id"}, {Name: "client_secret"}, {Name: "token_env"},
+		{Name: "write_burst"}, {Name: "writes_per_second"},
 	},
 }
 
@@ -113,6 +114,13 @@ func (d *decoder) decodeAzures() {
 		a.str("client_id", &az.ClientID)
 		a.secret("client_secret", &az.ClientSecret)
 		a.nonEmpty("token_env", &az.TokenEnv)
+		var burst float64
+		a.positive("write_burst", &burst)
+		if burst != float64(int(burst)) {
+			a.errorf("write_burst", "Invalid value", "write_burst counts requests: it must be a whole number, not %g.", burst)
+		}
+		az.WriteBurst = int(burst)
+		a.positive("writes_per_second", &az.WritesPerSecond)
 
 		if az.Endpoint != "" {
 			az.Cloud = ""

@@ -101,8 +101,8 @@ func TestLoadFull(t *testing.T) {
 	if dc1.Password.Reveal() != "pw" || !dc1.Sensitive.Has("password") || !dc1.Sensitive.Has("username") {
 		t.Errorf("dc1 = %+v", dc1)
 	}
-	if az := rb.Azures[0]; az.SubscriptionID != "00000000-0000-0000-0000-000000000009" || az.Credential != "token" {
-		t.Errorf("azure: subscription %q (should come from the vault ID), credential %q", az.SubscriptionID, az.Credential)
+	if az := rb.Azures[0]; az.SubscriptionID != "00000000-0000-0000-0000-000000000009" || az.Credential != "token" || az.WriteBurst != 100 || az.WritesPerSecond != 5 {
+		t.Errorf("azure: subscription %q (should come from the vault ID), credential %q, write budget %d / %g per s", az.SubscriptionID, az.Credential, az.WriteBurst, az.WritesPerSecond)
 	}
 	if rb.Name != "full" || len(rb.Hash) != 64 {
 		t.Errorf("name %q hash %q", rb.Name, rb.Hash)

@@ -73,8 +73,12 @@ type Azure struct {
 	ClientID       string
 	ClientSecret   Secret
 	TokenEnv       string // env var holding a bearer token for credential = "token"
-	Sensitive      Attrs
-	DeclRange      hcl.Range
+	// WriteBurst and WritesPerSecond size the subscription's write budget
+	// (zero: ARM's 200 and 10 per s).
+	WriteBurst      int
+	WritesPerSecond float64
+	Sensitive       Attrs
+	DeclRange       hcl.Range
 }
 
 // Window is a maintenance window: disruptive steps run only while it is

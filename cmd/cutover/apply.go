@@ -42,6 +42,9 @@ func newApplyCommand(g *globals, stdin io.Reader) *cobra.Command {
 		showAll          bool
 		progressInterval time.Duration
 		opts             applyOptions
+
+		writeBurst      int
+		writesPerSecond float64
 	)
 	cmd := &cobra.Command{
 		Use:   "apply [PLAN|DIR]",
@@ -99,6 +102,7 @@ steps wait for their window, 130 interrupted, resumable.`,
 				progressInterval: progressInterval,
 				parallelism:      parallelism, waitForWindow: waitForWindow, asJSON: asJSON, gateTimeout: gateTimeout, settleDelay: settleDelay,
 				vcenterParallelism: vcPar, azureParallelism: azPar,
+				writeBurst: writeBurst, writesPerSecond: writesPerSecond,
 			}
 			if st.Mode().IsRegular() {
 				var digest string
@@ -152,14 +156,12 @@ steps wait for their window, 130 interrupted, resumable.`,
 			if err != nil {
 				return err
 			}
-			if err := showPlan(say, p, showAll, g.noColor); err != nil {
+			if err := buffered(say, func(w io.Writer) error { return showPlan(w, p, showAll, g.noColor) }); err != nil {
 				return err
 			}
-			b, err := planfile.Encode(p)
-			if err != nil {
+			if planID, err = planfile.DigestOf(p); err != nil {
 				return err
 			}
-			planID = planfile.Digest(b)
 			// An approval names one plan: a fresh plan that is not that
 			// plan is refused, changes or not.
 			if approved != "" && approved != planID {
@@ -182,6 +184,8 @@ steps wait for their window, 130 interrupted, resumable.`,
 	f.IntVar(&parallelism, "parallelism", 10, "run at most this many steps at once")
 	f.IntVar(&vcPar, "vcenter-parallelism", 8, "run at most this many steps at once against each vCenter (0: no limit)")
 	f.IntVar(&azPar, "azure-parallelism", 0, "run at most this many steps at once against each vault (0: no limit)")
+	f.IntVar(&writeBurst, "azure-write-burst", 0, "size of each subscription's write budget, in requests (0: the azure block's write_burst, else ARM's 200)")
+	f.Float64Var(&writesPerSecond, "azure-writes-per-second", 0, "refill rate of each subscription's write budget (0: the azure block's writes_per_second, else ARM's 10)")
 	f.BoolVar(&waitForWindow, "wait-for-window", false, "wait for a closed maintenance window to open instead of exiting 3")
 	f.BoolVar(&sim, "sim", false, "apply to the simulated world in DIR/.cutover/sim")
 	f.BoolVar(&asJSON, "json", false, "report progress as one JSON event per line")
@@ -213,6 +217,10 @@ type applyOptions struct {
 	rollback string
 	// progressInterval is how often --json emits a progress event.
 	progressInterval time.Duration
+	// writeBurst and writesPerSecond override every azure block's write
+	// budget when set.
+	writeBurst      int
+	writesPerSecond float64
 }
 
 // loadRunbook decodes the runbook in dir, shows its warnings and errors,
@@ -262,6 +270,14 @@ func runApply(in *interrupts, g *globals, out, errOut io.Writer, rb *schema.Runb
 	ctx := in.soft
 	if p.RunbookHash != rb.Hash {
 		return &planfile.RunbookError{Plan: p.RunbookHash, Runbook: rb.Hash}
+	}
+	for _, az := range rb.Azures {
+		if o.writeBurst > 0 {
+			az.WriteBurst = o.writeBurst
+		}
+		if o.writesPerSecond > 0 {
+			az.WritesPerSecond = o.writesPerSecond
+		}
 	}
 	s, err := connect(ctx, rb, sim)
 	if err != nil {
@@ -488,6 +504,8 @@ func (l *lineReporter) report(e executor.Event) {
 		fmt.Fprintf(l.w, "%s %s: %d%% %s\n", ts, e.Step, e.Percent, e.Message)
 	case executor.EventStepFailed, executor.EventStepRetrying:
 		fmt.Fprintf(l.w, "%s %s: %s: %s\n", ts, e.Step, strings.TrimPrefix(string(e.Kind), "step_"), e.Error)
+	case executor.EventBudgetWaiting:
+		fmt.Fprintf(l.w, "%s %s: %s\n", ts, e.Step, e.Message)
 	default:
 		msg := strings.TrimPrefix(string(e.Kind), "step_")
 		if e.Message != "" {

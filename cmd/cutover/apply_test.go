@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -251,7 +252,7 @@ func TestApplyJSONEvents(t *testing.T) {
 	}
 	// Fields this run does not produce, and every kind, are checked on
 	// the Go type and the executor's constants.
-	for _, k := range []executor.EventKind{executor.EventRunStarted, executor.EventStepSkipped, executor.EventStepWaiting, executor.EventStepStarted,
+	for _, k := range []executor.EventKind{executor.EventRunStarted, executor.EventStepSkipped, executor.EventStepWaiting, executor.EventBudgetWaiting, executor.EventStepStarted,
 		executor.EventStepAttached, executor.EventStepProgress, executor.EventStepRetrying, executor.EventStepSucceeded, executor.EventStepFailed, executor.EventStepInterrupted, executor.EventRunFinished, kindProgress} {
 		if !strings.Contains(string(doc), "`"+string(k)+"`") {
 			t.Errorf("docs/apply-events.md does not document kind %s", k)
@@ -339,5 +340,46 @@ func TestApplyJSONProgress(t *testing.T) {
 	}
 	if !sawRunning {
 		t.Error("no progress event saw a running step")
+	}
+}
+
+// TestApplyWaitsForWriteBudget: against a vault that throttles writes like
+// ARM (a bucket of 2, refilled at 4 per second), an apply with the same
+// budget paces its writes: every step succeeds, and the waits show as
+// budget_waiting events in --json and as lines without it.
+func TestApplyWaitsForWriteBudget(t *testing.T) {
+	t.Setenv(SimTimeScaleEnv, "0.01")
+	t.Setenv(SimThrottleEnv, "2/4")
+	for _, asJSON := range []bool{true, false} {
+		t.Run(fmt.Sprintf("json=%v", asJSON), func(t *testing.T) {
+			dir := copyExample(t, "quickstart")
+			args := []string{"apply", dir, "--sim", "--auto-approve", "--azure-write-burst", "2", "--azure-writes-per-second", "4"}
+			if asJSON {
+				args = append(args, "--json")
+			}
+			code, out, errOut := runCLI(t, args...)
+			if code != 0 || !regexp.MustCompile(`Apply: [1-9][0-9]* succeeded, 0 already done, 0 failed`).MatchString(out+errOut) {
+				t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+			}
+			waits := 0
+			for _, line := range strings.Split(out, "\n") {
+				if asJSON && strings.Contains(line, `"kind":"budget_waiting"`) {
+					var ev applyEvent
+					if err := json.Unmarshal([]byte(line), &ev); err != nil {
+						t.Fatal(err)
+					}
+					if ev.Step == "" || ev.VM == "" || ev.DurationSeconds <= 0 || !strings.Contains(ev.Message, "write budget of subscription") {
+						t.Errorf("budget event %s", line)
+					}
+					waits++
+				}
+				if !asJSON && strings.Contains(line, "for the write budget of subscription") {
+					waits++
+				}
+			}
+			if waits == 0 {
+				t.Errorf("no wait for the write budget reported:\n%s", out)
+			}
+		})
 	}
 }

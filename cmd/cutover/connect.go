@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"cutover/planner"
 	"cutover/providers/azure"
+	"cutover/providers/azure/azuresim"
 	"cutover/providers/simworld"
 	"cutover/providers/vcenter"
 	"cutover/schema"
@@ -55,7 +57,7 @@ func connect(ctx context.Context, rb *schema.Runbook, sim bool) (*session, error
 			s.served = served
 			vcs, azs, azOpts = served.VCenterConfigs, served.AzureConfigs, served.AzureOptions()
 		} else {
-			w, err := simworld.Open(ctx, rb, simDir(rb), simworld.Options{TimeScale: simTimeScale()})
+			w, err := simworld.Open(ctx, rb, simDir(rb), simworld.Options{TimeScale: simTimeScale(), Throttle: simThrottle()})
 			if err != nil {
 				return nil, fmt.Errorf("simulated world: %w", err)
 			}
@@ -79,6 +81,15 @@ func connect(ctx context.Context, rb *schema.Runbook, sim bool) (*session, error
 				SubscriptionID: az.SubscriptionID, TenantID: az.TenantID, Vault: az.Vault, Appliance: az.Appliance,
 				Credential: az.Credential, ClientID: az.ClientID, ClientSecret: az.ClientSecret.Reveal(), TokenEnv: az.TokenEnv,
 			}
+		}
+	}
+	// The write budget is the runbook's (or apply's flags') in the
+	// simulated world too: the simulator throttles like ARM only when
+	// told to, and the budget is what keeps a wave under it.
+	for _, az := range rb.Azures {
+		if cfg, ok := azs[az.Name]; ok {
+			cfg.WriteBurst, cfg.WritesPerSecond = az.WriteBurst, az.WritesPerSecond
+			azs[az.Name] = cfg
 		}
 	}
 	for name, cfg := range vcs {
@@ -112,6 +123,24 @@ func simTimeScale() float64 {
 		return v
 	}
 	return 0.2
+}
+
+// SimThrottleEnv switches on ARM's write throttle in the simulated vaults:
+// "BURST/PER_SECOND" (such as "200/10", ARM's own) or "arm".
+const SimThrottleEnv = "CUTOVER_SIM_ARM_THROTTLE"
+
+func simThrottle() azuresim.Throttle {
+	v := strings.TrimSpace(os.Getenv(SimThrottleEnv))
+	if v == "arm" {
+		return azuresim.ARMWriteThrottle
+	}
+	b, r, ok := strings.Cut(v, "/")
+	burst, err1 := strconv.Atoi(b)
+	rate, err2 := strconv.ParseFloat(r, 64)
+	if !ok || err1 != nil || err2 != nil || burst <= 0 || rate <= 0 {
+		return azuresim.Throttle{}
+	}
+	return azuresim.Throttle{Burst: burst, WritesPerSecond: rate}
 }
 
 func caPath(rb *schema.Runbook, p string) string {

@@ -107,3 +107,26 @@ func stripANSI(s string) string {
 		s = s[:i] + s[min(j+1, len(s)):]
 	}
 }
+
+// TestLiveViewCountsBudgetWaits: waits for the write budget show in the
+// bottom block as a count, not as a line per request, and end when the
+// step starts.
+func TestLiveViewCountsBudgetWaits(t *testing.T) {
+	clock := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	m := newRunModel(viewPlan(), 10)
+	var buf bytes.Buffer
+	v := newLiveView(&buf, m, func() time.Time { return clock })
+	r := &modelReporter{m: m, now: func() time.Time { return clock }, event: v.event, tick: v.redraw}
+	r.Report(executor.Event{Kind: executor.EventBudgetWaiting, Step: "vm.a.enable_replication", Duration: 5 * time.Second, Message: "waiting for the write budget of subscription s"})
+	r.Report(executor.Event{Kind: executor.EventBudgetWaiting, Step: "vm.b.enable_replication", Duration: 12 * time.Second, Message: "waiting for the write budget of subscription s"})
+	if block := lastBlock(buf.String()); !strings.Contains(block, "2 waiting (write budget 2)") {
+		t.Errorf("bottom block:\n%s", block)
+	}
+	if strings.Contains(buf.String(), "  … ") {
+		t.Errorf("a budget wait was printed as a line:\n%s", buf.String())
+	}
+	r.Report(executor.Event{Kind: executor.EventStepStarted, Step: "vm.b.enable_replication"})
+	if block := lastBlock(buf.String()); !strings.Contains(block, "1 waiting (write budget 1)") {
+		t.Errorf("after vm.b started:\n%s", block)
+	}
+}

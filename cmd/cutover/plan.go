@@ -72,7 +72,7 @@ Exit status: 0 no changes, 1 error, 2 changes present (with --detailed-exitcode)
 				return err
 			}
 			sched.schedule(ctx, cmd.ErrOrStderr(), rb, p)
-			if err := renderFn(cmd.OutOrStdout(), p); err != nil {
+			if err := buffered(cmd.OutOrStdout(), func(w io.Writer) error { return renderFn(w, p) }); err != nil {
 				return err
 			}
 			if out != "" {

@@ -76,7 +76,7 @@ undoes only the steps it applied after ID.`,
 			if err != nil {
 				return err
 			}
-			if err := renderFn(cmd.OutOrStdout(), p); err != nil {
+			if err := buffered(cmd.OutOrStdout(), func(w io.Writer) error { return renderFn(w, p) }); err != nil {
 				return err
 			}
 			// Notes follow a human or Markdown plan; they would corrupt JSON

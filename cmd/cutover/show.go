@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -47,7 +48,7 @@ comment; --diff OLD shows what changed between a reviewed plan and this one;
 			if err != nil {
 				return usageError{err}
 			}
-			return fn(out, p)
+			return buffered(out, func(w io.Writer) error { return fn(w, p) })
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "human", "human, markdown, json, dot or mermaid")

@@ -50,7 +50,7 @@ command; the vaults save theirs on every change.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			scale := simTimeScale()
-			w, err := simworld.Open(ctx, rb, dir, simworld.Options{TimeScale: scale})
+			w, err := simworld.Open(ctx, rb, dir, simworld.Options{TimeScale: scale, Throttle: simThrottle()})
 			if err != nil {
 				return fmt.Errorf("simulated world: %w", err)
 			}

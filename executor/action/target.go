@@ -449,11 +449,17 @@ func (r *Runner) waitAzure(ctx context.Context, step planner.Step, vm *schema.VM
 	if err != nil {
 		return err
 	}
-	it, err := st.client.Wait(ctx, h, azureProgress(progress))
-	if err == nil && step.Kind == planner.StepTestCleanup {
-		err = r.confirmCleanup(ctx, vm, it)
+	if step.Kind == planner.StepTestCleanup {
+		// The cleanup is confirmed on the item the operation left.
+		it, err := st.client.Wait(ctx, h, azureProgress(progress))
+		if err == nil {
+			err = r.confirmCleanup(ctx, vm, it)
+		}
+		return err
 	}
-	return err
+	// Through the vault's shared job poller: one list read per interval
+	// serves every running step of the vault.
+	return st.client.WaitJob(ctx, h, azureProgress(progress))
 }
 
 func (r *Runner) waitProtected(ctx context.Context, step planner.Step, vm *schema.VM, item string, progress func(Progress)) error {

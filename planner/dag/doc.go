@@ -5,8 +5,9 @@
 // waits for the dependency. The planner builds a Graph, calls Validate, and
 // renders it (String, DOT, Mermaid); the executor walks it with Walk, which
 // runs each vertex as soon as its dependencies have succeeded, bounded by a
-// parallelism limit, and skips the descendants of a failure. Rollback walks
-// Reverse().
+// parallelism limit, and skips the descendants of a failure; a running
+// vertex can give its seat up while it waits (Release) and take it back
+// (Acquire). Rollback walks Reverse().
 //
 // The package owns graph structure and traversal only. It must not know what
 // a step does, must not print or log, must not read the clock or the

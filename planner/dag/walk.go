@@ -109,6 +109,57 @@ const (
 	done
 )
 
+// slotKey finds a call's slot in its context.
+type slotKey struct{}
+
+// slot is a running call's seat among the walk's parallelism.
+type slot struct {
+	key string
+	ctl chan<- slotMsg
+}
+
+// slotMsg gives a slot up (grant nil) or asks for it back (grant is
+// closed once it is granted).
+type slotMsg struct {
+	key   string
+	grant chan struct{}
+}
+
+// Release gives up the slot of the call whose context ctx is, so that
+// another vertex may start while this call waits for something that needs
+// none of the walk's parallelism (a timer, a service working on its own).
+// The call keeps running; it counts toward parallelism again after
+// Acquire. Outside a Walk, or when the slot is already given up, it does
+// nothing.
+func Release(ctx context.Context) {
+	if s, ok := ctx.Value(slotKey{}).(*slot); ok {
+		s.ctl <- slotMsg{key: s.key}
+	}
+}
+
+// Acquire takes the call's slot back after Release, waiting until fewer
+// than parallelism calls hold one; such calls go before vertices not yet
+// started. It returns ctx's error if ctx ends first. Outside a Walk it
+// returns at once.
+func Acquire(ctx context.Context) error {
+	s, ok := ctx.Value(slotKey{}).(*slot)
+	if !ok {
+		return nil
+	}
+	grant := make(chan struct{})
+	select {
+	case s.ctl <- slotMsg{key: s.key, grant: grant}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-grant:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 type completion struct {
 	key string
 	err error
@@ -116,7 +167,9 @@ type completion struct {
 
 // Walk runs fn for every vertex once all of its dependencies have succeeded
 // (or were marked done), with at most parallelism calls in flight; a
-// parallelism below 1 means 1. When several vertices are ready, the smallest
+// parallelism below 1 means 1. A call that waits for something needing no
+// parallelism can give its slot up with Release and take it back with
+// Acquire; only calls holding a slot count. When several vertices are ready, the smallest
 // key starts first, so a walk with parallelism 1 follows TopoSort.
 //
 // A vertex whose fn fails holds back its descendants, which are reported as
@@ -173,11 +226,28 @@ func (g *Graph) Walk(ctx context.Context, parallelism int, fn WalkFunc, opts ...
 
 	// Buffered so that a finishing call never blocks on the coordinator.
 	finished := make(chan completion, parallelism)
+	ctl := make(chan slotMsg)
 	errs := map[string]error{}
-	inFlight := 0
+	inFlight := 0 // calls running, holding a slot or not
+	busy := 0     // calls holding a slot
+	holds := map[string]bool{}
+	var waiting4slot []slotMsg // Acquire calls not yet granted, in order
 	stopped := false
 	for {
-		for !stopped && inFlight < parallelism && ready.Len() > 0 {
+		// Calls that gave their slot up and want it back go first: they
+		// are further along than anything not started.
+		for busy < parallelism && len(waiting4slot) > 0 {
+			m := waiting4slot[0]
+			waiting4slot = waiting4slot[1:]
+			if state[m.key] != running || holds[m.key] {
+				close(m.grant)
+				continue
+			}
+			holds[m.key] = true
+			busy++
+			close(m.grant)
+		}
+		for !stopped && busy < parallelism && len(waiting4slot) == 0 && ready.Len() > 0 {
 			if ctx.Err() != nil {
 				stopped = true
 				break
@@ -185,22 +255,42 @@ func (g *Graph) Walk(ctx context.Context, parallelism int, fn WalkFunc, opts ...
 			k := heap.Pop(ready).(string)
 			state[k] = running
 			inFlight++
+			busy++
+			holds[k] = true
+			sctx := context.WithValue(ctx, slotKey{}, &slot{key: k, ctl: ctl})
 			go func() {
-				finished <- completion{key: k, err: fn(ctx, k)}
+				finished <- completion{key: k, err: fn(sctx, k)}
 			}()
 		}
 		if inFlight == 0 {
 			break
 		}
+		var cancelled <-chan struct{}
+		if !stopped {
+			cancelled = ctx.Done()
+		}
 		var c completion
 		select {
 		case c = <-finished:
-		case <-ctx.Done():
+		case m := <-ctl:
+			switch {
+			case m.grant == nil && holds[m.key]:
+				holds[m.key] = false
+				busy--
+			case m.grant != nil:
+				waiting4slot = append(waiting4slot, m)
+			}
+			continue
+		case <-cancelled:
 			// Stop starting, then keep collecting the calls in flight.
 			stopped = true
-			c = <-finished
+			continue
 		}
 		inFlight--
+		if holds[c.key] {
+			busy--
+		}
+		delete(holds, c.key)
 		if c.err != nil {
 			state[c.key] = failed
 			errs[c.key] = c.err

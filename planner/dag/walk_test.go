@@ -383,3 +383,54 @@ func TestWalkRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestWalkReleaseFreesTheSlot: at parallelism 2, ten vertices each give
+// their slot up to wait for a gate that opens only once all ten are
+// waiting: without Release the walk could start two of them only. After
+// Acquire no more than two hold a slot at once.
+func TestWalkReleaseFreesTheSlot(t *testing.T) {
+	t.Parallel()
+	g := New()
+	const n = 10
+	for i := range n {
+		g.Add(fmt.Sprintf("v%02d", i))
+	}
+	var mu sync.Mutex
+	waitingNow, holding, maxHolding := 0, 0, 0
+	gate := make(chan struct{})
+	hold := func(d int) {
+		mu.Lock()
+		defer mu.Unlock()
+		holding += d
+		maxHolding = max(maxHolding, holding)
+	}
+	res := g.Walk(context.Background(), 2, func(ctx context.Context, key string) error {
+		hold(1)
+		hold(-1)
+		Release(ctx)
+		mu.Lock()
+		waitingNow++
+		if waitingNow == n {
+			close(gate)
+		}
+		mu.Unlock()
+		select {
+		case <-gate:
+		case <-time.After(5 * time.Second):
+			return fmt.Errorf("%s: the gate never opened: released slots were not reused", key)
+		}
+		if err := Acquire(ctx); err != nil {
+			return err
+		}
+		hold(1)
+		time.Sleep(time.Millisecond)
+		hold(-1)
+		return nil
+	})
+	if !res.OK() {
+		t.Fatal(res.String())
+	}
+	if maxHolding > 2 {
+		t.Fatalf("%d calls held a slot at once, parallelism 2", maxHolding)
+	}
+}

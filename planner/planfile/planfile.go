@@ -1,6 +1,7 @@
 package planfile
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -18,42 +20,144 @@ import (
 )
 
 // Encode returns the plan file bytes: indented JSON with a final newline,
-// stable for a given plan so that files diff well in review.
+// stable for a given plan so that files diff well in review. It is Write
+// into memory.
 func Encode(p *planner.Plan) ([]byte, error) {
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(p); err != nil {
+	if err := Write(&buf, p); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
 }
 
-// Save writes the plan to path atomically, readable by the owner only: a
-// plan names infrastructure even though it holds no secrets.
-func Save(path string, p *planner.Plan) error {
-	b, err := Encode(p)
-	if err != nil {
+// Write streams the plan file to w: the bytes encoding/json's indented
+// encoder would give for the whole plan, but written field by field and,
+// in the plan's lists (VMs, steps), element by element, so that a plan of
+// fifty thousand VMs never exists as one encoded buffer. Fields are found
+// by reflection, with their json tags and omitempty, so a field added to
+// planner.Plan is written without touching this code.
+func Write(w io.Writer, p *planner.Plan) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	v := reflect.ValueOf(p).Elem()
+	t := v.Type()
+	var scratch bytes.Buffer
+	encode := func(val any, prefix string) error {
+		scratch.Reset()
+		enc := json.NewEncoder(&scratch)
+		enc.SetIndent(prefix, "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(val); err != nil {
+			return err
+		}
+		_, err := bw.Write(bytes.TrimSuffix(scratch.Bytes(), []byte("\n")))
 		return err
 	}
+	bw.WriteByte('{')
+	first := true
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if !f.IsExported() || tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "" {
+			name = f.Name
+		}
+		fv := v.Field(i)
+		if strings.Contains(","+opts+",", ",omitempty,") && emptyJSON(fv) {
+			continue
+		}
+		if first {
+			bw.WriteString("\n  ")
+		} else {
+			bw.WriteString(",\n  ")
+		}
+		first = false
+		if err := encode(name, ""); err != nil {
+			return err
+		}
+		bw.WriteString(": ")
+		if fv.Kind() != reflect.Slice || fv.Len() == 0 {
+			if err := encode(fv.Interface(), "  "); err != nil {
+				return err
+			}
+			continue
+		}
+		bw.WriteByte('[')
+		for j := range fv.Len() {
+			if j > 0 {
+				bw.WriteByte(',')
+			}
+			bw.WriteString("\n    ")
+			if err := encode(fv.Index(j).Interface(), "    "); err != nil {
+				return err
+			}
+		}
+		bw.WriteString("\n  ]")
+	}
+	bw.WriteString("\n}\n")
+	return bw.Flush()
+}
+
+// emptyJSON is encoding/json's omitempty test.
+func emptyJSON(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool:
+		return !v.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int() == 0
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return v.Uint() == 0
+	case reflect.Float32, reflect.Float64:
+		return v.Float() == 0
+	case reflect.Interface, reflect.Pointer:
+		return v.IsNil()
+	}
+	return false
+}
+
+// Save writes the plan to path atomically, readable by the owner only: a
+// plan names infrastructure even though it holds no secrets. The file is
+// streamed (see Write).
+func Save(path string, p *planner.Plan) error {
+	_, err := SaveDigest(path, p)
+	return err
+}
+
+// SaveDigest is Save that also returns the file's digest, hashed as it is
+// written.
+func SaveDigest(path string, p *planner.Plan) (string, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".plan-*")
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
+	h := sha256.New()
+	if err := Write(io.MultiWriter(tmp, h), p); err != nil {
 		tmp.Close()
-		return err
+		return "", err
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return err
+		return "", err
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		return "", err
 	}
-	return os.Rename(tmp.Name(), path)
+	return hex.EncodeToString(h.Sum(nil)), os.Rename(tmp.Name(), path)
+}
+
+// DigestOf is the digest of the plan file p would be, computed while
+// encoding without keeping the file.
+func DigestOf(p *planner.Plan) (string, error) {
+	h := sha256.New()
+	if err := Write(h, p); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Decode reads a plan, refusing other format versions and unknown fields.

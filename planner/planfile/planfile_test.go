@@ -1,7 +1,10 @@
 package planfile_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,4 +97,52 @@ func TestCheck(t *testing.T) {
 		!strings.Contains(err.Error(), `power_state "poweredOn" -> "poweredOff"`) {
 		t.Errorf("stale plan: %v", err)
 	}
+}
+
+// TestWriteIsTheIndentedEncoding: the streamed plan file is byte for byte
+// what encoding/json's indented encoder makes of the whole plan (so digests
+// of plans written before streaming still match), with lists full, empty
+// and absent, and omitempty fields set and unset.
+func TestWriteIsTheIndentedEncoding(t *testing.T) {
+	t.Parallel()
+	full, _, _ := quickstartPlan(t)
+	full.Variables = map[string]string{"wave": "1", "<html>": "a&b"}
+	full.RunbookDir = "../runbook"
+	full.Simulated = true
+	empty := *full
+	empty.VMs, empty.Steps, empty.Windows, empty.Variables = []planner.VMPlan{}, nil, nil, nil
+	empty.Simulated, empty.RunbookDir = false, ""
+	for name, p := range map[string]*planner.Plan{"full": full, "empty lists": &empty} {
+		t.Run(name, func(t *testing.T) {
+			var want bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(p); err != nil {
+				t.Fatal(err)
+			}
+			got, err := planfile.Encode(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want.Bytes()) {
+				t.Fatalf("streamed plan differs from the indented encoding:\n%s", diffLines(string(want.Bytes()), string(got)))
+			}
+			d, err := planfile.DigestOf(p)
+			if err != nil || d != planfile.Digest(want.Bytes()) {
+				t.Fatalf("DigestOf %s, %v", d, err)
+			}
+		})
+	}
+}
+
+// diffLines shows the first line that differs.
+func diffLines(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			return fmt.Sprintf("line %d:\nwant %q\ngot  %q", i+1, al[i], bl[i])
+		}
+	}
+	return fmt.Sprintf("lengths %d and %d lines", len(al), len(bl))
 }

@@ -29,6 +29,9 @@ type Options struct {
 	// PollInterval is the wait between polls of a long-running operation
 	// when the service sends no Retry-After. Zero means 15 s.
 	PollInterval time.Duration
+	// Budgets is the registry of subscription write budgets this client
+	// draws from; nil means DefaultBudgets, shared by the whole process.
+	Budgets *Budgets
 }
 
 // DefaultRetry retries throttling (429) and server errors (500, 502, 503,
@@ -70,6 +73,10 @@ type Client struct {
 	// endpoint is the Resource Manager endpoint requests go to; resumed
 	// pollers are pointed at it (see rebaseToken).
 	endpoint *url.URL
+	// jobPoll follows the ASR jobs of every running operation of the
+	// vault, itemPoll the items waited for, each with one poller.
+	jobPoll  *sharedPoll[*Job]
+	itemPoll *sharedPoll[*ProtectedItem]
 }
 
 // New builds a Client. It validates the configuration and prepares the
@@ -98,7 +105,12 @@ func New(cfg Config, opts *Options) (*Client, error) {
 	if opts.Retry != nil {
 		retry = *opts.Retry
 	}
-	co := azcore.ClientOptions{Cloud: cl, Transport: transport, Retry: retry}
+	budgets := opts.Budgets
+	if budgets == nil {
+		budgets = DefaultBudgets
+	}
+	co := azcore.ClientOptions{Cloud: cl, Transport: transport, Retry: retry,
+		PerRetryPolicies: []policy.Policy{&budgetPolicy{budgets: budgets, settings: BudgetSettings{Burst: cfg.WriteBurst, PerSecond: cfg.WritesPerSecond}}}}
 	cred := opts.Credential
 	if cred == nil {
 		if cred, err = newCredential(cfg, azcore.ClientOptions{Cloud: cl, Transport: transport}); err != nil {
@@ -110,6 +122,7 @@ func New(cfg Config, opts *Options) (*Client, error) {
 	if rm, ok := cl.Services[cloud.ResourceManager]; ok {
 		c.endpoint, _ = url.Parse(rm.Endpoint)
 	}
+	c.jobPoll, c.itemPoll = newJobPoll(c), newItemPoll(c)
 	if c.poll <= 0 {
 		c.poll = 15 * time.Second
 	}

@@ -59,6 +59,10 @@ type Config struct {
 	// TokenEnv names the environment variable holding a bearer token for
 	// credential "token" (default CUTOVER_AZURE_TOKEN).
 	TokenEnv string
+	// WriteBurst and WritesPerSecond size the subscription's write budget
+	// all clients of the process share (zero: ARM's 200 and 10 per s).
+	WriteBurst      int
+	WritesPerSecond float64
 }
 
 // String shows the configuration with the client secret redacted, so a

@@ -14,6 +14,11 @@
 // test failover creates (Microsoft.Compute: read with the instance view's
 // power state, list, power off, deallocate, start), resumable from a
 // VMHandle.
+// All mutating calls of the process (ASR and Compute) draw from one write
+// budget per subscription (a token bucket in the pipeline, see budget.go)
+// and report their waits through a context observer; running operations
+// and waited-for items of a vault are followed by one shared poller each
+// (watch.go).
 //
 // It talks to ASR through the generated armrecoveryservicessiterecovery/v2
 // SDK, to Microsoft.Compute through the generated armcompute/v7 SDK, and to

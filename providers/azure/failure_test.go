@@ -2,6 +2,7 @@ package azure
 
 import (
 	"errors"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"net/http"
 	"strings"
 	"testing"
@@ -291,20 +292,29 @@ func TestRefusedBeforeAnyRequest(t *testing.T) {
 }
 
 // TestThrottleBeyondMaxDelay: a Retry-After longer than the retry policy's
-// MaxRetryDelay is not slept through; it surfaces as KindThrottled at once.
+// MaxRetryDelay is waited for, not surfaced: a 429 never fails a request.
+// The wait is reported to the request's budget observer with ARM's code.
 func TestThrottleBeyondMaxDelay(t *testing.T) {
 	t.Parallel()
-	w, c, it := protectedWorld(t, 1, azuresim.Options{})
-	w.sim.ThrottleNext(1, 5*time.Second) // the test client allows 2 s
+	w, _, it := protectedWorld(t, 1, azuresim.Options{})
+	c, err := New(w.config(), &Options{PollInterval: 5 * time.Millisecond,
+		Retry: &policy.RetryOptions{MaxRetries: 1, RetryDelay: 10 * time.Millisecond, MaxRetryDelay: 100 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const retryAfter = 700 * time.Millisecond
+	w.sim.ThrottleNext(2, retryAfter)
+	var seen waits
 	began := time.Now()
-	_, err := c.TestFailover(ctx(t), it, TestFailoverInput{})
-	if KindOf(err) != KindThrottled || !errors.As(err, new(*Error)) || !err.(*Error).Retryable() {
-		t.Fatalf("error %v", err)
+	_, err = c.TestFailover(WithBudgetObserver(ctx(t), seen.observe), it, TestFailoverInput{})
+	if err != nil {
+		t.Fatalf("throttled request failed: %v", err)
 	}
-	if d := time.Since(began); d > time.Second {
-		t.Fatalf("waited %v before giving up", d)
+	if d := time.Since(began); d < 2*retryAfter {
+		t.Fatalf("done after %v, before two Retry-Afters of %v", d, retryAfter)
 	}
-	if !strings.Contains(err.Error(), "vm-0001-az") || !strings.Contains(err.Error(), "SubscriptionRequestsThrottled") {
-		t.Fatalf("error %v", err)
+	th := seen.throttled()
+	if len(th) != 2 || th[0].Code != "SubscriptionRequestsThrottled" || th[0].RetryAfter != retryAfter || th[0].Wait < retryAfter-50*time.Millisecond {
+		t.Fatalf("throttled waits %+v, want two of %v", th, retryAfter)
 	}
 }

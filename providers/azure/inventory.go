@@ -8,24 +8,32 @@ import (
 // page by page: the request count grows with the number of pages, never
 // with the number of VMs.
 func (c *Client) ListProtectedItems(ctx context.Context) ([]ProtectedItem, error) {
+	out, _, err := c.listItems(ctx)
+	return out, err
+}
+
+// listItems is ListProtectedItems that also says how many pages it took.
+func (c *Client) listItems(ctx context.Context) ([]ProtectedItem, int, error) {
 	tg, err := c.resolved(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var out []ProtectedItem
+	pages := 0
 	pager := c.items.NewListByReplicationProtectionContainersPager(c.vault.ResourceGroup, c.vault.Name, tg.FabricName, tg.ContainerName, nil)
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, classify("", "list protected items", err)
+			return nil, pages, classify("", "list protected items", err)
 		}
+		pages++
 		for _, m := range page.Value {
 			if m != nil {
 				out = append(out, protectedItemFrom(m))
 			}
 		}
 	}
-	return out, nil
+	return out, pages, nil
 }
 
 // ListMachines reads every discovered machine of the resolved VMware site,

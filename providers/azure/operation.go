@@ -714,7 +714,7 @@ func jobError(h Handle, j *Job) error {
 
 // WaitForState polls the item until its protection state is one of states
 // (for example Protected after initial replication), reporting initial
-// replication progress. A single GET per poll.
+// replication progress.
 func (c *Client) WaitForState(ctx context.Context, name string, progress ProgressFunc, states ...string) (*ProtectedItem, error) {
 	return c.WaitUntil(ctx, name, progress, strings.Join(states, "/"), func(it *ProtectedItem) bool {
 		for _, st := range states {
@@ -726,23 +726,39 @@ func (c *Client) WaitForState(ctx context.Context, name string, progress Progres
 	})
 }
 
-// WaitUntil polls the item until done holds; what names the wait in errors.
+// WaitUntil polls the item until done holds; what names the wait in
+// errors. Every waiter of the vault is served by one poller (see
+// sharedPoll): a wave of VMs waiting for initial replication costs one
+// paged list per interval, not a read per VM. A missing item fails the
+// wait at once.
 func (c *Client) WaitUntil(ctx context.Context, name string, progress ProgressFunc, what string, done func(*ProtectedItem) bool) (*ProtectedItem, error) {
+	iw := c.itemPoll.add(name, 0)
+	defer c.itemPoll.remove(iw)
 	began := time.Now()
+	failures := 0
 	for {
-		it, err := c.GetProtectedItem(ctx, name)
-		if err != nil {
-			return nil, err
+		var u update[*ProtectedItem]
+		select {
+		case <-ctx.Done():
+			return nil, classify(name, "wait for "+what, ctx.Err())
+		case u = <-iw.ch:
 		}
+		if u.err != nil {
+			// A missing item will not appear by waiting; a failed read
+			// may pass.
+			if failures++; KindOf(u.err) == KindNotFound || failures >= watchFailures {
+				return nil, u.err
+			}
+			continue
+		}
+		failures = 0
+		it := u.v
 		ok := done(it)
 		if progress != nil {
 			progress(Progress{VM: it.VM, JobID: it.CurrentJobID, Status: it.ProtectionState, Percent: it.InitialReplicationPercent, Elapsed: time.Since(began), Done: ok})
 		}
 		if ok {
 			return it, nil
-		}
-		if err := sleep(ctx, c.poll); err != nil {
-			return nil, classify(it.VM, "wait for "+what, err)
 		}
 	}
 }

@@ -29,6 +29,8 @@ type Options struct {
 	// benchmarks: the state file shared between processes is rewritten on
 	// every change, which caps a large world's request rate.
 	InMemory bool
+	// Throttle is every simulated vault's ARM write throttle (zero: off).
+	Throttle azuresim.Throttle
 }
 
 // World is a running simulated world.
@@ -123,6 +125,7 @@ func Open(ctx context.Context, rb *schema.Runbook, dir string, opts Options) (*W
 			w.Close()
 			return nil, fmt.Errorf("simulated vault %q: %w", az.Name, err)
 		}
+		sim.SetThrottle(opts.Throttle)
 		srv, err := azuresim.Serve(ctx, "127.0.0.1:0", sim)
 		if err != nil {
 			w.Close()

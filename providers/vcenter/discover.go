@@ -24,6 +24,10 @@ var vmProperties = []string{
 	"snapshot",
 }
 
+// DiscoveryProperties is the VM property list a discovery reads, for
+// comparing with other tools that read the same.
+func DiscoveryProperties() []string { return append([]string(nil), vmProperties...) }
+
 // entityTypes are read with name and parent only, to build paths and
 // resolve placement names.
 var entityTypes = []string{
@@ -33,8 +37,12 @@ var entityTypes = []string{
 }
 
 // discoverPageSize is the page size asked of RetrievePropertiesEx; vCenter
-// may return fewer per page and a token to continue.
-const discoverPageSize = 5000
+// may return fewer per page and a token to continue. Each page is turned
+// into compact records as it arrives and dropped, so the page bounds the
+// raw property data (device trees included) held at once: a thousand VMs
+// is a few megabytes of decoded objects, and round trips grow with pages
+// only (ten for ten thousand VMs).
+const discoverPageSize = 1000
 
 // Discover reads every VM and placement object in one container view and
 // one paged RetrievePropertiesEx: name and parent for all entities (to build
@@ -61,14 +69,16 @@ func (c *Client) discover(ctx context.Context) (*Inventory, error) {
 	}
 	defer func() { _ = cv.Destroy(context.WithoutCancel(ctx)) }()
 
-	contents, err := c.retrieveAll(ctx, cv.Reference(), kinds)
-	if err != nil {
+	b := &inventoryBuilder{nodes: map[string]node{}}
+	if err := c.retrieveAll(ctx, cv.Reference(), kinds, b.add); err != nil {
 		return nil, fmt.Errorf("vcenter %q: discovery: %w", c.name, err)
 	}
-	return c.buildInventory(contents)
+	return c.buildInventory(b)
 }
 
-func (c *Client) retrieveAll(ctx context.Context, container mo.Reference, kinds []string) ([]types.ObjectContent, error) {
+// retrieveAll reads every page of the view and hands each to page as it
+// arrives; nothing of a page is kept here once page returns.
+func (c *Client) retrieveAll(ctx context.Context, container mo.Reference, kinds []string, page func([]types.ObjectContent) error) error {
 	spec := filterSpec(container, kinds)
 	pc := c.vim.ServiceContent.PropertyCollector
 	res, err := methods.RetrievePropertiesEx(ctx, c.vim, &types.RetrievePropertiesEx{
@@ -76,22 +86,23 @@ func (c *Client) retrieveAll(ctx context.Context, container mo.Reference, kinds 
 		Options: types.RetrieveOptions{MaxObjects: discoverPageSize},
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var out []types.ObjectContent
 	r := res.Returnval
 	for r != nil {
-		out = append(out, r.Objects...)
+		if err := page(r.Objects); err != nil {
+			return err
+		}
 		if r.Token == "" {
 			break
 		}
 		next, err := methods.ContinueRetrievePropertiesEx(ctx, c.vim, &types.ContinueRetrievePropertiesEx{This: pc, Token: r.Token})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r = &next.Returnval
 	}
-	return out, nil
+	return nil
 }
 
 func filterSpec(container mo.Reference, kinds []string) types.PropertyFilterSpec {
@@ -120,18 +131,23 @@ type node struct {
 	kind, name, parent string
 }
 
-func (c *Client) buildInventory(contents []types.ObjectContent) (*Inventory, error) {
-	nodes := make(map[string]node, len(contents))
-	var vms []mo.VirtualMachine
+// inventoryBuilder collects compact records page by page: a name and
+// parent per entity, a VM record per VM. Paths need every entity, so they
+// are built once all pages are in.
+type inventoryBuilder struct {
+	nodes map[string]node
+	vms   []*VM
+}
+
+func (b *inventoryBuilder) add(contents []types.ObjectContent) error {
 	for _, oc := range contents {
 		if oc.Obj.Type == "VirtualMachine" {
 			oc.MissingSet = nil // inaccessible VMs keep what could be read
 			v, err := mo.ObjectContentToType(oc)
 			if err != nil {
-				return nil, fmt.Errorf("decode %s: %w", oc.Obj.Value, err)
+				return fmt.Errorf("decode %s: %w", oc.Obj.Value, err)
 			}
 			m := v.(mo.VirtualMachine)
-			vms = append(vms, m)
 			parent := ""
 			switch {
 			case m.Parent != nil:
@@ -139,7 +155,8 @@ func (c *Client) buildInventory(contents []types.ObjectContent) (*Inventory, err
 			case m.ParentVApp != nil: // VMs inside a vApp have no folder
 				parent = m.ParentVApp.Value
 			}
-			nodes[oc.Obj.Value] = node{kind: "VirtualMachine", name: m.Name, parent: parent}
+			b.nodes[oc.Obj.Value] = node{kind: "VirtualMachine", name: m.Name, parent: parent}
+			b.vms = append(b.vms, vmFromMO(&m))
 			continue
 		}
 		n := node{kind: oc.Obj.Type}
@@ -153,9 +170,13 @@ func (c *Client) buildInventory(contents []types.ObjectContent) (*Inventory, err
 				}
 			}
 		}
-		nodes[oc.Obj.Value] = n
+		b.nodes[oc.Obj.Value] = n
 	}
+	return nil
+}
 
+func (c *Client) buildInventory(b *inventoryBuilder) (*Inventory, error) {
+	nodes := b.nodes
 	paths := make(map[string]string, len(nodes))
 	var pathOf func(ref string, depth int) string
 	pathOf = func(ref string, depth int) string {
@@ -209,20 +230,19 @@ func (c *Client) buildInventory(contents []types.ObjectContent) (*Inventory, err
 	if c.dcName() != "" && dcFilter == "" {
 		return nil, fmt.Errorf("datacenter %q not found", c.dcName())
 	}
-	for i := range vms {
-		v := vmFromMO(&vms[i])
+	for _, v := range b.vms {
 		v.Path = pathOf(v.MoRef, 0)
 		v.Datacenter = datacenterOf(v.MoRef)
 		if dcFilter != "" && v.Datacenter != dcFilter {
 			continue
 		}
 		inv.VMs = append(inv.VMs, v)
-		inv.vmByRef[v.MoRef] = v
 	}
 	for _, list := range [][]Entity{inv.Datacenters, inv.Clusters, inv.Hosts, inv.Pools, inv.Datastores, inv.Folders, inv.Networks} {
 		sort.Slice(list, func(i, j int) bool { return list[i].Path < list[j].Path })
 	}
 	sort.Slice(inv.VMs, func(i, j int) bool { return inv.VMs[i].Path < inv.VMs[j].Path })
+	inv.index()
 	return inv, nil
 }
 

@@ -2,6 +2,7 @@ package vcenter
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -128,6 +129,28 @@ type Inventory struct {
 
 	byMoRef map[string]Entity
 	vmByRef map[string]*VM
+	// vmByName, vmByPath and vmByUUID (lower case) index VMs once, so
+	// that matching a runbook's VMs costs a lookup each, not a scan.
+	vmByName map[string][]*VM
+	vmByPath map[string][]*VM
+	vmByUUID map[string][]*VM
+}
+
+// index builds the VM indexes. Discovery calls it once the VMs are final.
+func (inv *Inventory) index() {
+	inv.vmByRef = make(map[string]*VM, len(inv.VMs))
+	inv.vmByName = make(map[string][]*VM, len(inv.VMs))
+	inv.vmByPath = make(map[string][]*VM, len(inv.VMs))
+	inv.vmByUUID = make(map[string][]*VM, len(inv.VMs))
+	for _, v := range inv.VMs {
+		inv.vmByRef[v.MoRef] = v
+		inv.vmByName[v.Name] = append(inv.vmByName[v.Name], v)
+		inv.vmByPath[v.Path] = append(inv.vmByPath[v.Path], v)
+		if v.InstanceUUID != "" {
+			k := strings.ToLower(v.InstanceUUID)
+			inv.vmByUUID[k] = append(inv.vmByUUID[k], v)
+		}
+	}
 }
 
 // Entity returns the entity (or VM, as an Entity) with the given moref.

@@ -87,7 +87,7 @@ func (inv *Inventory) MatchVM(s Selector) (*VM, error) {
 		return nil, &MatchError{Kind: "VM", Selector: s}
 	}
 	var found []*VM
-	for _, v := range inv.VMs {
+	for _, v := range inv.vmCandidates(s) {
 		if (s.Name == "" || v.Name == s.Name) &&
 			(s.MoRef == "" || v.MoRef == s.MoRef) &&
 			(s.InstanceUUID == "" || strings.EqualFold(v.InstanceUUID, s.InstanceUUID)) &&
@@ -106,6 +106,31 @@ func (inv *Inventory) MatchVM(s Selector) (*VM, error) {
 		e.Candidates = append(e.Candidates, Entity{MoRef: v.MoRef, Type: "VirtualMachine", Name: v.Name, Path: v.Path})
 	}
 	return nil, e
+}
+
+// vmCandidates narrows the VMs s can select through the indexes, by the
+// most selective field set; MatchVM still checks every field. Without indexes
+// (an Inventory not built by discovery) every VM is a candidate.
+func (inv *Inventory) vmCandidates(s Selector) []*VM {
+	if inv.vmByName == nil {
+		return inv.VMs
+	}
+	switch {
+	case s.MoRef != "":
+		if v, ok := inv.vmByRef[s.MoRef]; ok {
+			return []*VM{v}
+		}
+		return nil
+	case s.InstanceUUID != "":
+		return inv.vmByUUID[strings.ToLower(s.InstanceUUID)]
+	case strings.HasPrefix(s.Path, "/"):
+		return inv.vmByPath[strings.TrimSuffix(s.Path, "/")]
+	case s.Name != "":
+		return inv.vmByName[s.Name]
+	}
+	// A relative path alone: names may hold a "/", so its last part need
+	// not be a name. Rare in runbooks; scanned.
+	return inv.VMs
 }
 
 // preferFTPrimary narrows candidates that are all one FT group to its

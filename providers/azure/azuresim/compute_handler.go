@@ -47,13 +47,10 @@ func (s *Sim) serveCompute(w http.ResponseWriter, r *http.Request, segs []string
 	}
 	c := &reqCtx{w: w, r: r, now: s.opts.Now(), base: "https://" + r.Host}
 	write := r.Method != http.MethodGet && r.Method != http.MethodHead
-	if write && s.throttled(c.now) {
-		ra := s.throttle.RetryAfter
-		if ra <= 0 {
-			ra = time.Second
+	if write {
+		if err := s.meterWrite(w, r.Method, segs[1], c.now); err != nil {
+			return err
 		}
-		setRetryAfter(w.Header(), ra)
-		return errorf(http.StatusTooManyRequests, "SubscriptionRequestsThrottled", "Number of write requests for subscription '%s' exceeded the limit.", segs[1])
 	}
 	changed := s.w.advance(c.now, s.opts.TimeScale)
 	changed = s.w.advanceCompute(c.now) || changed

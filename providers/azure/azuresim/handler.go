@@ -225,13 +225,10 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	c := &reqCtx{w: w, r: r, now: s.opts.Now(), base: "https://" + r.Host}
 	write := r.Method != http.MethodGet && r.Method != http.MethodHead
-	if write && s.throttled(c.now) {
-		ra := s.throttle.RetryAfter
-		if ra <= 0 {
-			ra = time.Second
+	if write {
+		if err := s.meterWrite(w, r.Method, segs[1], c.now); err != nil {
+			return err
 		}
-		setRetryAfter(w.Header(), ra)
-		return errorf(http.StatusTooManyRequests, "SubscriptionRequestsThrottled", "Number of write requests for subscription '%s' exceeded the limit. Please try again after '%d' seconds.", segs[1], int(math.Ceil(ra.Seconds())))
 	}
 	if !strings.EqualFold(segs[1], s.w.Seed.SubscriptionID) {
 		return errorf(http.StatusNotFound, "SubscriptionNotFound", "The subscription '%s' could not be found.", segs[1])

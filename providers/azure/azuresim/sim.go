@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -76,11 +78,36 @@ type Request struct {
 	Fields map[string]string
 }
 
-// Throttle limits writes (PUT, PATCH, POST, DELETE) per second; beyond the
-// limit the simulator answers 429 with Retry-After, like ARM's token bucket.
+// Throttle is ARM's subscription write budget: a token bucket per
+// subscription holding Burst tokens, refilled at WritesPerSecond. Every
+// write (PUT, PATCH, POST) takes a token from the writes bucket, every
+// DELETE from a deletes bucket of the same size; a request that finds its
+// bucket empty is refused with 429, error code SubscriptionRequestsThrottled
+// and a Retry-After in whole seconds until the next token, and it takes no
+// token. Accepted writes carry x-ms-ratelimit-remaining-subscription-writes
+// (or -deletes) with the tokens left. Source: "Throttling Resource Manager
+// requests" (learn.microsoft.com/azure/azure-resource-manager/management/
+// request-limits-and-throttling): the regional token-bucket table
+// (subscription writes 200 burst / 10 per s, deletes 200 / 10, reads
+// 250 / 25), the remaining-* headers and the 429 + Retry-After contract.
+// GUESS: the exact wording of the 429 message; ARM's published examples
+// vary between services. Reads are not throttled here.
 type Throttle struct {
-	WritesPerSecond int
-	RetryAfter      time.Duration
+	// WritesPerSecond is the refill rate; zero turns the bucket off.
+	WritesPerSecond float64
+	// Burst is the bucket's size; zero means WritesPerSecond (at least 1).
+	Burst int
+	// RetryAfter, when set, replaces the computed Retry-After.
+	RetryAfter time.Duration
+}
+
+// ARMWriteThrottle is ARM's published subscription write budget.
+var ARMWriteThrottle = Throttle{WritesPerSecond: 10, Burst: 200}
+
+// bucket is one token bucket of the throttle.
+type bucket struct {
+	tokens float64
+	last   time.Time
 }
 
 // Sim is the simulated ARM endpoint. It is an http.Handler; serve it over TLS.
@@ -98,7 +125,7 @@ type Sim struct {
 	rulesDirty bool
 	throttle   Throttle
 	forced     int
-	writes     []time.Time
+	buckets    map[string]*bucket // "writes", "deletes"
 }
 
 var _ http.Handler = (*Sim)(nil)
@@ -189,7 +216,7 @@ func (s *Sim) SetThrottle(t Throttle) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.throttle = t
-	s.writes = nil
+	s.buckets = nil
 }
 
 // ThrottleNext makes the next n writes fail with 429 and the given
@@ -343,28 +370,43 @@ func (s *Sim) faultVM(vm string, it *item, names []string) bool {
 	return false
 }
 
-// throttled reports whether a write must be refused now.
-func (s *Sim) throttled(now time.Time) bool {
+// throttled takes a token of the named bucket for one request. When the
+// bucket is empty it takes none and returns how long until the next token
+// (ok false); otherwise it returns the tokens left.
+func (s *Sim) throttled(kind string, now time.Time) (left int, retryAfter time.Duration, ok bool) {
 	if s.forced > 0 {
 		s.forced--
-		return true
+		return 0, s.throttle.RetryAfter, false
 	}
-	if s.throttle.WritesPerSecond <= 0 {
-		return false
+	rate := s.throttle.WritesPerSecond
+	if rate <= 0 {
+		return -1, 0, true
 	}
-	cut := now.Add(-time.Second)
-	kept := s.writes[:0]
-	for _, t := range s.writes {
-		if t.After(cut) {
-			kept = append(kept, t)
+	burst := float64(s.throttle.Burst)
+	if burst <= 0 {
+		burst = max(1, rate)
+	}
+	if s.buckets == nil {
+		s.buckets = map[string]*bucket{}
+	}
+	b := s.buckets[kind]
+	if b == nil {
+		b = &bucket{tokens: burst, last: now}
+		s.buckets[kind] = b
+	}
+	if now.After(b.last) {
+		b.tokens = min(burst, b.tokens+now.Sub(b.last).Seconds()*rate)
+		b.last = now
+	}
+	if b.tokens < 1 {
+		wait := time.Duration((1 - b.tokens) / rate * float64(time.Second))
+		if s.throttle.RetryAfter > 0 {
+			wait = s.throttle.RetryAfter
 		}
+		return 0, wait, false
 	}
-	s.writes = kept
-	if len(s.writes) >= s.throttle.WritesPerSecond {
-		return true
-	}
-	s.writes = append(s.writes, now)
-	return false
+	b.tokens--
+	return int(b.tokens), 0, true
 }
 
 // lockFile takes the cross-process lock when a state file is shared.
@@ -408,5 +450,32 @@ func (s *Sim) persistLocked() error {
 		return err
 	}
 	s.stateSum = sum
+	return nil
+}
+
+// meterWrite takes a token of the subscription's write budget for one
+// write (see Throttle), or refuses it as ARM does: 429
+// SubscriptionRequestsThrottled with Retry-After. Accepted writes carry the
+// remaining count.
+func (s *Sim) meterWrite(w http.ResponseWriter, method, sub string, now time.Time) *apiError {
+	kind := "writes"
+	if method == http.MethodDelete {
+		kind = "deletes"
+	}
+	left, ra, ok := s.throttled(kind, now)
+	if !ok {
+		if ra <= 0 {
+			ra = time.Second
+		}
+		if s.throttle.RetryAfter <= 0 {
+			// ARM sends whole seconds only.
+			ra = time.Duration(math.Ceil(ra.Seconds())) * time.Second
+		}
+		setRetryAfter(w.Header(), ra)
+		return errorf(http.StatusTooManyRequests, "SubscriptionRequestsThrottled", "Number of '%s' requests for subscription '%s' exceeded the limit. Please try again after '%d' seconds.", strings.TrimSuffix(kind, "s"), sub, int(math.Ceil(ra.Seconds())))
+	}
+	if left >= 0 {
+		w.Header().Set("x-ms-ratelimit-remaining-subscription-"+kind, strconv.Itoa(left))
+	}
 	return nil
 }

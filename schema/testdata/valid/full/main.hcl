@@ -39,9 +39,12 @@ vcenter "dc2" {
 }
 
 azure "az" {
-  vault      = "/subscriptions/${local.sub}/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v1"
-  appliance  = "appl"
-  credential = "token"
+  vault       = "/subscriptions/${local.sub}/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v1"
+  appliance   = "appl"
+  credential  = "token"
+  # a subscription shared with other automation: half of ARM's budget
+  write_burst       = 100
+  writes_per_second = 5
 }
 
 window "w" {

@@ -1,0 +1,129 @@
+package azure
+
+import (
+	"strings"
+	"testing"
+
+	"cutover/providers/azure/azuresim"
+)
+
+// TestWaitJobSharesOnePoller: thirty enables followed at once cost one
+// paged list of the vault's jobs per round (three pages of ten), not a
+// read per operation; no operation-status URL is polled; a job that fails
+// after acceptance fails only its own wait, with the service's message.
+func TestWaitJobSharesOnePoller(t *testing.T) {
+	t.Parallel()
+	const vms = 30
+	w := newWorld(t, azuresim.DefaultSeed(vms), azuresim.Options{PageSize: 10})
+	w.sim.InjectFault(azuresim.Fault{Operation: "create", VM: "vm-0007", Async: true, Code: "ProviderError", Message: "The appliance lost the machine."})
+	c := w.client(t)
+	ctx := ctx(t)
+	machines, err := c.ListMachines(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := c.Policy(ctx, "24-hour-replication-policy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var handles []Handle
+	for _, m := range machines {
+		h, err := c.EnableReplication(ctx, EnableInput{Machine: m, PolicyID: pol.ID,
+			Target:       TargetSettings{ResourceGroupID: "/subscriptions/x/resourceGroups/t"},
+			DisksDefault: &DiskInput{Type: "Standard_LRS", LogStorageAccountID: "/subscriptions/x/resourceGroups/t/providers/Microsoft.Storage/storageAccounts/c"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.JobID == "" {
+			t.Fatalf("%s: the enable's handle names no job", m.DisplayName)
+		}
+		handles = append(handles, h)
+	}
+	w.sim.ResetRequests()
+	errs := make(chan error, len(handles))
+	for _, h := range handles {
+		go func() { errs <- c.WaitJob(ctx, h, nil) }()
+	}
+	failed := 0
+	for range handles {
+		if err := <-errs; err != nil {
+			failed++
+			if !strings.Contains(err.Error(), "The appliance lost the machine.") || !strings.Contains(err.Error(), "vm-0007") {
+				t.Errorf("failed job: %v", err)
+			}
+		}
+	}
+	if failed != 1 {
+		t.Fatalf("%d waits failed, want the one injected", failed)
+	}
+	var jobReads, opReads int
+	for _, r := range w.sim.Requests() {
+		switch {
+		case strings.Contains(r.Path, "/replicationJobs"):
+			jobReads++
+		case strings.Contains(r.Path, "/replicationOperation"):
+			opReads++
+		}
+	}
+	c.jobPoll.mu.Lock()
+	rounds, lists, gets := c.jobPoll.rounds, c.jobPoll.lists, c.jobPoll.gets
+	c.jobPoll.mu.Unlock()
+	t.Logf("%d rounds, %d lists, %d single reads, %d job requests for %d operations", rounds, lists, gets, jobReads, vms)
+	if opReads != 0 {
+		t.Errorf("%d operation-status reads: operations were polled one by one", opReads)
+	}
+	// Each round reads the list (at most 3 pages: 30 jobs, 10 a page) or
+	// fewer single jobs than that.
+	if jobReads > 3*rounds || lists == 0 {
+		t.Errorf("%d job requests in %d rounds: more than one list per round", jobReads, rounds)
+	}
+}
+
+// TestWaitForStateSharesOnePoller: twenty-five steps waiting for their
+// items' state are served by the container's item list (three pages of
+// ten) each round, not by a read per item; an item that does not exist
+// fails only its own wait, as not found.
+func TestWaitForStateSharesOnePoller(t *testing.T) {
+	t.Parallel()
+	const vms = 25
+	w := newWorld(t, bigSeed(vms), azuresim.Options{PageSize: 10})
+	c := w.client(t)
+	ctx := ctx(t)
+	items, err := c.ListProtectedItems(ctx)
+	if err != nil || len(items) != vms {
+		t.Fatalf("%d items, %v", len(items), err)
+	}
+	w.sim.ResetRequests()
+	errs := make(chan error, vms+1)
+	for _, it := range items {
+		go func() {
+			_, err := c.WaitForState(ctx, it.Name, nil, "Protected")
+			errs <- err
+		}()
+	}
+	go func() {
+		_, err := c.WaitForState(ctx, "machine-9999", nil, "Protected")
+		errs <- err
+	}()
+	notFound := 0
+	for range vms + 1 {
+		if err := <-errs; err != nil {
+			if KindOf(err) != KindNotFound {
+				t.Fatalf("wait: %v", err)
+			}
+			notFound++
+		}
+	}
+	if notFound != 1 {
+		t.Fatalf("%d waits failed as not found, want 1", notFound)
+	}
+	c.itemPoll.mu.Lock()
+	rounds, lists := c.itemPoll.rounds, c.itemPoll.lists
+	c.itemPoll.mu.Unlock()
+	reads := len(w.sim.Requests())
+	t.Logf("%d rounds, %d lists, %d requests for %d waits", rounds, lists, reads, vms+1)
+	// Per round: a list of three pages and the one read of the missing item.
+	if lists == 0 || reads > 4*rounds {
+		t.Errorf("%d requests in %d rounds: items were read one by one", reads, rounds)
+	}
+}

@@ -331,13 +331,23 @@ func (e *Executor) awaitWindow(ctx context.Context, step planner.Step) error {
 
 // sendCtx is the context requests are sent under: Run's own, which only
 // the second interrupt cancels. Outside Run (tests calling runStep) it is
-// the step's context.
+// the step's context. Either way it carries the step's values (its
+// reporter, its worker slot), so that a provider's news during the send,
+// such as a wait for the write budget, is still an event of the step.
 func (e *Executor) sendCtx(ctx context.Context) context.Context {
 	if e.hard != nil {
-		return e.hard
+		return hardContext{Context: e.hard, values: ctx}
 	}
 	return ctx
 }
+
+// hardContext ends with Run's context but answers Value from the step's.
+type hardContext struct {
+	context.Context
+	values context.Context
+}
+
+func (c hardContext) Value(key any) any { return c.values.Value(key) }
 
 // waitsOnService reports whether a step kind only waits for what the
 // service does on its own (initial replication): such a step holds no

@@ -119,6 +119,13 @@ func Inverse(rb *schema.Runbook, applied []Applied, live map[string]Live, opts O
 				g.ID, g.Inverse = addr+UndoInfix+string(kind)+AzureVMGuardSuffix, kind
 				c.last = g.ID
 			}
+			if kind == StepUnplannedFailover && !done[addr+"."+string(StepShutdown)] {
+				// ASR shut the source down (performShutdown): no shutdown
+				// step will power it on, so this one does, gated like it.
+				g := c.add(Step{Kind: StepPowerOn, Inputs: back.vmInputs()})
+				g.ID = addr + UndoInfix + string(kind) + ".power_on"
+				c.last = g.ID
+			}
 		}
 		for i := range c.steps {
 			steps = append(steps, c.steps[i])

@@ -1,0 +1,102 @@
+package planner_test
+
+import (
+	"strings"
+	"testing"
+
+	"cutover/planner"
+)
+
+// TestInverseOfAFailover: the inverse of an unplanned failover follows what
+// the item allows at rollback time, read live; replication is disabled of
+// a VM that stays failed over only when asked; the source's power-on
+// always names the Azure VM its gate reads.
+func TestInverseOfAFailover(t *testing.T) {
+	t.Parallel()
+	rb := loadExample(t, "multi-tier")
+	const vm = "vm.db"
+	applied := []planner.Applied{
+		{ID: vm + ".enable_replication"}, {ID: vm + ".wait_protected"}, {ID: vm + ".test_failover"}, {ID: vm + ".test_failover_cleanup"},
+		{ID: vm + ".shutdown", Before: []byte(`{"powerState":"poweredOn"}`)}, {ID: vm + ".unplanned_failover"},
+	}
+	failedOver := func(ops ...string) planner.Live {
+		it := item("UnplannedFailoverCommitPendingStatesBegin", "MarkedForDeletion", true, ops...)
+		it.Settings = map[string]string{"name": "db-az", "resource_group": "/subscriptions/s/resourceGroups/target"}
+		off := *poweredOn()
+		off.PowerState = "poweredOff"
+		return planner.Live{Source: &off, Item: it,
+			AzureVM: &planner.LiveAzureVM{Name: "db-az", ResourceGroupID: "/subscriptions/s/resourceGroups/target", Exists: true, PowerState: "running"}}
+	}
+	inmage := []string{"CompleteMigration", "Commit", "DisableProtection", "ChangePit", "SwitchProtection"}
+	cases := []struct {
+		name    string
+		live    planner.Live
+		reset   bool
+		want    string
+		warning string
+	}{
+		{name: "InMageRcm: no cancel", live: failedOver(inmage...), want: "deallocate_azure_vm power_on", warning: "ASR does not offer CancelFailover"},
+		{name: "InMageRcm, reset asked", live: failedOver(inmage...), reset: true, want: "deallocate_azure_vm power_on disable_replication", warning: "--reset-replication"},
+		{name: "cancel offered", live: failedOver("Commit", "CancelFailover"), want: "failover_cancel deallocate_azure_vm power_on disable_replication", warning: "ASR offers CancelFailover"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			live := map[string]planner.Live{vm: tc.live}
+			p, _ := planner.Inverse(rb, applied, live, planner.Options{ResetReplication: tc.reset})
+			if got := kindsOf(p, vm); got != tc.want {
+				t.Fatalf("rollback steps %q, want %q", got, tc.want)
+			}
+			var power, dealloc *planner.Step
+			for i, s := range p.Steps {
+				switch s.Kind {
+				case planner.StepPowerOn:
+					power = &p.Steps[i]
+				case planner.StepDeallocateAzureVM:
+					dealloc = &p.Steps[i]
+				}
+			}
+			if power.Inputs["azure_vm"] != "db-az" || dealloc.Inputs["azure_resource_group"] != "/subscriptions/s/resourceGroups/target" {
+				t.Errorf("inputs: power_on %v, deallocate %v", power.Inputs, dealloc.Inputs)
+			}
+			if !contains(power.DependsOn, dealloc.ID) || !dealloc.Disruptive {
+				t.Errorf("power_on must wait for %s: %+v", dealloc.ID, power)
+			}
+			var vp *planner.VMPlan
+			for i := range p.VMs {
+				if p.VMs[i].Address == vm {
+					vp = &p.VMs[i]
+				}
+			}
+			if vp == nil || len(vp.Warnings) == 0 || !strings.Contains(vp.Warnings[0], tc.warning) || len(vp.AzureVMs) != 1 {
+				t.Fatalf("plan VM %+v, want a warning with %q and the Azure VM", vp, tc.warning)
+			}
+		})
+	}
+}
+
+// TestRolledBackInPlace: a VM still failed over whose Azure VM is off and
+// whose source runs carries the note on what migrating again takes.
+func TestRolledBackInPlace(t *testing.T) {
+	t.Parallel()
+	it := item("UnplannedFailoverCommitPendingStatesBegin", "None", true, "Commit", "CompleteMigration", "DisableProtection")
+	cases := []struct {
+		name  string
+		power string
+		src   string
+		want  bool
+	}{
+		{"backed out", "deallocated", "poweredOn", true},
+		{"still running in Azure", "running", "poweredOff", false},
+		{"both off", "deallocated", "poweredOff", false},
+		{"unknown power state", "", "poweredOn", false},
+	}
+	for _, tc := range cases {
+		src := *poweredOn()
+		src.PowerState = tc.src
+		l := planner.Live{Source: &src, Item: it, AzureVM: &planner.LiveAzureVM{Name: "db-az", Exists: true, PowerState: tc.power}}
+		if got := planner.RolledBackInPlace(l); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

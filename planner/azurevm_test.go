@@ -100,3 +100,20 @@ func TestRolledBackInPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestNoPlanBackWithoutCancel: a plan cannot take a failed-over VM back to
+// an earlier stage when ASR offers no CancelFailover; the problem points
+// to rollback.
+func TestNoPlanBackWithoutCancel(t *testing.T) {
+	t.Parallel()
+	rb := loadExample(t, "rehearsal") // billing01: stage replicating
+	l := planner.Live{Source: &planner.LiveSource{PowerState: "poweredOff"},
+		Item: item("UnplannedFailoverCommitPendingStatesBegin", "None", true, "CompleteMigration", "Commit", "DisableProtection", "ChangePit", "SwitchProtection")}
+	p, problems := planner.Build(rb, liveAll(rb, l), planner.Options{})
+	if len(problems) != 1 || !strings.Contains(problems[0].Reason, "does not offer CancelFailover") || !strings.Contains(problems[0].Reason, "cutover rollback") {
+		t.Fatalf("problems %v", problems)
+	}
+	if got := kindsOf(p, "vm.billing01"); got != "" {
+		t.Errorf("planned %s", got)
+	}
+}

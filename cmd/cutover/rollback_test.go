@@ -27,12 +27,20 @@ func editRunbook(t *testing.T, dir string, edit func(string) string) {
 	}
 }
 
-// offerCancel makes the simulated vault of a copied example offer
+// rehearseCancel makes a copied quickstart rollback-able after failover
+// the way these tests exercise it: every VM shuts down through vCenter
+// (so the inverse plan powers it on again), and the simulated vault offers
 // CancelFailover after a failover, which a real InMageRcm item does not
-// (see azuresim's doc): the rollback can then cancel. It plans once so the
-// world exists, then edits its state file.
-func offerCancel(t *testing.T, dir string) {
+// (see azuresim's doc; without it the rollback deallocates the Azure VM
+// instead, see TestRollbackAfterFailover). Call it before the first apply.
+func rehearseCancel(t *testing.T, dir string) {
 	t.Helper()
+	editRunbook(t, dir, func(src string) string {
+		for _, vm := range []string{`vm "app01" {`, `vm "app02" {`} {
+			src = strings.Replace(src, vm, vm+"\n  source {\n    shutdown = \"guest\"\n  }", 1)
+		}
+		return src
+	})
 	if code, out, errOut := runCLI(t, "plan", dir, "--sim"); code != 0 {
 		t.Fatalf("plan: exit %d %s%s", code, out, errOut)
 	}
@@ -77,16 +85,6 @@ func statusOf(t *testing.T, dir string) map[string]vmStatus {
 func TestRollbackAfterFailover(t *testing.T) {
 	t.Setenv(SimTimeScaleEnv, "0.01")
 	dir := copyExample(t, "quickstart")
-	// The sources shut down through vCenter, so the rollback powers them
-	// on; a source ASR shut down (the default) is not powered on by the
-	// rollback yet.
-	editRunbook(t, dir, func(src string) string {
-		for _, vm := range []string{`vm "app01" {`, `vm "app02" {`} {
-			src = strings.Replace(src, vm, vm+"\n  source {\n    shutdown = \"guest\"\n  }", 1)
-		}
-		return src
-	})
-	offerCancel(t, dir)
 	if code, out, errOut := runCLI(t, "apply", dir, "--sim", "--auto-approve"); code != 0 {
 		t.Fatalf("apply: exit %d %s%s", code, out, errOut)
 	}
@@ -239,6 +237,7 @@ func TestRollbackRelocateAndSnapshot(t *testing.T) {
 	editRunbook(t, dir, func(src string) string {
 		return strings.Replace(src, "    snapshot_before_cutover = true\n", "    snapshot_before_cutover = true\n    host                    = \"DC0_C0_H1\"\n", 1)
 	})
+	rehearseCancel(t, dir)
 	if code, out, errOut := runCLI(t, "apply", dir, "--sim", "--auto-approve"); code != 0 || !strings.Contains(out, "vm.db01.relocate: succeeded") {
 		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
 	}
@@ -321,6 +320,11 @@ func TestRollbackCleansUpATestFailover(t *testing.T) {
 		t.Fatalf("%s's test failover should be up, waiting for cleanup; state %s", vm, tfo)
 	}
 	w.az.ClearFaults()
+	// The other VMs failed over; undoing that needs CancelFailover, which
+	// only a vault set up for it offers (see azuresim's doc).
+	if err := w.az.SetAllowCancelFailover(true); err != nil {
+		t.Fatal(err)
+	}
 
 	rplan := filepath.Join(t.TempDir(), "r.plan")
 	code, out, errOut := runCLI(t, "rollback", w.dir, "--out", rplan, "--format", "json")

@@ -3,8 +3,10 @@ package planner_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"cutover/planner"
+	"cutover/planner/planfile"
 )
 
 // TestInverseOfAFailover: the inverse of an unplanned failover follows what
@@ -29,23 +31,34 @@ func TestInverseOfAFailover(t *testing.T) {
 	}
 	inmage := []string{"CompleteMigration", "Commit", "DisableProtection", "ChangePit", "SwitchProtection"}
 	cases := []struct {
-		name    string
-		live    planner.Live
-		reset   bool
-		want    string
-		warning string
+		name  string
+		live  planner.Live
+		reset bool
+		// noShutdown: ASR shut the source down (performShutdown), no
+		// shutdown step was applied.
+		noShutdown bool
+		want       string
+		warning    string
 	}{
 		{name: "InMageRcm: no cancel", live: failedOver(inmage...), want: "deallocate_azure_vm power_on", warning: "ASR does not offer CancelFailover"},
 		{name: "InMageRcm, reset asked", live: failedOver(inmage...), reset: true, want: "deallocate_azure_vm power_on disable_replication", warning: "--reset-replication"},
 		{name: "cancel offered", live: failedOver("Commit", "CancelFailover"), want: "failover_cancel deallocate_azure_vm power_on disable_replication", warning: "ASR offers CancelFailover"},
+		{name: "ASR shut the source down", noShutdown: true, live: failedOver(inmage...), want: "deallocate_azure_vm power_on", warning: "ASR does not offer CancelFailover"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			live := map[string]planner.Live{vm: tc.live}
-			p, _ := planner.Inverse(rb, applied, live, planner.Options{ResetReplication: tc.reset})
+			done := applied
+			if tc.noShutdown {
+				done = append(append([]planner.Applied(nil), applied[:4]...), applied[5])
+			}
+			p, _ := planner.Inverse(rb, done, live, planner.Options{ResetReplication: tc.reset, Now: time.Date(2026, 12, 4, 6, 0, 0, 0, time.UTC), ToolVersion: "test"})
 			if got := kindsOf(p, vm); got != tc.want {
 				t.Fatalf("rollback steps %q, want %q", got, tc.want)
+			}
+			if err := planfile.Validate(p); err != nil {
+				t.Fatalf("the rollback plan is not a valid plan file: %v", err)
 			}
 			var power, dealloc *planner.Step
 			for i, s := range p.Steps {
@@ -56,11 +69,14 @@ func TestInverseOfAFailover(t *testing.T) {
 					dealloc = &p.Steps[i]
 				}
 			}
-			if power.Inputs["azure_vm"] != "db-az" || dealloc.Inputs["azure_resource_group"] != "/subscriptions/s/resourceGroups/target" {
-				t.Errorf("inputs: power_on %v, deallocate %v", power.Inputs, dealloc.Inputs)
+			// The power-on undoes the shutdown, whoever did it, and names
+			// the Azure VM its gate reads.
+			if power.ID != vm+".undo.shutdown" || power.Inverse != planner.StepShutdown || power.Inputs["azure_vm"] != "db-az" {
+				t.Errorf("power_on %+v", power)
 			}
-			if !contains(power.DependsOn, dealloc.ID) || !dealloc.Disruptive {
-				t.Errorf("power_on must wait for %s: %+v", dealloc.ID, power)
+			if dealloc != nil && (dealloc.Inputs["azure_resource_group"] != "/subscriptions/s/resourceGroups/target" ||
+				!contains(power.DependsOn, dealloc.ID) || !dealloc.Disruptive || !strings.HasPrefix(dealloc.ID, vm+".undo.unplanned_failover")) {
+				t.Errorf("deallocate %+v, power_on after %v", dealloc, power.DependsOn)
 			}
 			var vp *planner.VMPlan
 			for i := range p.VMs {

@@ -121,9 +121,10 @@ func Inverse(rb *schema.Runbook, applied []Applied, live map[string]Live, opts O
 			}
 			if kind == StepUnplannedFailover && !done[addr+"."+string(StepShutdown)] {
 				// ASR shut the source down (performShutdown): no shutdown
-				// step will power it on, so this one does, gated like it.
+				// step will power it on, so this one undoes that shutdown,
+				// gated like any power-on on the Azure VM being off.
 				g := c.add(Step{Kind: StepPowerOn, Inputs: back.vmInputs()})
-				g.ID = addr + UndoInfix + string(kind) + ".power_on"
+				g.ID, g.Inverse = addr+UndoInfix+string(StepShutdown), StepShutdown
 				c.last = g.ID
 			}
 		}

@@ -173,6 +173,8 @@ func TestRollbackCancelsWhenAllowed(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("rollback: exit %d %s%s", code, out, errOut)
 	}
+	// After the cancel, a guard step reads the Azure VM (deallocating it
+	// if the cancel left it running) before the source is powered on.
 	for _, want := range []string{"failover_cancel {", "deallocate_azure_vm {", "power_on {", "ASR offers CancelFailover"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("rollback plan lacks %q:\n%s", want, out)

@@ -69,10 +69,15 @@ func TestInverseOfAFailover(t *testing.T) {
 					dealloc = &p.Steps[i]
 				}
 			}
-			// The power-on undoes the shutdown, whoever did it, and names
-			// the Azure VM its gate reads.
-			if power.ID != vm+".undo.shutdown" || power.Inverse != planner.StepShutdown || power.Inputs["azure_vm"] != "db-az" {
-				t.Errorf("power_on %+v", power)
+			// The power-on undoes cutover's shutdown, or is part of the
+			// failover's undo when ASR shut the source down; either way it
+			// names the Azure VM its gate reads.
+			wantID, wantInv := vm+".undo.shutdown", planner.StepShutdown
+			if tc.noShutdown {
+				wantID, wantInv = vm+".undo.unplanned_failover.power_on", planner.StepUnplannedFailover
+			}
+			if power.ID != wantID || power.Inverse != wantInv || power.Inputs["azure_vm"] != "db-az" {
+				t.Errorf("power_on %+v, want ID %s undoing %s", power, wantID, wantInv)
 			}
 			if dealloc != nil && (dealloc.Inputs["azure_resource_group"] != "/subscriptions/s/resourceGroups/target" ||
 				!contains(power.DependsOn, dealloc.ID) || !dealloc.Disruptive || !strings.HasPrefix(dealloc.ID, vm+".undo.unplanned_failover")) {

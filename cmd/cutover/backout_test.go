@@ -40,7 +40,7 @@ func TestBackOutOrdersDeallocateBeforePowerOn(t *testing.T) {
 
 	rplan := filepath.Join(t.TempDir(), "r.plan")
 	code, out, errOut := runCLI(t, "rollback", w.dir, "--out", rplan, "--target", groupOf(w, vm)+`["`+vm+`"]`)
-	if code != 0 || !strings.Contains(out, "deallocate_azure_vm {") || strings.Contains(out, "failover_cancel {") {
+	if code != 0 || !strings.Contains(out, "runs deallocate_azure_vm") || strings.Contains(out, "runs failover_cancel") {
 		t.Fatalf("rollback: exit %d\n%s%s", code, out, errOut)
 	}
 	if code, out, errOut := runCLI(t, "apply", rplan, "--settle-delay", "10ms"); code != 0 {

@@ -21,7 +21,7 @@ func TestRollbackAsksOnlyWhatTheVaultAllows(t *testing.T) {
 	}
 	rplan := filepath.Join(t.TempDir(), "r.plan")
 	code, out, errOut := runCLI(t, "rollback", dir, "--sim", "--out", rplan)
-	if code != 0 || strings.Contains(out, "failover_cancel {") || !strings.Contains(out, "deallocate_azure_vm {") {
+	if code != 0 || strings.Contains(out, "runs failover_cancel") || !strings.Contains(out, "runs deallocate_azure_vm") {
 		t.Fatalf("rollback: exit %d %s%s", code, out, errOut)
 	}
 	// The executor reports step_waiting before each poll of a closed gate.

@@ -103,7 +103,7 @@ func TestRollbackAfterFailover(t *testing.T) {
 			t.Errorf("rollback plan lacks %s:\n%s", want, out)
 		}
 	}
-	for _, never := range []string{"failover_cancel {", "disable_replication {", "test_failover_cleanup {"} {
+	for _, never := range []string{"runs failover_cancel", "runs disable_replication", "runs test_failover_cleanup"} {
 		if strings.Contains(out, never) {
 			t.Errorf("the rollback plans %s:\n%s", never, out)
 		}
@@ -145,7 +145,7 @@ func TestRollbackAfterFailover(t *testing.T) {
 	// Migrating again is an explicit choice: --reset-replication plans the
 	// disable.
 	code, out, _ = runCLI(t, "rollback", dir, "--sim", "--reset-replication")
-	if code != 0 || strings.Count(out, "disable_replication {") != 3 {
+	if code != 0 || strings.Count(out, "runs disable_replication") != 3 {
 		t.Errorf("rollback --reset-replication: exit %d\n%s", code, out)
 	}
 }
@@ -175,7 +175,7 @@ func TestRollbackCancelsWhenAllowed(t *testing.T) {
 	}
 	// After the cancel, a guard step reads the Azure VM (deallocating it
 	// if the cancel left it running) before the source is powered on.
-	for _, want := range []string{"failover_cancel {", "deallocate_azure_vm {", "power_on {", "ASR offers CancelFailover"} {
+	for _, want := range []string{"runs failover_cancel", "runs deallocate_azure_vm", "runs power_on", "ASR offers CancelFailover"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("rollback plan lacks %q:\n%s", want, out)
 		}

@@ -32,6 +32,11 @@ func IsUndo(id string) bool { return strings.Contains(id, UndoInfix) }
 // it otherwise): vm.app.undo.unplanned_failover.azure_vm.
 const AzureVMGuardSuffix = ".azure_vm"
 
+// SourcePowerOnSuffix ends the ID of the step that, in a rollback, powers
+// on a source ASR shut down itself (performShutdown: there is no shutdown
+// step to undo): vm.app.undo.unplanned_failover.power_on.
+const SourcePowerOnSuffix = ".power_on"
+
 // SplitStepID splits a step ID into the VM address and the kind.
 func SplitStepID(id string) (vm string, kind StepKind) {
 	i := strings.LastIndex(id, ".")
@@ -117,6 +122,15 @@ func Inverse(rb *schema.Runbook, applied []Applied, live map[string]Live, opts O
 				// the Azure VM is seen absent or deallocated.
 				g := c.add(Step{Kind: StepDeallocateAzureVM, Inputs: back.vmInputs()})
 				g.ID, g.Inverse = addr+UndoInfix+string(kind)+AzureVMGuardSuffix, kind
+				c.last = g.ID
+			}
+			if kind == StepUnplannedFailover && !done[addr+"."+string(StepShutdown)] {
+				// ASR shut the source down (performShutdown): no shutdown
+				// step will power it on, so this one does, as part of
+				// undoing the failover, gated like any power-on on the
+				// Azure VM being off.
+				g := c.add(Step{Kind: StepPowerOn, Inputs: back.vmInputs()})
+				g.ID, g.Inverse = addr+UndoInfix+string(kind)+SourcePowerOnSuffix, kind
 				c.last = g.ID
 			}
 		}

@@ -72,6 +72,8 @@ func vmSteps(vm *schema.VM, live Live) ([]Step, LiveStage, error) {
 	switch {
 	case stage == LiveCommitted && want < LiveCommitted, stage == LiveCompleted && want < LiveCompleted:
 		return nil, stage, fmt.Errorf("%s is %s in Azure (%s), which is past a point of no return; it cannot go back to %q. Set stage = \"completed\" or remove the vm block", vm.Address, stage, completedWhy(live), vm.Stage)
+	case stage == LiveFailedOver && want < LiveFailedOver && live.Item != nil && !live.Item.Allows("CancelFailover"):
+		return nil, stage, fmt.Errorf("%s is failed over and ASR does not offer CancelFailover (allowed: %s), so no plan can take it back to %q; cutover rollback backs the failover out (deallocates the Azure VM, powers the source on) and the item stays failed over", vm.Address, strings.Join(live.Item.AllowedOperations, ", "), vm.Stage)
 	case stage == LiveFailedOver && want < LiveFailedOver:
 		// Back from an uncommitted failover: cancel it, start the source.
 		c.add(Step{Kind: StepFailoverCancel, Inputs: map[string]string{"reason": fmt.Sprintf("desired stage %s", vm.Stage)}})

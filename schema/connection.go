@@ -242,7 +242,7 @@ var windowSchema = &hcl.BodySchema{
 
 // EstimatedKinds are the disruptive step kinds a window's estimates may
 // name.
-var EstimatedKinds = []string{"shutdown", "unplanned_failover", "failover_commit", "failover_cancel", "relocate"}
+var EstimatedKinds = []string{"shutdown", "unplanned_failover", "failover_commit", "failover_cancel", "relocate", "deallocate_azure_vm"}
 
 func (d *decoder) decodeWindows() {
 	for _, b := range d.blocks["window"] {

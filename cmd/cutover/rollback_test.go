@@ -27,12 +27,20 @@ func editRunbook(t *testing.T, dir string, edit func(string) string) {
 	}
 }
 
-// offerCancel makes the simulated vault of a copied example offer
+// rehearseCancel makes a copied quickstart rollback-able after failover
+// the way these tests exercise it: every VM shuts down through vCenter
+// (so the inverse plan powers it on again), and the simulated vault offers
 // CancelFailover after a failover, which a real InMageRcm item does not
-// (see azuresim's doc): the rollback can then cancel. It plans once so the
-// world exists, then edits its state file.
-func offerCancel(t *testing.T, dir string) {
+// (see azuresim's doc; without it the rollback deallocates the Azure VM
+// instead, see TestRollbackAfterFailover). Call it before the first apply.
+func rehearseCancel(t *testing.T, dir string) {
 	t.Helper()
+	editRunbook(t, dir, func(src string) string {
+		for _, vm := range []string{`vm "app01" {`, `vm "app02" {`} {
+			src = strings.Replace(src, vm, vm+"\n  source {\n    shutdown = \"guest\"\n  }", 1)
+		}
+		return src
+	})
 	if code, out, errOut := runCLI(t, "plan", dir, "--sim"); code != 0 {
 		t.Fatalf("plan: exit %d %s%s", code, out, errOut)
 	}
@@ -69,37 +77,36 @@ func statusOf(t *testing.T, dir string) map[string]vmStatus {
 }
 
 // TestRollbackAfterFailover migrates the quickstart in the simulated
-// world, then builds and applies the inverse plan: failovers are
-// cancelled, sources powered on, the snapshot removed and replication
-// disabled; live state is read back.
+// world, whose vault answers as InMageRcm does after an unplanned failover
+// (no CancelFailover), then builds and applies the inverse plan: the Azure
+// VMs are deallocated, the sources powered on, the snapshot removed; the
+// items stay failed over and replication is not disabled behind the
+// user's back; status says what migrating again takes.
 func TestRollbackAfterFailover(t *testing.T) {
 	t.Setenv(SimTimeScaleEnv, "0.01")
 	dir := copyExample(t, "quickstart")
-	// The sources shut down through vCenter, so the rollback powers them
-	// on; a source ASR shut down (the default) is not powered on by the
-	// rollback yet.
-	editRunbook(t, dir, func(src string) string {
-		for _, vm := range []string{`vm "app01" {`, `vm "app02" {`} {
-			src = strings.Replace(src, vm, vm+"\n  source {\n    shutdown = \"guest\"\n  }", 1)
-		}
-		return src
-	})
-	offerCancel(t, dir)
 	if code, out, errOut := runCLI(t, "apply", dir, "--sim", "--auto-approve"); code != 0 {
 		t.Fatalf("apply: exit %d %s%s", code, out, errOut)
+	}
+	for vm, r := range statusOf(t, dir) {
+		if len(r.AzureVMs) != 1 || r.AzureVMs[0].PowerState != "running" {
+			t.Fatalf("%s after apply: Azure VM %+v", vm, r.AzureVMs)
+		}
 	}
 	rplan := filepath.Join(t.TempDir(), "r.plan")
 	code, out, errOut := runCLI(t, "rollback", dir, "--sim", "--out", rplan)
 	if code != 0 {
 		t.Fatalf("rollback: exit %d %s%s", code, out, errOut)
 	}
-	for _, want := range []string{"failover_cancel", "power_on", "remove_snapshot", "disable_replication"} {
+	for _, want := range []string{"deallocate_azure_vm", "power_on", "remove_snapshot", "ASR does not offer CancelFailover", "--reset-replication"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("rollback plan lacks %s:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, "test_failover_cleanup {") {
-		t.Errorf("the test failover was already cleaned up; the rollback must not clean it again:\n%s", out)
+	for _, never := range []string{"runs failover_cancel", "runs disable_replication", "runs test_failover_cleanup"} {
+		if strings.Contains(out, never) {
+			t.Errorf("the rollback plans %s:\n%s", never, out)
+		}
 	}
 	// The plan names its steps as the apply log and summary do.
 	named := regexp.MustCompile(`(?m)^ +[-~+>!]+ (undo\.\w+)`).FindAllStringSubmatch(out, -1)
@@ -120,17 +127,71 @@ func TestRollbackAfterFailover(t *testing.T) {
 		t.Errorf("the summary does not count the undo steps (%q):\n%s", want, applied)
 	}
 	for vm, r := range statusOf(t, dir) {
-		if r.Live != "discovered" || r.PowerState != "poweredOn" {
+		if r.Live != "failed over" || r.PowerState != "poweredOn" || len(r.AzureVMs) != 1 || r.AzureVMs[0].PowerState != "deallocated" {
 			t.Errorf("%s after rollback: %+v", vm, r)
 		}
+		if len(r.Warnings) == 0 || !strings.Contains(r.Warnings[len(r.Warnings)-1], "replication disabled and enabled again") {
+			t.Errorf("%s: status does not say what migrating again takes: %q", vm, r.Warnings)
+		}
 	}
-	if r := statusOf(t, dir)["vm.db01"]; !strings.Contains(r.NextApply, "snapshot") {
-		t.Errorf("db01's cutover snapshot should be gone, so the next apply takes it again: %+v", r)
+	if code, out, _ := runCLI(t, "status", dir, "--sim"); code != 0 || !strings.Contains(out, "deallocated") || !strings.Contains(out, "full initial replication") {
+		t.Errorf("status (human) does not show the deallocated Azure VM and what migrating again takes:\n%s", out)
 	}
 	// A second rollback finds everything undone.
 	code, out, _ = runCLI(t, "rollback", dir, "--sim")
 	if code != 0 || !strings.Contains(out, "already undone") {
 		t.Errorf("second rollback: exit %d\n%s", code, out)
+	}
+	// Migrating again is an explicit choice: --reset-replication plans the
+	// disable.
+	code, out, _ = runCLI(t, "rollback", dir, "--sim", "--reset-replication")
+	if code != 0 || strings.Count(out, "runs disable_replication") != 3 {
+		t.Errorf("rollback --reset-replication: exit %d\n%s", code, out)
+	}
+}
+
+// TestRollbackCancelsWhenAllowed: with the simulated vault set to offer
+// CancelFailover after an unplanned failover, the rollback of the
+// failover (--to-step: the steps after the rehearsal) cancels it, and the
+// items end Protected with their sources on and no Azure VM left.
+func TestRollbackCancelsWhenAllowed(t *testing.T) {
+	t.Setenv(SimTimeScaleEnv, "0.01")
+	dir := copyExample(t, "quickstart")
+	if code, out, errOut := runCLI(t, "apply", dir, "--sim", "--auto-approve"); code != 0 {
+		t.Fatalf("apply: exit %d %s%s", code, out, errOut)
+	}
+	state := filepath.Join(dir, ".cutover", "sim", "azure-migrate.json")
+	sim, err := azuresim.New(azuresim.Seed{}, azuresim.Options{StateFile: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.SetAllowCancelFailover(true); err != nil {
+		t.Fatal(err)
+	}
+	rplan := filepath.Join(t.TempDir(), "r.plan")
+	code, out, errOut := runCLI(t, "rollback", dir, "--sim", "--to-step", "vm.db01.test_failover_cleanup", "--target", "vm.db01", "--out", rplan)
+	if code != 0 {
+		t.Fatalf("rollback: exit %d %s%s", code, out, errOut)
+	}
+	// After the cancel, a guard step reads the Azure VM (deallocating it
+	// if the cancel left it running) before the source is powered on.
+	for _, want := range []string{"runs failover_cancel", "runs deallocate_azure_vm", "runs power_on", "ASR offers CancelFailover"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rollback plan lacks %q:\n%s", want, out)
+		}
+	}
+	if code, out, errOut := runCLI(t, "apply", rplan); code != 0 {
+		t.Fatalf("apply rollback: exit %d %s%s", code, out, errOut)
+	}
+	r := statusOf(t, dir)["vm.db01"]
+	if r.Live != "tested" || r.PowerState != "poweredOn" || len(r.AzureVMs) != 0 {
+		t.Errorf("vm.db01 after rollback: %+v", r)
+	}
+	if st, _, ok := sim.ProtectionState("db01-az"); !ok || st != azuresim.StateProtected {
+		t.Errorf("vm.db01's item after the cancel: %q (exists %v), want Protected", st, ok)
+	}
+	if _, _, exists := sim.AzureVM("db01-az"); exists {
+		t.Error("the cancelled failover's Azure VM still exists")
 	}
 }
 
@@ -178,6 +239,7 @@ func TestRollbackRelocateAndSnapshot(t *testing.T) {
 	editRunbook(t, dir, func(src string) string {
 		return strings.Replace(src, "    snapshot_before_cutover = true\n", "    snapshot_before_cutover = true\n    host                    = \"DC0_C0_H1\"\n", 1)
 	})
+	rehearseCancel(t, dir)
 	if code, out, errOut := runCLI(t, "apply", dir, "--sim", "--auto-approve"); code != 0 || !strings.Contains(out, "vm.db01.relocate: succeeded") {
 		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
 	}
@@ -260,6 +322,11 @@ func TestRollbackCleansUpATestFailover(t *testing.T) {
 		t.Fatalf("%s's test failover should be up, waiting for cleanup; state %s", vm, tfo)
 	}
 	w.az.ClearFaults()
+	// The other VMs failed over; undoing that needs CancelFailover, which
+	// only a vault set up for it offers (see azuresim's doc).
+	if err := w.az.SetAllowCancelFailover(true); err != nil {
+		t.Fatal(err)
+	}
 
 	rplan := filepath.Join(t.TempDir(), "r.plan")
 	code, out, errOut := runCLI(t, "rollback", w.dir, "--out", rplan, "--format", "json")

@@ -128,11 +128,12 @@ func (e *TwoCopiesError) Error() string {
 	return fmt.Sprintf("refused before sending: %s; powering the source on would run two copies of one server (same host name, same domain computer account). Deallocate the Azure VM first (a rollback plan does it in the step before this one)", what)
 }
 
-// copiesOff is the power-on gate: every Azure VM a failover or a test
-// failover of this VM created must be absent, stopped or deallocated, read
-// live. One on its way down (stopping, deallocating) closes the gate, and
-// the executor waits; one that runs, starts or cannot be read fails the
-// step at once.
+// copiesOff is the power-on gate: the Azure VM a failover of this VM
+// created must be absent, stopped or deallocated, read live. One on its
+// way down (stopping, deallocating) closes the gate, and the executor
+// waits; one that runs, starts or cannot be read fails the step at once.
+// A test failover's VM is not gated on: it runs in the isolated test
+// network while the source runs, which is what a rehearsal is.
 func (r *Runner) copiesOff(ctx context.Context, step planner.Step, vm *schema.VM) error {
 	name, rg, ok, err := r.azureVMOf(ctx, step, vm)
 	if err != nil && Transient(err) {
@@ -148,23 +149,20 @@ func (r *Runner) copiesOff(ctx context.Context, step planner.Step, vm *schema.VM
 	if err != nil {
 		return err
 	}
-	for _, n := range []string{name, azure.TestVMName(name)} {
-		v, err := c.GetAzureVM(ctx, rg, n)
-		if err != nil {
-			if Transient(err) {
-				return err
-			}
-			return &TwoCopiesError{VM: step.VM, Azure: azure.AzureVM{Name: n}, Reason: err.Error()}
+	v, err := c.GetAzureVM(ctx, rg, name)
+	if err != nil {
+		if Transient(err) {
+			return err
 		}
-		switch {
-		case v.Off():
-		case v.PowerState == azure.PowerDeallocating || v.PowerState == azure.PowerStopping:
-			return &GateError{Gate: "the Azure VM is stopped, deallocated or absent", Reason: fmt.Sprintf("Azure VM %s is %s", v.Name, v.PowerState)}
-		default:
-			return &TwoCopiesError{VM: step.VM, Azure: v}
-		}
+		return &TwoCopiesError{VM: step.VM, Azure: azure.AzureVM{Name: name}, Reason: err.Error()}
 	}
-	return nil
+	switch {
+	case v.Off():
+		return nil
+	case v.PowerState == azure.PowerDeallocating || v.PowerState == azure.PowerStopping:
+		return &GateError{Gate: "the Azure VM is stopped, deallocated or absent", Reason: fmt.Sprintf("Azure VM %s is %s", v.Name, v.PowerState)}
+	}
+	return &TwoCopiesError{VM: step.VM, Azure: v}
 }
 
 // confirmCleanup reads the test failover's VM after a cleanup: the

@@ -91,9 +91,11 @@ func Validate(p *planner.Plan) error {
 		case rollback && !s.Inverse.Known():
 			return bad(where, "a rollback step must name the kind it undoes, not %q", s.Inverse)
 		case rollback && s.ID != s.VM+planner.UndoInfix+string(s.Inverse) &&
-			!(s.Kind == planner.StepDeallocateAzureVM && s.ID == s.VM+planner.UndoInfix+string(s.Inverse)+planner.AzureVMGuardSuffix):
-			// (The one exception: after a failover cancel, the guard that
-			// reads the Azure VM gone or deallocated shares its undo.)
+			!(s.Kind == planner.StepDeallocateAzureVM && s.ID == s.VM+planner.UndoInfix+string(s.Inverse)+planner.AzureVMGuardSuffix) &&
+			!(s.Kind == planner.StepPowerOn && s.Inverse == planner.StepUnplannedFailover && s.ID == s.VM+planner.UndoInfix+string(s.Inverse)+planner.SourcePowerOnSuffix):
+			// (The exceptions share the undo of a failover: after a cancel,
+			// the guard that reads the Azure VM gone or deallocated; and the
+			// power-on of a source ASR shut down itself.)
 			// An inverse plan's step is named after the step it undoes.
 			return bad(where, "the ID of the step undoing %s of %s must be %s%s%s", s.Inverse, s.VM, s.VM, planner.UndoInfix, s.Inverse)
 		case !rollback && s.ID != s.VM+"."+string(s.Kind):

@@ -118,6 +118,12 @@ func writeHuman(h *human, v *view) error {
 			h.printf("  %s\n", w)
 		}
 	}
+	if avs := v.azureVMs(); len(avs) > 0 {
+		h.printf("\n%s\n", h.paint(ansiBold, "Azure VMs (read live):"))
+		for _, a := range avs {
+			h.printf("  %s\n", a)
+		}
+	}
 	if len(v.steps) == 0 {
 		n := len(v.vms)
 		h.printf("\n%s %d %s already at %s desired stage.\n",

@@ -118,6 +118,11 @@ func (d *mdDoc) write(w io.Writer, lv mdLevel) error {
 		mdList(m, "> - ", ws, lv.listCap())
 		m.print("\n")
 	}
+	if avs := v.azureVMs(); len(avs) > 0 {
+		m.print("Azure VMs (read live):\n\n")
+		mdList(m, "- ", avs, lv.listCap())
+		m.print("\n")
+	}
 	if len(v.steps) == 0 {
 		n := len(v.vms)
 		m.printf("**No changes.** %d %s already at %s desired stage.\n", n, plural(n, "VM is", "VMs are"), plural(n, "its", "their"))

@@ -119,6 +119,22 @@ func (v *view) warnings() []string {
 	return out
 }
 
+// azureVMs lists the Azure VMs read for the plan's VMs, "vm.x: name:
+// state", in plan order: the live evidence of what runs in Azure.
+func (v *view) azureVMs() []string {
+	var out []string
+	for _, vm := range v.allVMs() {
+		for _, a := range vm.AzureVMs {
+			line := vm.Address + ": " + a.String()
+			if a.VMID != "" {
+				line += " (vmId " + a.VMID + ")"
+			}
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
 func (v *view) allVMs() []*vmView {
 	return append(append([]*vmView(nil), v.vms...), v.orphans...)
 }

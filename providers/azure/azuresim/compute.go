@@ -67,8 +67,12 @@ type azureVM struct {
 
 // PowerChange is one entry of a simulated VM's power history.
 type PowerChange struct {
+	// Time is the simulated clock's (Options.Now), which tests may skew.
 	Time  time.Time `json:"time"`
 	State string    `json:"state"`
+	// Wall is the real time the simulator made the change, to order it
+	// against other processes' records (a journal, a request log).
+	Wall time.Time `json:"wall"`
 }
 
 // computeOp is one running or finished VM action.
@@ -92,7 +96,7 @@ func (v *azureVM) key() string { return vmKey(v.Subscription, v.ResourceGroup, v
 
 func (v *azureVM) setPower(now time.Time, state string) {
 	v.Power = state
-	v.History = append(v.History, PowerChange{Time: now, State: state})
+	v.History = append(v.History, PowerChange{Time: now, State: state, Wall: time.Now().UTC()})
 }
 
 func (w *world) compute() *computeWorld {

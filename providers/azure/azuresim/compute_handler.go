@@ -37,21 +37,11 @@ func (s *Sim) serveCompute(w http.ResponseWriter, r *http.Request, segs []string
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	unlock, lerr := s.lockFile()
-	if lerr != nil {
-		return errorf(http.StatusInternalServerError, "InternalServerError", "simulator state lock: %v", lerr)
+	c, write, unlock, aerr := s.enter(w, r, segs)
+	if aerr != nil {
+		return aerr
 	}
 	defer unlock()
-	if err := s.syncLocked(); err != nil {
-		return errorf(http.StatusInternalServerError, "InternalServerError", "simulator state: %v", err)
-	}
-	c := &reqCtx{w: w, r: r, now: s.opts.Now(), base: "https://" + r.Host}
-	write := r.Method != http.MethodGet && r.Method != http.MethodHead
-	if write {
-		if err := s.meterWrite(w, r.Method, segs[1], c.now); err != nil {
-			return err
-		}
-	}
 	changed := s.w.advance(c.now, s.opts.TimeScale)
 	changed = s.w.advanceCompute(c.now) || changed
 	var err *apiError

@@ -215,21 +215,11 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) *apiError {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	unlock, lerr := s.lockFile()
-	if lerr != nil {
-		return errorf(http.StatusInternalServerError, "InternalServerError", "simulator state lock: %v", lerr)
+	c, write, unlock, aerr := s.enter(w, r, segs)
+	if aerr != nil {
+		return aerr
 	}
 	defer unlock()
-	if err := s.syncLocked(); err != nil {
-		return errorf(http.StatusInternalServerError, "InternalServerError", "simulator state: %v", err)
-	}
-	c := &reqCtx{w: w, r: r, now: s.opts.Now(), base: "https://" + r.Host}
-	write := r.Method != http.MethodGet && r.Method != http.MethodHead
-	if write {
-		if err := s.meterWrite(w, r.Method, segs[1], c.now); err != nil {
-			return err
-		}
-	}
 	if !strings.EqualFold(segs[1], s.w.Seed.SubscriptionID) {
 		return errorf(http.StatusNotFound, "SubscriptionNotFound", "The subscription '%s' could not be found.", segs[1])
 	}
@@ -305,4 +295,28 @@ func decodeBody(r *http.Request, v any) *apiError {
 		return errorf(http.StatusBadRequest, "InvalidRequestContent", "The request content was invalid and could not be deserialized: %v", err)
 	}
 	return nil
+}
+
+// enter starts serving a request with s.mu held: it takes the state file's
+// lock, reads what other processes wrote, and spends a write of the
+// subscription's budget when the request writes. The caller releases the
+// file lock with unlock once it has persisted.
+func (s *Sim) enter(w http.ResponseWriter, r *http.Request, segs []string) (c *reqCtx, write bool, unlock func(), aerr *apiError) {
+	unlock, lerr := s.lockFile()
+	if lerr != nil {
+		return nil, false, nil, errorf(http.StatusInternalServerError, "InternalServerError", "simulator state lock: %v", lerr)
+	}
+	if err := s.syncLocked(); err != nil {
+		unlock()
+		return nil, false, nil, errorf(http.StatusInternalServerError, "InternalServerError", "simulator state: %v", err)
+	}
+	c = &reqCtx{w: w, r: r, now: s.opts.Now(), base: "https://" + r.Host}
+	write = r.Method != http.MethodGet && r.Method != http.MethodHead
+	if write {
+		if err := s.meterWrite(w, r.Method, segs[1], c.now); err != nil {
+			unlock()
+			return nil, false, nil, err
+		}
+	}
+	return c, write, unlock, nil
 }

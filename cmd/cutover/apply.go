@@ -475,10 +475,13 @@ type lineReporter struct {
 	mu   sync.Mutex
 	w    io.Writer
 	last map[string]int
+	// waiting is the last wait printed per step: a gate polled every few
+	// seconds says the same thing each time, and one line says it.
+	waiting map[string]string
 }
 
 func newLineReporter(w io.Writer, _ bool) *lineReporter {
-	return &lineReporter{w: w, last: map[string]int{}}
+	return &lineReporter{w: w, last: map[string]int{}, waiting: map[string]string{}}
 }
 
 // Report prints one event.
@@ -495,6 +498,14 @@ func (l *lineReporter) report(e executor.Event) {
 			return
 		}
 		l.last[e.Step] = e.Percent
+	}
+	if e.Kind == executor.EventStepWaiting {
+		if l.waiting[e.Step] == e.Message {
+			return
+		}
+		l.waiting[e.Step] = e.Message
+	} else {
+		delete(l.waiting, e.Step)
 	}
 	ts := logStamp(e.Time)
 	switch e.Kind {

@@ -13,6 +13,7 @@ import (
 	"cutover/planner"
 	"cutover/providers/azure/azuresim"
 	"cutover/providers/simworld"
+	"cutover/providers/vcenter/vcentersim"
 	"cutover/schema"
 )
 
@@ -46,8 +47,19 @@ accepted and its job fails with --code and --message; with --http-status
 the request itself is refused with that status. A rule hits --times
 requests (0: every one) and then disarms.
 
-Steps: ` + strings.Join(simFaultSteps(), ", ") + `. Steps that vCenter
-runs (shutdown, relocate, snapshot, power_on, ...) cannot be made to fail yet.`,
+Azure steps: ` + strings.Join(simFaultSteps(), ", ") + `.
+
+Steps that vCenter runs can be made to fail too: the simulated vCenter
+answers the step's vSphere call for that VM (or its rehearsal clone) with
+the vSphere fault --code, as vCenter does, with vCenter's message:
+` + strings.Join(simVCenterSteps(), ", ") + `.
+Codes: TaskInProgress (transient: cutover retries it, so --times 1 shows a
+retry that succeeds), InvalidState, InvalidPowerState, ToolsUnavailable
+(guest shutdown only; cutover then powers the VM off) and
+InsufficientResourcesFault (power_on, relocate, clone_rehearsal). A rule
+covers every call the step may make (a guest shutdown and its fallback
+power-off share one count); --message and --http-status are for Azure
+steps only.`,
 	}
 	var (
 		vm, step, code, message string
@@ -66,8 +78,9 @@ runs (shutdown, relocate, snapshot, power_on, ...) cannot be made to fail yet.`,
 				return err
 			}
 			op, ok := simFaultOps[planner.StepKind(step)]
-			if !ok {
-				return usageError{fmt.Errorf("--step %q: faults can be armed for %s", step, strings.Join(simFaultSteps(), ", "))}
+			_, onVCenter := simVCenterMethods[planner.StepKind(step)]
+			if !ok && !onVCenter {
+				return usageError{fmt.Errorf("--step %q: faults can be armed for %s", step, strings.Join(append(simFaultSteps(), simVCenterSteps()...), ", "))}
 			}
 			target, err := faultVM(rb, vm)
 			if err != nil {
@@ -75,6 +88,9 @@ runs (shutdown, relocate, snapshot, power_on, ...) cannot be made to fail yet.`,
 			}
 			if times < 0 {
 				return usageError{fmt.Errorf("--times must be 0 (every request) or more")}
+			}
+			if onVCenter {
+				return addVCenterFault(cmd, rb, target, planner.StepKind(step), code, times)
 			}
 			sim, err := openSimVault(rb, target.Target.Azure)
 			if err != nil {
@@ -98,8 +114,8 @@ runs (shutdown, relocate, snapshot, power_on, ...) cannot be made to fail yet.`,
 		},
 	}
 	add.Flags().StringVar(&vm, "vm", "", "the VM: its runbook address (vm.app01) or its vCenter name (app01)")
-	add.Flags().StringVar(&step, "step", "", "the step that fails, such as test_failover")
-	add.Flags().StringVar(&code, "code", "InternalError", "the error code the service reports")
+	add.Flags().StringVar(&step, "step", "", "the step that fails, such as test_failover or shutdown")
+	add.Flags().StringVar(&code, "code", "InternalError", "the error code the service reports (a vSphere fault name for vCenter steps, such as InvalidState)")
 	add.Flags().StringVar(&message, "message", "An internal error occurred. Please retry the operation. (Injected by cutover sim fault.)", "the service's error message")
 	add.Flags().IntVar(&times, "times", 1, "how many requests the fault hits (0: every one)")
 	add.Flags().IntVar(&status, "http-status", 0, "refuse the request itself with this HTTP status instead of failing its job")
@@ -141,7 +157,27 @@ runs (shutdown, relocate, snapshot, power_on, ...) cannot be made to fail yet.`,
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", az.Name, dash(r.VM), stepsOfOp(r.Operation), r.Code, how, left)
 				}
 			}
-			if rows == 0 {
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			vc, err := vcentersim.ArmedFaults(vcenterFaultFile(rb))
+			if err != nil {
+				return err
+			}
+			if len(vc) > 0 {
+				if rows > 0 {
+					fmt.Fprintln(cmd.OutOrStdout())
+				}
+				fmt.Fprintln(tw, "VCENTER VM\tSTEP\tCODE\tMETHODS\tCALLS LEFT")
+				for _, f := range vc {
+					left := "every"
+					if f.Times > 0 {
+						left = fmt.Sprint(f.Times)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.VM, dash(f.Step), f.Code, strings.Join(f.Methods, "/"), left)
+				}
+			}
+			if rows == 0 && len(vc) == 0 {
 				fmt.Fprintln(cmd.OutOrStdout(), "No faults are armed.")
 			}
 			return tw.Flush()
@@ -157,14 +193,19 @@ runs (shutdown, relocate, snapshot, power_on, ...) cannot be made to fail yet.`,
 				return err
 			}
 			name := ""
+			var vcNames []string
 			if vm != "" {
 				target, err := faultVM(rb, vm)
 				if err != nil {
 					return usageError{err}
 				}
 				name = sourceName(target)
+				vcNames = vcenterFaultNames(target)
 			}
-			total := 0
+			total, err := vcentersim.ClearArmedFaults(vcenterFaultFile(rb), vcNames...)
+			if err != nil {
+				return err
+			}
 			for _, az := range rb.Azures {
 				sim, err := openSimVault(rb, az.Name)
 				if err != nil {
@@ -255,4 +296,38 @@ func openSimVault(rb *schema.Runbook, azure string) (*azuresim.Sim, error) {
 		return nil, err
 	}
 	return azuresim.New(seed, azuresim.Options{TimeScale: simTimeScale(), StateFile: filepath.Join(dir, "azure-"+az.Name+".json")})
+}
+
+// addVCenterFault arms a fault for a vCenter step in the world's vCenter
+// fault file, which the simulated vCenter of every process reads.
+func addVCenterFault(cmd *cobra.Command, rb *schema.Runbook, target *schema.VM, step planner.StepKind, code string, times int) error {
+	for _, flag := range []string{"message", "http-status"} {
+		if cmd.Flags().Changed(flag) {
+			return usageError{fmt.Errorf("--%s is for Azure steps: the simulated vCenter answers %s with the vSphere fault's own message", flag, step)}
+		}
+	}
+	if !cmd.Flags().Changed("code") {
+		return usageError{fmt.Errorf("--code is required for a vCenter step: a vSphere fault such as InvalidState or TaskInProgress")}
+	}
+	f, err := vcenterFault(target, step, code, times)
+	if err != nil {
+		return usageError{err}
+	}
+	if err := vcentersim.AddArmedFault(vcenterFaultFile(rb), f); err != nil {
+		return err
+	}
+	n := "every call"
+	if times > 0 {
+		n = count(times, "call", "calls")
+	}
+	on := target.Address
+	if f.VM != sourceName(target) {
+		on = fmt.Sprintf("%s (on its clone %s)", target.Address, f.VM)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "Armed: %s of %s fails with %s (vCenter answers %s with the fault), for %s.\n", step, on, code, strings.Join(f.Methods, " or "), n)
+	if code == "TaskInProgress" {
+		fmt.Fprintln(cmd.OutOrStdout(), "TaskInProgress is transient: cutover retries the call, so the step fails only if every retry meets it (--times 0).")
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "The next apply --sim meets it; clear it with: cutover sim fault clear %s\n", shellQuote(rb.Dir))
+	return nil
 }

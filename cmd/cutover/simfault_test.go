@@ -10,7 +10,7 @@ import (
 // TestSimFaultRehearsal arms a fault for one VM's test failover: apply
 // --sim fails that step with the service's code and message (and only
 // that VM's chain), the rule is used up, and apply DIR then resumes the run
-// and finishes it. A fault for a step the simulator cannot fail, or a VM
+// and finishes it. A fault for a step that sends no request, or a VM
 // the runbook lacks, is refused with what would work.
 func TestSimFaultRehearsal(t *testing.T) {
 	t.Setenv(SimTimeScaleEnv, "0.01")
@@ -38,8 +38,8 @@ func TestSimFaultRehearsal(t *testing.T) {
 		t.Fatalf("resume after the fault: exit %d\n%s%s", code, out, errOut)
 	}
 
-	if code, _, errOut := runCLI(t, "sim", "fault", "add", dir, "--vm", "app01", "--step", "shutdown"); code != 1 || !strings.Contains(errOut, "test_failover") {
-		t.Errorf("a vCenter step: exit %d %s", code, errOut)
+	if code, _, errOut := runCLI(t, "sim", "fault", "add", dir, "--vm", "app01", "--step", "wait_protected"); code != 1 || !strings.Contains(errOut, "test_failover") || !strings.Contains(errOut, "shutdown") {
+		t.Errorf("a step that sends no request: exit %d %s", code, errOut)
 	}
 	if code, _, errOut := runCLI(t, "sim", "fault", "add", dir, "--vm", "app1", "--step", "test_failover"); code != 1 || !strings.Contains(errOut, "did you mean vm.app01?") {
 		t.Errorf("a misspelt VM: exit %d %s", code, errOut)

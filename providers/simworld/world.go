@@ -64,6 +64,12 @@ func (w *World) Close() {
 
 const vcenterFile = "vcenter.json"
 
+// VCenterFaultFile is the file of faults armed for the simulated vCenter
+// of the world kept in dir (cutover sim fault add). Every process that
+// opens the world reads it at each call that can fail, so a fault armed
+// from another process is met by a running apply or sim serve.
+func VCenterFaultFile(dir string) string { return filepath.Join(dir, "vcenter-faults.json") }
+
 // Open starts the world kept in dir, creating it from the runbook first if
 // dir holds none.
 func Open(ctx context.Context, rb *schema.Runbook, dir string, opts Options) (*World, error) {
@@ -76,7 +82,7 @@ func Open(ctx context.Context, rb *schema.Runbook, dir string, opts Options) (*W
 		return nil, err
 	}
 	w.desc = world
-	w.VCenter, err = vcentersim.Start(ctx, world)
+	w.VCenter, err = vcentersim.Start(ctx, world, vcentersim.WithFaultFile(VCenterFaultFile(dir)))
 	if err != nil {
 		return nil, fmt.Errorf("simulated vCenter: %w", err)
 	}

@@ -49,6 +49,8 @@ type options struct {
 	username string
 	password string
 	latency  simulator.DelayConfig
+	// faultFile, if set, is the file of armed faults (WithFaultFile).
+	faultFile string
 }
 
 // WithAddr listens on addr (host:port); the host must be a loopback address.
@@ -128,6 +130,9 @@ func Start(ctx context.Context, w World, opts ...Option) (*Sim, error) {
 		return nil, fmt.Errorf("build simulated world: %w", err)
 	}
 
+	if o.faultFile != "" {
+		s.installFaultFile(o.faultFile)
+	}
 	model.Service.TLS = new(tls.Config)
 	model.Service.Listen = &url.URL{Host: o.addr, User: url.UserPassword(o.username, o.password)}
 	// Model.Create pointed the service's delay at model.DelayConfig; set it

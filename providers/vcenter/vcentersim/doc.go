@@ -14,7 +14,10 @@
 // guest tools that run while a VM is powered on (ShutdownGuest refuses a
 // guest without them, as vCenter does); and the levers tests pull on the
 // unhappy paths: InjectFault (vcsim fault rules), SetTaskDelay (process
-// global), WithLatency, TerminateSession.
+// global), WithLatency, TerminateSession, and WithFaultFile: faults kept
+// as data in a file (ArmedFault, keyed by VM name and vSphere method) that
+// the simulator reads at every call it could fail, so that another process
+// (cutover sim fault add) can arm them while this one serves.
 //
 // Start runs a simulator in process on 127.0.0.1 and returns its URL,
 // credentials and certificate thumbprint; Serve runs one until its context

@@ -128,11 +128,24 @@ func JoinOr(s []string) string {
 	return out
 }
 
-// faultFileMu serialises this process's reads and writes of fault files.
-// Between processes writes are atomic renames but not locked: a call using
-// up a fault while another process arms one may lose the new fault (a
-// known limit of a rehearsal tool).
+// faultFileMu serialises this process's reads and writes of fault files;
+// lockFaultFile serialises them between processes.
 var faultFileMu sync.Mutex
+
+// lockFaults takes both locks for path.
+func lockFaults(path string) (func(), error) {
+	faultFileMu.Lock()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		faultFileMu.Unlock()
+		return nil, err
+	}
+	unlock, err := lockFaultFile(path)
+	if err != nil {
+		faultFileMu.Unlock()
+		return nil, err
+	}
+	return func() { unlock(); faultFileMu.Unlock() }, nil
+}
 
 type faultFile struct {
 	Faults []ArmedFault `json:"faults"`
@@ -174,8 +187,11 @@ func AddArmedFault(path string, f ArmedFault) error {
 	if err := CheckFault(f); err != nil {
 		return err
 	}
-	faultFileMu.Lock()
-	defer faultFileMu.Unlock()
+	unlock, err := lockFaults(path)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	faults, err := readFaultFile(path)
 	if err != nil {
 		return err
@@ -189,7 +205,7 @@ func AddArmedFault(path string, f ArmedFault) error {
 func ArmedFaults(path string) ([]ArmedFault, error) {
 	faultFileMu.Lock()
 	defer faultFileMu.Unlock()
-	faults, err := readFaultFile(path)
+	faults, err := readFaultFile(path) // a rename is atomic: no lock needed to read
 	sort.SliceStable(faults, func(i, j int) bool {
 		if faults[i].VM != faults[j].VM {
 			return faults[i].VM < faults[j].VM
@@ -202,8 +218,11 @@ func ArmedFaults(path string) ([]ArmedFault, error) {
 // ClearArmedFaults disarms the faults of the VMs named (all with none) and
 // returns how many it removed.
 func ClearArmedFaults(path string, vms ...string) (int, error) {
-	faultFileMu.Lock()
-	defer faultFileMu.Unlock()
+	unlock, err := lockFaults(path)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
 	faults, err := readFaultFile(path)
 	if err != nil || len(faults) == 0 {
 		return 0, err
@@ -218,8 +237,14 @@ func ClearArmedFaults(path string, vms ...string) (int, error) {
 // take reports whether a call of method on the VM named vm meets an armed
 // fault with code, using up one of its calls.
 func take(path, vm, method, code string) bool {
-	faultFileMu.Lock()
-	defer faultFileMu.Unlock()
+	if _, err := os.Stat(path); err != nil {
+		return false // nothing armed: no lock file for worlds without faults
+	}
+	unlock, err := lockFaults(path)
+	if err != nil {
+		return false
+	}
+	defer unlock()
 	faults, err := readFaultFile(path)
 	if err != nil {
 		return false

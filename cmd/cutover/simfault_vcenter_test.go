@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"cutover/planner"
+	"cutover/providers/simworld"
 	"cutover/schema"
 )
 
@@ -128,5 +132,51 @@ func TestSimVCenterFaultFlags(t *testing.T) {
 	}
 	if _, out, _ := runCLI(t, "sim", "fault", "list", dir); !strings.Contains(out, "No faults are armed.") {
 		t.Errorf("a refused fault was armed:\n%s", out)
+	}
+}
+
+// TestSimServeMeetsVCenterFault arms a vCenter fault while `sim serve`
+// runs: the served vCenter, started before the fault existed, fails db01's
+// shutdown in the apply that uses it, and after clear the apply resumes.
+func TestSimServeMeetsVCenterFault(t *testing.T) {
+	t.Setenv(SimTimeScaleEnv, "0.02")
+	dir := copyExample(t, "quickstart")
+	served := filepath.Join(dir, ".cutover", "sim")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut lockedBuffer
+	root := newRootCommand(&globals{}, strings.NewReader(""), &out, &errOut)
+	root.SetArgs([]string{"sim", "serve", dir})
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		w, err := simworld.Attach(served)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the world was not announced: %s %s", out.String(), errOut.String())
+		}
+	}
+
+	if code, o, e := runCLI(t, "sim", "fault", "add", dir, "--vm", "db01", "--step", "shutdown", "--code", "InvalidPowerState", "--times", "0"); code != 0 {
+		t.Fatalf("fault add: exit %d %s%s", code, o, e)
+	}
+	code, o, e := runCLI(t, "apply", dir, "--sim", "--auto-approve")
+	if code != 1 || !strings.Contains(e, "Using the simulated world served by process") || !strings.Contains(e, `vm.db01: shutdown: vcenter: shutdown-guest VM "db01"`) || !strings.Contains(e, "InvalidPowerState") {
+		t.Fatalf("apply on the served world with the fault: exit %d\n%s%s", code, o, e)
+	}
+	if code, o, _ := runCLI(t, "sim", "fault", "clear", dir); code != 0 || !strings.Contains(o, "Cleared 1 fault.") {
+		t.Fatalf("clear: exit %d %s", code, o)
+	}
+	if code, o, e := runCLI(t, "apply", dir, "--sim", "--auto-approve"); code != 0 || !strings.Contains(o, "vm.db01.shutdown: succeeded") {
+		t.Fatalf("resume on the served world after clear: exit %d\n%s%s", code, o, e)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
 	}
 }

@@ -59,7 +59,7 @@ var faultCodes = map[string][]string{
 var faultMessages = map[string]string{
 	"TaskInProgress":             "The operation is not allowed in the current state because the VM has another task in progress. (Injected by cutover sim fault.)",
 	"InvalidState":               "The operation is not allowed in the current state. (Injected by cutover sim fault.)",
-	"InvalidPowerState":          "The attempted operation cannot be performed in the current state (Powered on). (Injected by cutover sim fault.)",
+	"InvalidPowerState":          "The attempted operation cannot be performed in the current state. (Injected by cutover sim fault.)",
 	"ToolsUnavailable":           "Cannot complete operation because VMware Tools is not running in this virtual machine. (Injected by cutover sim fault.)",
 	"InsufficientResourcesFault": "Insufficient resources to satisfy configured failover level for vSphere HA. (Injected by cutover sim fault.)",
 }

@@ -28,7 +28,10 @@ type waiter[T any] struct {
 	// every is how often the service asked this object to be polled
 	// (the Retry-After of the operation's first answer); 0 for no hint.
 	every time.Duration
-	ch    chan update[T] // holds the latest round's news only
+	// next is when this object is next due a read, when few are awaited
+	// and each is read on its own schedule.
+	next time.Time
+	ch   chan update[T] // holds the latest round's news only
 }
 
 // sharedPoll is one poller of one kind of object (jobs, protected items)
@@ -59,6 +62,7 @@ const watchRoundTimeout = 2 * time.Minute
 
 func (w *sharedPoll[T]) add(name string, every time.Duration) *waiter[T] {
 	jw := &waiter[T]{name: strings.ToLower(name), every: every, ch: make(chan update[T], 1)}
+	jw.next = time.Now().Add(w.period(jw))
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.waiters == nil {
@@ -80,12 +84,30 @@ func (w *sharedPoll[T]) remove(jw *waiter[T]) {
 
 // loop polls while anyone waits. It sleeps first: an operation just
 // started is not worth reading at once.
+//
+// When many objects are awaited, one round per interval lists them all: a
+// round serves everyone for a few requests. When few are awaited (see
+// fewLocked), they are read one by one, each on its own schedule: one
+// period after it was added and every period after that. An operation is
+// then seen to end within a period of its own start's rhythm; with one
+// round clock shared by operations started at other times, a job that
+// takes a few periods is seen half a period late on average.
 func (w *sharedPoll[T]) loop() {
 	began := time.Now()
 	for {
-		// One round per interval, counted from the last round's start: a
-		// slow round (many pages) does not stretch the interval further.
-		time.Sleep(w.interval() - time.Since(began))
+		w.mu.Lock()
+		few := w.fewLocked()
+		w.mu.Unlock()
+		var wake time.Time
+		if few {
+			wake = w.earliest()
+		} else {
+			// One round per interval, counted from the last round's
+			// start: a slow round (many pages) does not stretch the
+			// interval further.
+			wake = began.Add(w.interval())
+		}
+		time.Sleep(time.Until(wake))
 		began = time.Now()
 		w.mu.Lock()
 		if len(w.waiters) == 0 {
@@ -93,20 +115,33 @@ func (w *sharedPoll[T]) loop() {
 			w.mu.Unlock()
 			return
 		}
+		few = w.fewLocked()
 		names := map[string]bool{}
 		for jw := range w.waiters {
-			names[jw.name] = true
+			// Those due within a tenth of their period ride along, so
+			// nearly simultaneous reads share a round.
+			if !few || !jw.next.After(began.Add(w.period(jw)/10)) {
+				names[jw.name] = true
+			}
 		}
-		pages := w.pages
+		// A list serves everyone when it takes fewer requests than the
+		// names read one by one (or its size is not known yet).
+		list := !few && (w.pages == 0 || len(names) > w.pages)
 		w.rounds++
 		w.mu.Unlock()
+		if len(names) == 0 {
+			continue
+		}
 
 		ctx, cancel := context.WithTimeout(context.Background(), watchRoundTimeout)
-		seen, errs := w.read(ctx, names, pages)
+		seen, errs := w.read(ctx, names, list)
 		cancel()
 
 		w.mu.Lock()
 		for jw := range w.waiters {
+			if !names[jw.name] {
+				continue // not read this round
+			}
 			var u update[T]
 			if v, ok := seen[jw.name]; ok {
 				u.v = v
@@ -115,6 +150,7 @@ func (w *sharedPoll[T]) loop() {
 			} else {
 				continue // added after this round read
 			}
+			jw.next = began.Add(w.period(jw))
 			select {
 			case <-jw.ch: // drop the older news
 			default:
@@ -123,6 +159,41 @@ func (w *sharedPoll[T]) loop() {
 		}
 		w.mu.Unlock()
 	}
+}
+
+// fewWaiters is how many awaited objects are always read one by one, on
+// their own schedules, however few pages the list has: a dozen reads per
+// period is what a short list costs anyway, and reads on each
+// operation's own rhythm see it end as soon as it can be seen.
+const fewWaiters = 2 * singleReads
+
+// fewLocked says whether each awaited object is read on its own schedule:
+// when no more are awaited than fewWaiters or than the list has pages.
+func (w *sharedPoll[T]) fewLocked() bool {
+	return len(w.waiters) <= max(fewWaiters, w.pages)
+}
+
+// earliest is when the first awaited object is due.
+func (w *sharedPoll[T]) earliest() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var t time.Time
+	for jw := range w.waiters {
+		if t.IsZero() || jw.next.Before(t) {
+			t = jw.next
+		}
+	}
+	return t
+}
+
+// period is how often one awaited object is read: the client's poll
+// interval, or what the service asked of it when that is shorter.
+func (w *sharedPoll[T]) period(jw *waiter[T]) time.Duration {
+	d := w.poll()
+	if jw.every > 0 && jw.every < d {
+		d = jw.every
+	}
+	return d
 }
 
 // interval is the client's poll interval, or the shortest the service
@@ -142,13 +213,13 @@ func (w *sharedPoll[T]) interval() time.Duration {
 }
 
 // read returns the awaited objects by lower-case name: from one paged
-// list, or one read each when fewer are awaited than the list has pages.
+// list when list is set, or one read each.
 // An object the list does not show is read on its own, so a missing one
 // gets the service's own error.
-func (w *sharedPoll[T]) read(ctx context.Context, names map[string]bool, pages int) (map[string]T, map[string]error) {
+func (w *sharedPoll[T]) read(ctx context.Context, names map[string]bool, list bool) (map[string]T, map[string]error) {
 	seen := map[string]T{}
 	errs := map[string]error{}
-	if pages == 0 || len(names) > pages {
+	if list {
 		all, n, err := w.list(ctx, names)
 		if err != nil {
 			for name := range names {

@@ -127,3 +127,51 @@ func TestWaitForStateSharesOnePoller(t *testing.T) {
 		t.Errorf("%d requests in %d rounds: items were read one by one", reads, rounds)
 	}
 }
+
+// TestWaitJobFewReadOneByOne: a handful of operations followed at once
+// (fewer than fewWaiters) are read one job at a time on each one's own
+// schedule, never through the vault's job list, whose pages would be read
+// on a shared clock and see each end up to a period late.
+func TestWaitJobFewReadOneByOne(t *testing.T) {
+	t.Parallel()
+	const vms = 5
+	w := newWorld(t, azuresim.DefaultSeed(vms), azuresim.Options{PageSize: 2})
+	c := w.client(t)
+	ctx := ctx(t)
+	machines, err := c.ListMachines(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := c.Policy(ctx, "24-hour-replication-policy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.sim.ResetRequests()
+	errs := make(chan error, vms)
+	for _, m := range machines {
+		h, err := c.EnableReplication(ctx, EnableInput{Machine: m, PolicyID: pol.ID,
+			Target:       TargetSettings{ResourceGroupID: "/subscriptions/x/resourceGroups/t"},
+			DisksDefault: &DiskInput{Type: "Standard_LRS", LogStorageAccountID: "/subscriptions/x/resourceGroups/t/providers/Microsoft.Storage/storageAccounts/c"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { errs <- c.WaitJob(ctx, h, nil) }()
+	}
+	for range vms {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	lists, singles := 0, 0
+	for _, r := range w.sim.Requests() {
+		switch {
+		case strings.HasSuffix(r.Path, "/replicationJobs"):
+			lists++
+		case strings.Contains(r.Path, "/replicationJobs/"):
+			singles++
+		}
+	}
+	if lists != 0 || singles < vms {
+		t.Errorf("%d job list pages and %d single job reads for %d operations: want single reads only, at least one each", lists, singles, vms)
+	}
+}

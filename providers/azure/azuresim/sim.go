@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"cutover/internal/filelock"
 )
 
 // API versions the simulator serves; any other is refused with 400 as ARM does.
@@ -414,7 +416,7 @@ func (s *Sim) lockFile() (func(), error) {
 	if s.opts.StateFile == "" {
 		return func() {}, nil
 	}
-	return lockState(s.opts.StateFile)
+	return filelock.Lock(s.opts.StateFile)
 }
 
 // syncLocked reloads the world when another process changed the state

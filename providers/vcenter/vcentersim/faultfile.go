@@ -10,6 +10,8 @@ import (
 	"sort"
 	"sync"
 
+	"cutover/internal/filelock"
+
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
@@ -37,7 +39,7 @@ type ArmedFault struct {
 // lists them (TaskInProgress, InvalidState, InvalidPowerState for the power
 // and task methods; ToolsUnavailable for ShutdownGuest;
 // InsufficientResourcesFault for power-on, relocate and clone). GUESS: those
-// pages are not in /work/shared/reference; the lists are from memory of the
+// pages are not among the shared reference pages; the lists are from memory of the
 // published reference and deliberately short.
 var faultCodes = map[string][]string{
 	"ShutdownGuest":       {"TaskInProgress", "InvalidState", "InvalidPowerState", "ToolsUnavailable"},
@@ -55,7 +57,7 @@ var faultCodes = map[string][]string{
 
 // faultMessages are the localized messages vCenter gives these faults.
 // GUESS: worded after vSphere's English messages, not copied from a source
-// in /work/shared/reference.
+// among the shared reference pages.
 var faultMessages = map[string]string{
 	"TaskInProgress":             "The operation is not allowed in the current state because the VM has another task in progress. (Injected by cutover sim fault.)",
 	"InvalidState":               "The operation is not allowed in the current state. (Injected by cutover sim fault.)",
@@ -139,7 +141,7 @@ func lockFaults(path string) (func(), error) {
 		faultFileMu.Unlock()
 		return nil, err
 	}
-	unlock, err := lockFaultFile(path)
+	unlock, err := filelock.Lock(path)
 	if err != nil {
 		faultFileMu.Unlock()
 		return nil, err

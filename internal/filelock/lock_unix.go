@@ -1,16 +1,17 @@
 //go:build unix
 
-package azuresim
+package filelock
 
 import (
 	"os"
 	"syscall"
 )
 
-// lockState takes an exclusive advisory lock on "<state file>.lock" so that
-// simulators in several processes apply their read-modify-write of the
-// world one at a time instead of losing each other's updates.
-func lockState(path string) (func(), error) {
+// Lock takes an exclusive advisory lock on path+".lock", waiting for any
+// other process that holds it. The returned func releases it. The kernel
+// releases it too when the process dies, so a killed holder never blocks
+// the next one.
+func Lock(path string) (func(), error) {
 	f, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, err

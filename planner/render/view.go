@@ -179,7 +179,9 @@ func (v *view) undos() []undo {
 		if s.Kind == planner.StepUpdateReplication && enabled[s.VM] || s.Kind == planner.StepCustomizeRehearsal && cloned[s.VM] {
 			continue
 		}
-		if s.Inverse != "" {
+		// A rollback's own steps are not previewed as undoable: undoing
+		// an undo is applying the runbook again, which plan proposes.
+		if s.Inverse != "" && !planner.IsUndo(s.ID) {
 			count[[2]planner.StepKind{s.Inverse, s.Kind}]++
 		}
 	}

@@ -51,11 +51,14 @@ func (s *Sim) serveRecoveryServices(c *reqCtx, rest []string) *apiError {
 				ids = append(ids, id)
 			}
 			sort.Strings(ids)
-			all := make([]any, 0, len(ids))
-			for _, id := range ids {
-				all = append(all, s.w.renderJob(s.w.Jobs[id]))
+			// Only the page served is rendered: rendering every job for
+			// each page made a paged read of the list quadratic.
+			from, to, next := s.page(c, len(ids))
+			p := marshalerPage{next: next}
+			for _, id := range ids[from:to] {
+				p.entries = append(p.entries, s.w.renderJob(s.w.Jobs[id]))
 			}
-			return s.writePage(c, all)
+			return writeJSON(c.w, http.StatusOK, p)
 		}
 		if len(r) == 2 {
 			if j := s.w.Jobs[r[1]]; j != nil {
@@ -207,15 +210,29 @@ func (s *Sim) listItems(c *reqCtx, container string) *apiError {
 	}
 	sort.Strings(names)
 	from, to, next := s.page(c, len(names))
-	// Each item is marshalled on its own and the page assembled by hand:
-	// encoding/json re-validates every nested Marshaler's output at each
-	// level, which dominated the cost of large pages.
+	p := marshalerPage{next: next}
+	for _, k := range names[from:to] {
+		p.entries = append(p.entries, s.w.renderItem(s.w.Items[k], c.now))
+	}
+	return writeJSON(c.w, http.StatusOK, p)
+}
+
+// marshalerPage is one list page of freshly rendered entries, encoded
+// (outside the world lock, see writeJSON) each on its own and assembled by
+// hand: encoding/json re-validates every nested Marshaler's output at each
+// level, which dominated the cost of large pages.
+type marshalerPage struct {
+	entries []json.Marshaler
+	next    string
+}
+
+func (p marshalerPage) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteString(`{"value":[`)
-	for i, k := range names[from:to] {
-		b, err := s.w.renderItem(s.w.Items[k], c.now).MarshalJSON()
+	for i, e := range p.entries {
+		b, err := e.MarshalJSON()
 		if err != nil {
-			return errorf(http.StatusInternalServerError, "InternalServerError", "encoding item: %v", err)
+			return nil, err
 		}
 		if i > 0 {
 			buf.WriteByte(',')
@@ -223,16 +240,17 @@ func (s *Sim) listItems(c *reqCtx, container string) *apiError {
 		buf.Write(b)
 	}
 	buf.WriteString(`],"nextLink":`)
-	nl, _ := json.Marshal(next)
-	if next == "" {
-		nl = []byte("null")
+	if p.next == "" {
+		buf.WriteString("null")
+	} else {
+		nl, err := json.Marshal(p.next)
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(nl)
 	}
-	buf.Write(nl)
 	buf.WriteByte('}')
-	c.w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	c.w.WriteHeader(http.StatusOK)
-	_, _ = c.w.Write(buf.Bytes())
-	return nil
+	return buf.Bytes(), nil
 }
 
 // accept answers a long-running operation ARM's way: 202 with

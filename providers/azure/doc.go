@@ -18,7 +18,9 @@
 // budget per subscription (a token bucket in the pipeline, see budget.go)
 // and report their waits through a context observer; running operations
 // and waited-for items of a vault are followed by one shared poller each
-// (watch.go).
+// (watch.go), which reads an operation's job first when jobs of its kind
+// have typically ended (learned from the jobs it saw end), one by one
+// while few are followed and through the vault's job list when many are.
 //
 // It talks to ASR through the generated armrecoveryservicessiterecovery/v2
 // SDK, to Microsoft.Compute through the generated armcompute/v7 SDK, and to

@@ -61,6 +61,10 @@ type Handle struct {
 	// ARM's long-running-operation contract asks; a handle resumed later
 	// polls at once.
 	PollNotBefore time.Time `json:"pollNotBefore,omitzero"`
+	// AcceptedAt is when the service's answer accepting the operation
+	// arrived: the job started before it, so a job of typical length has
+	// ended by AcceptedAt plus that length (see WaitJob).
+	AcceptedAt time.Time `json:"acceptedAt,omitzero"`
 }
 
 // Progress is reported while waiting.
@@ -217,6 +221,7 @@ func start[T any](ctx context.Context, h Handle, begin func(context.Context) (*r
 		return h, classify(h.VM, string(h.Operation), err)
 	}
 	h.JobID = jobIDFrom(raw)
+	h.AcceptedAt = time.Now().UTC()
 	if !p.Done() {
 		tok, err := p.ResumeToken()
 		if err != nil {
@@ -224,7 +229,7 @@ func start[T any](ctx context.Context, h Handle, begin func(context.Context) (*r
 		}
 		h.ResumeToken = tok
 		if d := retryAfter(raw, 0); d > 0 {
-			h.PollNotBefore = time.Now().Add(d)
+			h.PollNotBefore = h.AcceptedAt.Add(d)
 		}
 	}
 	return h, nil
@@ -732,7 +737,7 @@ func (c *Client) WaitForState(ctx context.Context, name string, progress Progres
 // paged list per interval, not a read per VM. A missing item fails the
 // wait at once.
 func (c *Client) WaitUntil(ctx context.Context, name string, progress ProgressFunc, what string, done func(*ProtectedItem) bool) (*ProtectedItem, error) {
-	iw := c.itemPoll.add(name, 0)
+	iw := c.itemPoll.add(name, "", time.Time{}, 0)
 	defer c.itemPoll.remove(iw)
 	began := time.Now()
 	failures := 0

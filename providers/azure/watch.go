@@ -2,6 +2,7 @@ package azure
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -10,14 +11,30 @@ import (
 // Following each running operation with its own status reads costs a
 // request per operation per poll: a thousand running enables make a
 // thousand reads per interval, against ARM's read budget too. The vault
-// lists its jobs in pages of many, so one list per interval can serve
-// every operation of the vault at once, and one list of the container's
-// items serves every step waiting for initial replication. sharedPoll is
-// that one poller: each round it reads whichever is cheaper, the list
-// (when more objects are awaited than the list has pages) or the awaited
-// objects one by one, and hands every waiter its object.
+// lists its jobs in pages of many, so one list can serve every operation
+// of the vault at once, and one list of the container's items serves every
+// step waiting for initial replication. sharedPoll is that one poller.
+//
+// When it reads matters as much as how: a job is seen to end only at the
+// first read after it ended. A poller on one clock sees each end half an
+// interval late on average, plus the time its list takes to reach the
+// job's page, and that lateness is added to every step. So each awaited
+// object has its own due time:
+//   - an operation is first due when jobs of its kind have typically ended
+//     (the median of the last few this poller saw end, by the service's own
+//     start and end times, counted from when the service accepted it), or
+//     one period after it was accepted before any has ended; never sooner
+//     than one period after its wait began, so waits that begin together
+//     share a read; after a read that finds it running, a period later;
+//   - few followed objects (no more than the list has pages, or
+//     fewWaiters) are read one by one, each as it comes due, beside each
+//     other;
+//   - more are served by the list, one list at a time, read again as soon
+//     as it ends while any object is due. It stops paging once it saw every
+//     object due, and every object a page shows is handed to its waiters as
+//     the page arrives, due or not, so an end the list passes is seen then.
 
-// update is what one round saw of one awaited object.
+// update is what one read saw of one awaited object.
 type update[T any] struct {
 	v   T
 	err error
@@ -25,53 +42,102 @@ type update[T any] struct {
 
 type waiter[T any] struct {
 	name string
+	// key names what the object's typical duration is learned under (the
+	// operation); "" learns nothing.
+	key string
 	// every is how often the service asked this object to be polled
 	// (the Retry-After of the operation's first answer); 0 for no hint.
 	every time.Duration
-	// next is when this object is next due a read, when few are awaited
-	// and each is read on its own schedule.
+	// next is when this object is next due a read.
 	next time.Time
-	ch   chan update[T] // holds the latest round's news only
+	// learned says its duration was recorded (once per object).
+	learned bool
+	ch      chan update[T] // holds the latest news only
 }
 
 // sharedPoll is one poller of one kind of object (jobs, protected items)
 // of one vault, serving every waiter.
 type sharedPoll[T any] struct {
 	poll func() time.Duration
-	// list reads every object by lower-case name and says how many pages
-	// it took; get reads one.
-	// list stops paging once every name in want was seen.
-	list func(ctx context.Context, want map[string]bool) (map[string]T, int, error)
+	// list reads the objects page by page and hands each page, by
+	// lower-case name, to page as it arrives. It stops once every name in
+	// want was seen, and says how many pages it read and whether it read
+	// them all.
+	list func(ctx context.Context, want map[string]bool, page func(map[string]T)) (pages int, all bool, err error)
 	get  func(ctx context.Context, name string) (T, error)
+	// took, when set, says how long an object that has ended took by the
+	// service's own clock (ok false while it runs).
+	took func(T) (d time.Duration, ok bool)
 
 	mu      sync.Mutex
-	waiters map[*waiter[T]]struct{}
+	waiters map[string]map[*waiter[T]]struct{} // by name
+	count   int
 	running bool
+	// kick wakes the loop: a waiter was added or a read ended.
+	kick chan struct{}
+	// inflight names the objects a read is under way for; listing counts
+	// the lists paging.
+	inflight map[string]bool
+	listing  int
+	sem      chan struct{} // bounds the single reads in flight
 	// pages is how many pages the last full list took; 0 before the
 	// first list.
-	pages int
+	pages   int
+	typical map[string]*durations
 	// rounds, lists and gets count what the poller sent, for tests.
 	rounds, lists, gets int
 }
 
-// singleReads bounds the single reads of one round in flight at once.
+// singleReads bounds the single reads in flight at once.
 const singleReads = 8
 
-// watchRoundTimeout bounds one round's reads.
+// watchRoundTimeout bounds one read (a list with its pages, or a single
+// read).
 const watchRoundTimeout = 2 * time.Minute
 
-func (w *sharedPoll[T]) add(name string, every time.Duration) *waiter[T] {
-	jw := &waiter[T]{name: strings.ToLower(name), every: every, ch: make(chan update[T], 1)}
-	jw.next = time.Now().Add(w.period(jw))
+// fewWaiters is how many followed objects are read one by one however few
+// pages the list has: a dozen reads is what a short list costs anyway, and
+// reads on each operation's own schedule see it end as soon as it can be
+// seen.
+const fewWaiters = 2 * singleReads
+
+// add registers a waiter for the object name. accepted is when the
+// service accepted the operation (zero: now); key names what its typical
+// duration is learned under.
+func (w *sharedPoll[T]) add(name, key string, accepted time.Time, every time.Duration) *waiter[T] {
+	jw := &waiter[T]{name: strings.ToLower(name), key: key, every: every, ch: make(chan update[T], 1)}
+	now := time.Now()
+	if accepted.IsZero() {
+		accepted = now
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.waiters == nil {
-		w.waiters = map[*waiter[T]]struct{}{}
+	// Never sooner than a period after the wait began: waits that begin
+	// together (a resumed apply, operations that ended before their wait)
+	// then share a round.
+	jw.next = accepted.Add(w.firstLocked(jw))
+	if soonest := now.Add(w.period(jw)); jw.next.Before(soonest) {
+		jw.next = soonest
 	}
-	w.waiters[jw] = struct{}{}
+	if w.waiters == nil {
+		w.waiters = map[string]map[*waiter[T]]struct{}{}
+		w.kick = make(chan struct{}, 1)
+		w.inflight = map[string]bool{}
+		w.sem = make(chan struct{}, singleReads)
+	}
+	if w.waiters[jw.name] == nil {
+		w.waiters[jw.name] = map[*waiter[T]]struct{}{}
+	}
+	w.waiters[jw.name][jw] = struct{}{}
+	w.count++
 	if !w.running {
 		w.running = true
 		go w.loop()
+	} else {
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
 	}
 	return jw
 }
@@ -79,111 +145,132 @@ func (w *sharedPoll[T]) add(name string, every time.Duration) *waiter[T] {
 func (w *sharedPoll[T]) remove(jw *waiter[T]) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	delete(w.waiters, jw)
+	if set := w.waiters[jw.name]; set != nil {
+		if _, ok := set[jw]; ok {
+			delete(set, jw)
+			w.count--
+		}
+		if len(set) == 0 {
+			delete(w.waiters, jw.name)
+		}
+	}
 }
 
-// loop polls while anyone waits. It sleeps first: an operation just
-// started is not worth reading at once.
-//
-// When many objects are awaited, one round per interval lists them all: a
-// round serves everyone for a few requests. When few are awaited (see
-// fewLocked), they are read one by one, each on its own schedule: one
-// period after it was added and every period after that. An operation is
-// then seen to end within a period of its own start's rhythm; with one
-// round clock shared by operations started at other times, a job that
-// takes a few periods is seen half a period late on average.
+// firstLocked is how long after its acceptance an object is first read:
+// when objects of its kind have typically ended, but not before the
+// service asked; one period before anything was learned.
+func (w *sharedPoll[T]) firstLocked(jw *waiter[T]) time.Duration {
+	if d, ok := w.typical[jw.key].typical(); ok && jw.key != "" {
+		return max(d, jw.every)
+	}
+	return w.period(jw)
+}
+
+// loop dispatches reads while anyone waits. It sleeps until an object is
+// due; an operation just started is not worth reading at once. Reads run
+// beside the loop, so an object that comes due while a list is paging is
+// read then, not after it: objects due one by one (few at a time) are read
+// singly as each comes due; many are served by the list.
 func (w *sharedPoll[T]) loop() {
-	began := time.Now()
 	for {
 		w.mu.Lock()
-		few := w.fewLocked()
-		w.mu.Unlock()
-		var wake time.Time
-		if few {
-			wake = w.earliest()
-		} else {
-			// One round per interval, counted from the last round's
-			// start: a slow round (many pages) does not stretch the
-			// interval further.
-			wake = began.Add(w.interval())
-		}
-		time.Sleep(time.Until(wake))
-		began = time.Now()
-		w.mu.Lock()
-		if len(w.waiters) == 0 {
+		if w.count == 0 {
 			w.running = false
 			w.mu.Unlock()
 			return
 		}
-		few = w.fewLocked()
+		now := time.Now()
 		names := map[string]bool{}
-		for jw := range w.waiters {
-			// Those due within a tenth of their period ride along, so
-			// nearly simultaneous reads share a round.
-			if !few || !jw.next.After(began.Add(w.period(jw)/10)) {
-				names[jw.name] = true
+		var wake time.Time
+		for name, set := range w.waiters {
+			if w.inflight[name] {
+				continue
+			}
+			for jw := range set {
+				// Only those due: a read before an operation's typical
+				// end would most likely find it running, and cost a
+				// period.
+				if !jw.next.After(now) {
+					names[name] = true
+				} else if wake.IsZero() || jw.next.Before(wake) {
+					wake = jw.next
+				}
 			}
 		}
-		// A list serves everyone when it takes fewer requests than the
-		// names read one by one (or its size is not known yet).
-		list := !few && (w.pages == 0 || len(names) > w.pages)
-		w.rounds++
-		w.mu.Unlock()
 		if len(names) == 0 {
+			w.mu.Unlock()
+			var timer <-chan time.Time
+			var t *time.Timer
+			if !wake.IsZero() {
+				t = time.NewTimer(time.Until(wake))
+				timer = t.C
+			}
+			select {
+			case <-timer:
+			case <-w.kick:
+			}
+			if t != nil {
+				t.Stop()
+			}
 			continue
 		}
-
-		ctx, cancel := context.WithTimeout(context.Background(), watchRoundTimeout)
-		seen, errs := w.read(ctx, names, list)
-		cancel()
-
-		w.mu.Lock()
-		for jw := range w.waiters {
-			if !names[jw.name] {
-				continue // not read this round
-			}
-			var u update[T]
-			if v, ok := seen[jw.name]; ok {
-				u.v = v
-			} else if err := errs[jw.name]; err != nil {
-				u.err = err
-			} else {
-				continue // added after this round read
-			}
-			jw.next = began.Add(w.period(jw))
-			select {
-			case <-jw.ch: // drop the older news
-			default:
-			}
-			jw.ch <- u
+		// Few followed objects (no more than the list has pages, or a
+		// dozen or so) are read one by one, each as it comes due. More are
+		// served by the list, one at a time, read again as soon as it
+		// ends while any is due: a list passes every object, so ends
+		// arriving every few milliseconds are seen within a list's time,
+		// for a few requests per list; reads beside it would each cost a
+		// request to save part of that.
+		list := w.count > max(fewWaiters, w.pages)
+		if list && w.listing > 0 {
+			w.mu.Unlock()
+			<-w.kick
+			continue
+		}
+		for name := range names {
+			w.inflight[name] = true
+		}
+		w.rounds++
+		if list {
+			w.listing++
+			w.lists++
 		}
 		w.mu.Unlock()
+		go w.read(names, list)
 	}
 }
 
-// fewWaiters is how many awaited objects are always read one by one, on
-// their own schedules, however few pages the list has: a dozen reads per
-// period is what a short list costs anyway, and reads on each
-// operation's own rhythm see it end as soon as it can be seen.
-const fewWaiters = 2 * singleReads
-
-// fewLocked says whether each awaited object is read on its own schedule:
-// when no more are awaited than fewWaiters or than the list has pages.
-func (w *sharedPoll[T]) fewLocked() bool {
-	return len(w.waiters) <= max(fewWaiters, w.pages)
-}
-
-// earliest is when the first awaited object is due.
-func (w *sharedPoll[T]) earliest() time.Time {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var t time.Time
-	for jw := range w.waiters {
-		if t.IsZero() || jw.next.Before(t) {
-			t = jw.next
+// deliverLocked hands what a read saw of one object to its waiters. A
+// waiter that was due (in names) is next due a period later; one that was
+// not keeps its due time unless the object ended.
+func (w *sharedPoll[T]) deliverLocked(name string, u update[T], due bool) {
+	now := time.Now()
+	for jw := range w.waiters[name] {
+		ended := false
+		if u.err == nil && w.took != nil {
+			if d, ok := w.took(u.v); ok {
+				ended = true
+				if !jw.learned && jw.key != "" {
+					jw.learned = true
+					if w.typical == nil {
+						w.typical = map[string]*durations{}
+					}
+					if w.typical[jw.key] == nil {
+						w.typical[jw.key] = &durations{}
+					}
+					w.typical[jw.key].add(d)
+				}
+			}
 		}
+		if due || ended {
+			jw.next = now.Add(w.period(jw))
+		}
+		select {
+		case <-jw.ch: // drop the older news
+		default:
+		}
+		jw.ch <- u
 	}
-	return t
 }
 
 // period is how often one awaited object is read: the client's poll
@@ -196,143 +283,170 @@ func (w *sharedPoll[T]) period(jw *waiter[T]) time.Duration {
 	return d
 }
 
-// interval is the client's poll interval, or the shortest the service
-// asked of an awaited operation when that is shorter: the service knows
-// how long its jobs take, and polling a seconds-long job every 15 s
-// would make every step last 15 s.
-func (w *sharedPoll[T]) interval() time.Duration {
-	d := w.poll()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for jw := range w.waiters {
-		if jw.every > 0 && jw.every < d {
-			d = jw.every
+// read reads the objects named: from the paged list when list is set,
+// then one read each for those the list did not show (so a missing one
+// gets the service's own error). Each answer is delivered as it arrives.
+func (w *sharedPoll[T]) read(names map[string]bool, list bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), watchRoundTimeout)
+	defer cancel()
+	defer func() {
+		w.mu.Lock()
+		for name := range names {
+			delete(w.inflight, name)
 		}
-	}
-	return d
-}
-
-// read returns the awaited objects by lower-case name: from one paged
-// list when list is set, or one read each.
-// An object the list does not show is read on its own, so a missing one
-// gets the service's own error.
-func (w *sharedPoll[T]) read(ctx context.Context, names map[string]bool, list bool) (map[string]T, map[string]error) {
-	seen := map[string]T{}
-	errs := map[string]error{}
+		if list {
+			w.listing--
+		}
+		w.mu.Unlock()
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
+	}()
+	seen := map[string]bool{}
 	if list {
-		all, n, err := w.list(ctx, names)
+		n, all, err := w.list(ctx, names, func(page map[string]T) {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			for name, v := range page {
+				if _, ok := w.waiters[name]; !ok {
+					continue
+				}
+				w.deliverLocked(name, update[T]{v: v}, names[name])
+				if names[name] {
+					seen[name] = true
+				}
+			}
+		})
+		w.mu.Lock()
+		if all || n > w.pages {
+			w.pages = n
+		}
 		if err != nil {
 			for name := range names {
-				errs[name] = err
+				if !seen[name] {
+					w.deliverLocked(name, update[T]{err: err}, true)
+				}
 			}
-			return seen, errs
+			w.mu.Unlock()
+			return
 		}
-		w.mu.Lock()
-		w.pages, w.lists = n, w.lists+1
 		w.mu.Unlock()
-		for name := range names {
-			if v, ok := all[name]; ok {
-				seen[name] = v
-			}
-		}
 	}
-	// The rest one by one, a few at a time: their latency is one round
-	// trip, not one per object.
-	var mu sync.Mutex
+	// The rest one by one, a few at a time (singleReads for the poller):
+	// their latency is one round trip, not one per object.
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, singleReads)
 	for name := range names {
-		if _, ok := seen[name]; ok {
+		if seen[name] {
 			continue
 		}
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
+			w.sem <- struct{}{}
+			defer func() { <-w.sem }()
+			w.mu.Lock()
+			w.gets++
+			w.mu.Unlock()
 			v, err := w.get(ctx, name)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs[name] = err
-				return
-			}
-			seen[name] = v
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			w.deliverLocked(name, update[T]{v: v, err: err}, true)
 		}()
-		w.mu.Lock()
-		w.gets++
-		w.mu.Unlock()
 	}
 	wg.Wait()
-	return seen, errs
+}
+
+// durations keeps the last few durations of one kind of job, to say when
+// the next is likely to have ended.
+type durations struct {
+	last [16]time.Duration
+	n    int
+}
+
+func (d *durations) add(v time.Duration) {
+	d.last[d.n%len(d.last)] = v
+	d.n++
+}
+
+// typical is the median of the durations kept: robust to the odd job that
+// failed at once or hung. ok is false before any was seen.
+func (d *durations) typical() (time.Duration, bool) {
+	if d == nil || d.n == 0 {
+		return 0, false
+	}
+	k := min(d.n, len(d.last))
+	s := make([]time.Duration, k)
+	copy(s, d.last[:k])
+	slices.Sort(s)
+	return s[k/2], true
 }
 
 // newJobPoll and newItemPoll are the vault's two shared pollers.
 func newJobPoll(c *Client) *sharedPoll[*Job] {
 	return &sharedPoll[*Job]{
 		poll: func() time.Duration { return c.poll },
-		list: func(ctx context.Context, want map[string]bool) (map[string]*Job, int, error) {
-			jobs, pages, err := c.listJobs(ctx, want)
-			if err != nil {
-				return nil, pages, err
+		list: c.listJobs,
+		get:  c.Job,
+		took: func(j *Job) (time.Duration, bool) {
+			if !j.Terminal() || j.Start.IsZero() || j.End.IsZero() || j.End.Before(j.Start) {
+				return 0, false
 			}
-			out := make(map[string]*Job, len(jobs))
-			for i := range jobs {
-				out[strings.ToLower(jobs[i].Name)] = &jobs[i]
-			}
-			return out, pages, nil
+			return j.End.Sub(j.Start), true
 		},
-		get: c.Job,
 	}
 }
 
 func newItemPoll(c *Client) *sharedPoll[*ProtectedItem] {
 	return &sharedPoll[*ProtectedItem]{
 		poll: func() time.Duration { return c.poll },
-		list: func(ctx context.Context, _ map[string]bool) (map[string]*ProtectedItem, int, error) {
+		list: func(ctx context.Context, _ map[string]bool, page func(map[string]*ProtectedItem)) (int, bool, error) {
 			items, pages, err := c.listItems(ctx)
 			if err != nil {
-				return nil, pages, err
+				return pages, false, err
 			}
 			out := make(map[string]*ProtectedItem, len(items))
 			for i := range items {
 				out[strings.ToLower(items[i].Name)] = &items[i]
 			}
-			return out, pages, nil
+			page(out)
+			return pages, true, nil
 		},
 		get: c.GetProtectedItem,
 	}
 }
 
-// listJobs reads the vault's jobs page by page, and says how many pages
-// it took. With want set it stops once it saw every job named there: the
-// order of the list is not documented, but a service that lists the
-// newest first (the awaited jobs are recent) is then read in a page or
-// two.
-func (c *Client) listJobs(ctx context.Context, want map[string]bool) ([]Job, int, error) {
-	var out []Job
+// listJobs reads the vault's jobs page by page, handing each page to
+// page, and says how many pages it read and whether that was all of them.
+// It stops once it saw every job named in want: the order of the list is
+// not documented, but a service that lists the newest first (the awaited
+// jobs are recent) is then read in a page or two.
+func (c *Client) listJobs(ctx context.Context, want map[string]bool, page func(map[string]*Job)) (int, bool, error) {
 	pages, seen := 0, 0
 	pager := c.jobs.NewListPager(c.vault.ResourceGroup, c.vault.Name, nil)
 	for pager.More() {
-		page, err := pager.NextPage(ctx)
+		p, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, pages, classify("", "list jobs", err)
+			return pages, false, classify("", "list jobs", err)
 		}
 		pages++
-		for _, m := range page.Value {
+		out := make(map[string]*Job, len(p.Value))
+		for _, m := range p.Value {
 			if m != nil {
 				j := jobFrom(m)
-				if want[strings.ToLower(j.Name)] {
+				name := strings.ToLower(j.Name)
+				if want[name] {
 					seen++
 				}
-				out = append(out, j)
+				out[name] = &j
 			}
 		}
+		page(out)
 		if len(want) > 0 && seen >= len(want) {
-			break
+			return pages, !pager.More(), nil
 		}
 	}
-	return out, pages, nil
+	return pages, true, nil
 }
 
 // watchFailures is how many rounds in a row may fail to read a job before
@@ -351,10 +465,13 @@ func (c *Client) WaitJob(ctx context.Context, h Handle, progress ProgressFunc) e
 	}
 	name := h.JobID[strings.LastIndex(h.JobID, "/")+1:]
 	var every time.Duration
-	if !h.PollNotBefore.IsZero() && !h.StartedAt.IsZero() {
+	switch {
+	case !h.PollNotBefore.IsZero() && !h.AcceptedAt.IsZero():
+		every = h.PollNotBefore.Sub(h.AcceptedAt)
+	case !h.PollNotBefore.IsZero() && !h.StartedAt.IsZero():
 		every = h.PollNotBefore.Sub(h.StartedAt)
 	}
-	jw := c.jobPoll.add(name, every)
+	jw := c.jobPoll.add(name, string(h.Operation), h.AcceptedAt, every)
 	defer c.jobPoll.remove(jw)
 	began := time.Now()
 	failures := 0

@@ -3,6 +3,7 @@ package azure
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"cutover/providers/azure/azuresim"
 )
@@ -183,4 +184,107 @@ func TestWaitJobFewReadOneByOne(t *testing.T) {
 	if lists != 0 || singles < vms {
 		t.Errorf("%d job list pages and %d single job reads for %d operations: want single reads only, at least one each", lists, singles, vms)
 	}
+}
+
+// TestWaitJobReadsAtTypicalAge: once the poller has seen an enable job
+// end, the next enable's job is first read when enables typically end,
+// not a period after its start: a job lasting many periods then costs one
+// read instead of one per period. The first job, before anything was
+// learned, is read from a period after its acceptance on.
+func TestWaitJobReadsAtTypicalAge(t *testing.T) {
+	t.Parallel()
+	const vms = 4
+	// Enable jobs last 4 s × 0.02 = 80 ms; the service asks for a read
+	// every 5 ms: sixteen periods.
+	const job = 80 * time.Millisecond
+	w := newWorld(t, azuresim.DefaultSeed(vms), azuresim.Options{TimeScale: 0.02, PollAfter: 5 * time.Millisecond})
+	c := w.client(t)
+	ctx := ctx(t)
+	machines, err := c.ListMachines(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := c.Policy(ctx, "24-hour-replication-policy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// reads returns when each read of the job arrived at the service.
+	reads := func(job string) []time.Time {
+		var out []time.Time
+		for _, r := range w.sim.Requests() {
+			if strings.HasSuffix(r.Path, "/replicationJobs/"+job) {
+				out = append(out, r.Time)
+			}
+		}
+		return out
+	}
+	for i, m := range machines {
+		h, err := c.EnableReplication(ctx, EnableInput{Machine: m, PolicyID: pol.ID,
+			Target:       TargetSettings{ResourceGroupID: "/subscriptions/x/resourceGroups/t"},
+			DisksDefault: &DiskInput{Type: "Standard_LRS", LogStorageAccountID: "/subscriptions/x/resourceGroups/t/providers/Microsoft.Storage/storageAccounts/c"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.AcceptedAt.IsZero() || h.AcceptedAt.Before(h.StartedAt) {
+			t.Fatalf("handle accepted at %v, started at %v: want the time the service's answer arrived", h.AcceptedAt, h.StartedAt)
+		}
+		if err := c.WaitJob(ctx, h, nil); err != nil {
+			t.Fatal(err)
+		}
+		got := reads(h.JobID[strings.LastIndex(h.JobID, "/")+1:])
+		if len(got) == 0 {
+			t.Fatalf("job %d was never read", i+1)
+		}
+		first := got[0].Sub(h.AcceptedAt)
+		t.Logf("job %d: %d reads, the first %v after acceptance", i+1, len(got), first.Round(time.Millisecond))
+		if i == 0 {
+			continue
+		}
+		// One read at the typical age (a second is allowed for a
+		// scheduler that woke early), never one per period from the
+		// start.
+		if first < job*3/4 || len(got) > 2 {
+			t.Errorf("job %d: %d reads, the first %v after acceptance: want one, about %v after (when enables typically end)", i+1, len(got), first, job)
+		}
+	}
+}
+
+func TestDurationsTypical(t *testing.T) {
+	t.Parallel()
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		name string
+		add  []time.Duration
+		want time.Duration
+		ok   bool
+	}{
+		{"none", nil, 0, false},
+		{"one", []time.Duration{80 * ms}, 80 * ms, true},
+		{"median of odd", []time.Duration{90 * ms, 10 * ms, 80 * ms}, 80 * ms, true},
+		{"an outlier does not move it", []time.Duration{80 * ms, 80 * ms, 5 * time.Second, 80 * ms, 1 * ms}, 80 * ms, true},
+		// Only the last sixteen count: the service's jobs got slower.
+		{"old ones age out", append(repeat(10*ms, 16), repeat(50*ms, 16)...), 50 * ms, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var d *durations
+			if tc.add != nil {
+				d = &durations{}
+				for _, v := range tc.add {
+					d.add(v)
+				}
+			}
+			got, ok := d.typical()
+			if got != tc.want || ok != tc.ok {
+				t.Errorf("typical() = %v, %v; want %v, %v", got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+func repeat(d time.Duration, n int) []time.Duration {
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = d
+	}
+	return out
 }

@@ -80,6 +80,26 @@ func (r *Runner) readTarget(ctx context.Context, vm *schema.VM) (*targetState, e
 	return t, err
 }
 
+// readTargetForEnable is readTarget before an enable: the machine's item
+// comes from the run's listing when that shows none (itemBeforeEnable).
+func (r *Runner) readTargetForEnable(ctx context.Context, vm *schema.VM) (*targetState, error) {
+	st, err := r.azure(ctx, vm.Target.Azure)
+	if err != nil {
+		return nil, err
+	}
+	src, err := r.sourceIdentity(ctx, vm)
+	if err != nil {
+		return nil, err
+	}
+	m, err := st.machineFor(ctx, src.Name, src.InstanceUUID)
+	if err != nil {
+		return nil, err
+	}
+	t := &targetState{client: st.client, static: st, machine: m}
+	t.item, err = st.itemBeforeEnable(ctx, m, r.targetName(vm, src.Name))
+	return t, err
+}
+
 func (r *Runner) targetName(vm *schema.VM, sourceName string) string {
 	if vm.Target.Name != "" {
 		return vm.Target.Name
@@ -91,7 +111,11 @@ func (r *Runner) startTarget(ctx context.Context, step planner.Step, vm *schema.
 	if step.Kind == planner.StepDeallocateAzureVM {
 		return r.startAzureVM(ctx, step, vm)
 	}
-	t, err := r.readTarget(ctx, vm)
+	read := r.readTarget
+	if step.Kind == planner.StepEnableReplication {
+		read = r.readTargetForEnable
+	}
+	t, err := read(ctx, vm)
 	if err != nil {
 		return Started{}, err
 	}
@@ -151,6 +175,7 @@ func (r *Runner) sendTarget(ctx context.Context, step planner.Step, vm *schema.V
 		if err != nil {
 			return azure.Handle{}, err
 		}
+		t.static.enableSent(t.machine)
 		return c.EnableReplication(ctx, in)
 	case planner.StepUpdateReplication:
 		in, err := r.updateInput(step, vm, t)

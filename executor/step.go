@@ -65,6 +65,12 @@ func (e *Executor) runStep(ctx context.Context, id string) error {
 	ctx = e.withStep(ctx, id, step.VM)
 	prev := e.stateOf(id)
 	attempt := prev.attempt
+	if err := e.admit(ctx, step); err != nil {
+		if ctx.Err() != nil {
+			return e.interrupted(step, attempt, false)
+		}
+		return err
+	}
 
 	switch prev.last {
 	case journal.StepStarted:
@@ -327,6 +333,24 @@ func (e *Executor) awaitWindow(ctx context.Context, step planner.Step) error {
 			return err
 		}
 	}
+}
+
+// admit waits for Config.Admit to let the step start, holding no worker
+// meanwhile: the steps of VMs already checked go ahead of those still
+// waiting, whatever their order in the walk.
+func (e *Executor) admit(ctx context.Context, step planner.Step) error {
+	if e.cfg.Admit == nil {
+		return nil
+	}
+	dag.Release(ctx)
+	err := e.cfg.Admit(ctx, step)
+	if aerr := dag.Acquire(ctx); err == nil {
+		err = aerr
+	}
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("%s: %w: %w", step.ID, errNotAdmitted, err)
+	}
+	return err
 }
 
 // sendCtx is the context requests are sent under: Run's own, which only

@@ -46,8 +46,8 @@ func Targets(saved *planner.Plan) []string {
 // when they were first applied. It returns the first difference, in the
 // saved plan's step order, as an *EditedError.
 func Verify(saved, fresh *planner.Plan, done map[string]bool) error {
-	if !reflect.DeepEqual(normalWindows(saved.Windows), normalWindows(fresh.Windows)) {
-		return &EditedError{Step: "windows", Reason: fmt.Sprintf("the plan holds windows %s, the runbook declares %s", windowList(saved.Windows), windowList(fresh.Windows))}
+	if err := VerifyWindows(saved, fresh); err != nil {
+		return err
 	}
 	freshVMs := map[string]planner.VMPlan{}
 	for _, vm := range fresh.VMs {
@@ -102,6 +102,16 @@ func Verify(saved, fresh *planner.Plan, done map[string]bool) error {
 		if !savedSteps[s.ID] && !done[s.VM] {
 			return &EditedError{Step: s.ID, Reason: "the plan leaves out this step"}
 		}
+	}
+	return nil
+}
+
+// VerifyWindows compares the windows of a saved plan with fresh's (which
+// come from the runbook alone, so fresh may be a plan of no VM): apply
+// checks them before it reads any VM.
+func VerifyWindows(saved, fresh *planner.Plan) error {
+	if !reflect.DeepEqual(normalWindows(saved.Windows), normalWindows(fresh.Windows)) {
+		return &EditedError{Step: "windows", Reason: fmt.Sprintf("the plan holds windows %s, the runbook declares %s", windowList(saved.Windows), windowList(fresh.Windows))}
 	}
 	return nil
 }

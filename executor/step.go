@@ -66,7 +66,7 @@ func (e *Executor) runStep(ctx context.Context, id string) error {
 	prev := e.stateOf(id)
 	attempt := prev.attempt
 	if err := e.admit(ctx, step); err != nil {
-		if ctx.Err() != nil {
+		if !errors.Is(err, errNotAdmitted) && ctx.Err() != nil {
 			return e.interrupted(step, attempt, false)
 		}
 		return err
@@ -344,13 +344,16 @@ func (e *Executor) admit(ctx context.Context, step planner.Step) error {
 	}
 	dag.Release(ctx)
 	err := e.cfg.Admit(ctx, step)
-	if aerr := dag.Acquire(ctx); err == nil {
-		err = aerr
+	aerr := dag.Acquire(ctx)
+	switch {
+	case err == nil:
+		return aerr
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		// Interrupted while held: nothing was started.
+		return err
 	}
-	if err != nil && ctx.Err() == nil {
-		return fmt.Errorf("%s: %w: %w", step.ID, errNotAdmitted, err)
-	}
-	return err
+	// Refused, whether or not the run is stopping as well: never started.
+	return fmt.Errorf("%s: %w: %w", step.ID, errNotAdmitted, err)
 }
 
 // sendCtx is the context requests are sent under: Run's own, which only

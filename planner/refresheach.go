@@ -48,12 +48,12 @@ type Batch struct {
 	Problems []Problem
 }
 
-// firstBatch is the size of the first batch of full VM records RefreshEach
+// FirstBatch is the size of the first batch of full VM records RefreshEach
 // reads; each next batch is twice as large, up to maxBatch. Small first
 // batches let the first VMs be checked after one short round trip; larger
 // ones keep the round trips of a big wave few (1,000 VMs take six).
 const (
-	firstBatch = 16
+	FirstBatch = 16
 	maxBatch   = 1000
 )
 
@@ -247,7 +247,7 @@ func RefreshEach(ctx context.Context, rb *schema.Runbook, src Sources, st Stream
 			}
 			id := src.VCenters[name].(VCenterIdentifier)
 			have := map[string]*vcenter.VM{}
-			size := firstBatch
+			size := FirstBatch
 			for start := 0; start < len(list); {
 				end := min(start+size, len(list))
 				var refs []string

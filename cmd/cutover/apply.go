@@ -287,7 +287,12 @@ func runApply(in *interrupts, g *globals, out, errOut io.Writer, rb *schema.Runb
 		fmt.Fprintf(errOut, "Using the simulated world served by process %d (cutover sim serve).\n", s.served.PID)
 	}
 	defer s.Close()
+	return applySession(in, g, out, errOut, rb, p, planID, sim, o, s)
+}
 
+// applySession is runApply on open connections.
+func applySession(in *interrupts, g *globals, out, errOut io.Writer, rb *schema.Runbook, p *planner.Plan, planID string, sim bool, o applyOptions, s *session) (err error) {
+	ctx := in.soft
 	store, err := openStore(ctx, rb)
 	if err != nil {
 		return err

@@ -78,6 +78,13 @@ func (c *startCheck) Admit(ctx context.Context, step planner.Step) error {
 		select {
 		case <-ch:
 		case <-ctx.Done():
+			// A refusal stops the run too: say refused, not interrupted.
+			c.mu.Lock()
+			refused := c.refused
+			c.mu.Unlock()
+			if refused != nil {
+				return fmt.Errorf("the plan was refused before this step started")
+			}
 			return ctx.Err()
 		}
 	}
@@ -295,13 +302,12 @@ func refusal(errOut io.Writer, err error) error {
 // writeRefusedSummary says what a run refused part way had started: steps
 // of VMs whose own check passed, none of them disruptive.
 func writeRefusedSummary(say io.Writer, res executor.Result) {
-	started := len(res.Succeeded) + len(res.Interrupted) + len(res.Failed)
-	if started == 0 {
+	if len(res.Succeeded)+len(res.Interrupted)+len(res.Failed) == 0 {
 		fmt.Fprintln(say, "\nApply refused: nothing was started.")
 		return
 	}
-	fmt.Fprintf(say, "\nApply refused part way: %d non-disruptive step(s) of VMs whose check had passed were started (%d succeeded, %d stopped at a safe point, %d failed); nothing else was started.\n",
-		started, len(res.Succeeded), len(res.Interrupted), len(res.Failed))
+	fmt.Fprintf(say, "\nApply refused part way: of the non-disruptive steps of VMs whose check had passed, %d succeeded, %d stopped at a safe point and %d failed; nothing else was started.\n",
+		len(res.Succeeded), len(res.Interrupted), len(res.Failed))
 	if len(res.Interrupted) > 0 {
 		fmt.Fprintln(say, "Operations already sent keep running in their service. Plan again: the new plan starts from what they did.")
 	} else {

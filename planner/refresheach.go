@@ -49,9 +49,14 @@ type Batch struct {
 }
 
 // FirstBatch is the size of the first batch of full VM records RefreshEach
-// reads; each next batch is twice as large, up to maxBatch. Small first
-// batches let the first VMs be checked after one short round trip; larger
-// ones keep the round trips of a big wave few (1,000 VMs take six).
+// reads, and maxBatch the size of every later one. A small first batch
+// lets the first VMs be checked after one short round trip; the rest is
+// read in as few requests as the page size allows, because what is read
+// while the first VMs' steps run competes with them (in the simulated
+// world for the same CPU; against a real vCenter for its property
+// collector), and admitting the rest VM by VM at the pace of small reads
+// made the whole apply slower (measured: 15.7 s against 12.3 s for 1,000
+// VMs with doubling batches).
 const (
 	FirstBatch = 16
 	maxBatch   = 1000
@@ -67,7 +72,8 @@ const (
 // matches every VM (a selector that matches nothing or several VMs is a
 // problem at once, as in Refresh); reads the Azure VMs of failed-over
 // items and the target resource groups' VMs (see Refresh), and meanwhile
-// reads the VMs' full records in batches in st.Order, each VM with the
+// reads the VMs' full records in batches in st.Order (FirstBatch VMs,
+// then up to maxBatch at a time), each VM with the
 // records its live state reads (its FT primary, its rehearsal clone). A
 // vCenter reader that cannot be read in two parts is discovered whole,
 // and its VMs are ready together.
@@ -278,7 +284,7 @@ func RefreshEach(ctx context.Context, rb *schema.Runbook, src Sources, st Stream
 				if !send(vcBatch{vcenter: name, vms: list[start:end], records: out}) {
 					return
 				}
-				start, size = end, min(2*size, maxBatch)
+				start, size = end, maxBatch
 			}
 		}()
 	}

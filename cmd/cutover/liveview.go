@@ -96,7 +96,7 @@ func renderBlock(m *runModel, pr progress, began time.Time) []string {
 	}
 	add("   %d running · %d waiting%s · %d failed · %d pending%s", pr.Running, pr.Waiting, waits, pr.Failed, pr.Pending, blocked)
 	if m.toCheck > 0 && !m.checkDone {
-		add("   checking live state: %d/%d VMs match the plan (disruptive steps wait for all)", m.checked, m.toCheck)
+		add("   checked %d/%d VMs against the plan; disruptive steps wait for all", m.checked, m.toCheck)
 	}
 	if pr.Running+pr.Waiting+pr.Pending > pr.Blocked {
 		add("   ETA %s (in %s)", etaStamp(pr.ETA, pr.At), roundETA(pr.ETA.Sub(pr.At)))

@@ -208,3 +208,47 @@ func TestApplyStartsBeforeTheLastVMIsChecked(t *testing.T) {
 		})
 	}
 }
+
+// TestStalenessProgressInEveryView: the staleness check's counts reach
+// each view of a run: a staleness_checked event with checked and to_check
+// in --json, a line without a terminal, and a line of the live view's
+// block while the check runs (gone once every VM passed).
+func TestStalenessProgressInEveryView(t *testing.T) {
+	now := func() time.Time { return time.Date(2026, 11, 28, 21, 30, 0, 0, time.UTC) }
+	for _, tc := range []struct {
+		name        string
+		o           applyOptions
+		tty         bool
+		during, end string
+	}{
+		{"json", applyOptions{asJSON: true, progressInterval: time.Hour}, false,
+			`{"time":"2026-11-28T21:30:00Z","kind":"staleness_checked","message":"16 of 100 VMs match the plan's live state; their non-disruptive steps may start","checked":16,"to_check":100}`,
+			`"kind":"staleness_checked","message":"all 100 VMs match the plan's live state; disruptive steps may start","checked":100,"to_check":100}`},
+		{"lines", applyOptions{}, false,
+			"21:30:00Z staleness checked: 16 of 100 VMs match the plan's live state; their non-disruptive steps may start",
+			"21:30:00Z staleness checked: all 100 VMs match the plan's live state"},
+		{"live view", applyOptions{}, true, "   checked 16/100 VMs against the plan; disruptive steps wait for all\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			r, stop := newApplyReporter(&buf, viewPlan(), now, tc.o, &globals{}, tc.tty)
+			defer stop()
+			sr, ok := r.(stalenessReporter)
+			if !ok {
+				t.Fatal("the run's reporter does not show the staleness check")
+			}
+			sr.staleness(16, 100, false)
+			if !strings.Contains(buf.String(), tc.during) {
+				t.Fatalf("during the check: want %q in\n%s", tc.during, buf.String())
+			}
+			buf.Reset()
+			sr.staleness(100, 100, true)
+			if tc.end != "" && !strings.Contains(buf.String(), tc.end) {
+				t.Fatalf("at its end: want %q in\n%s", tc.end, buf.String())
+			}
+			if tc.tty && strings.Contains(buf.String(), "against the plan") {
+				t.Fatalf("the live view still shows the check after it ended:\n%s", buf.String())
+			}
+		})
+	}
+}

@@ -14,10 +14,23 @@ import (
 // (apply re-plans from it and compares with a plan made from Refresh), and
 // every VM must be handed out once, in the order asked for.
 func TestRefreshEachReadsWhatRefreshReads(t *testing.T) {
-	for _, example := range []string{"quickstart", "multi-tier", "rehearsal", "csv-wave"} {
-		t.Run(example, func(t *testing.T) {
+	for _, tc := range []struct {
+		example string
+		whole   bool // the vCenter reader can only Discover
+	}{{"quickstart", false}, {"multi-tier", false}, {"rehearsal", false}, {"csv-wave", false}, {"csv-wave", true}} {
+		example := tc.example
+		name := example
+		if tc.whole {
+			name += "/discover only"
+		}
+		t.Run(name, func(t *testing.T) {
 			rb := loadExample(t, example)
 			_, src := simSources(t, rb)
+			if tc.whole {
+				for name, r := range src.VCenters {
+					src.VCenters[name] = discoverOnly{r}
+				}
+			}
 			ctx := context.Background()
 			whole, problems, err := planner.Refresh(ctx, rb, src)
 			if err != nil || len(problems) > 0 {
@@ -83,3 +96,6 @@ func TestRefreshEachReadsWhatRefreshReads(t *testing.T) {
 		})
 	}
 }
+
+// discoverOnly hides every method of a vCenter reader but Discover.
+type discoverOnly struct{ planner.VCenterReader }

@@ -350,8 +350,12 @@ func applySession(in *interrupts, g *globals, out, errOut io.Writer, rb *schema.
 	}
 	runnerCh := make(chan built, 1)
 	checkDone := make(chan error, 1)
+	// The check ends with the run at the latest: a run that could not
+	// start (its lock is held) does not wait for every VM to be read.
+	checkCtx, cancelCheck := context.WithCancel(ctx)
+	defer cancelCheck()
 	go func() {
-		_, err := check.run(ctx, rb, s.sources, p, touched, completed, o.saved, func(ids *planner.Snapshot) error {
+		_, err := check.run(checkCtx, rb, s.sources, p, touched, completed, o.saved, func(ids *planner.Snapshot) error {
 			r, err := action.NewRunner(action.Env{Runbook: rb, VCenters: s.vcenters, Azures: s.azures, Refresh: ids})
 			runnerCh <- built{r, err}
 			return err
@@ -441,7 +445,12 @@ func applySession(in *interrupts, g *globals, out, errOut io.Writer, rb *schema.
 	}
 	res, err := ex.Run(in.hard)
 	closeReporter()
+	cancelCheck()
 	checkErr := <-checkDone
+	if errors.Is(checkErr, context.Canceled) && in.soft.Err() == nil {
+		// Ended by the run's end, not refused.
+		checkErr = nil
+	}
 	if s.world != nil {
 		if perr := s.world.Persist(context.WithoutCancel(ctx)); perr != nil {
 			fmt.Fprintf(errOut, "Warning: the simulated vCenter's state was not saved: %v\n", perr)

@@ -87,6 +87,13 @@ type Config struct {
 	// each at once, below Parallelism.
 	ConnectionOf     func(planner.Step) string
 	ConnectionLimits map[string]int
+	// Admit, when set, holds each step until it may start: it returns nil
+	// once the step may start, or an error when it never will in this run.
+	// Apply sets it to start the steps of VMs whose staleness check passed
+	// while the others are still being checked (see cmd/cutover). A step
+	// waiting in Admit holds no worker; one it refuses is not started and
+	// counts as pending, as do the steps that depend on it.
+	Admit func(ctx context.Context, step planner.Step) error
 	// Stop, when closed, is the first interrupt: nothing new starts, a
 	// step whose request is out is left running in its service (journaled
 	// for re-attachment) and local waits end. Cancelling Run's context is
@@ -128,6 +135,9 @@ type Result struct {
 func (r Result) OK() bool {
 	return len(r.Failed) == 0 && len(r.Blocked) == 0 && len(r.Pending) == 0 && len(r.Interrupted) == 0
 }
+
+// errNotAdmitted marks a step Config.Admit refused: it was not started.
+var errNotAdmitted = errors.New("not admitted")
 
 // errOutsideWindow marks a disruptive step left for a later run.
 var errOutsideWindow = errors.New("outside its maintenance window")
@@ -268,6 +278,10 @@ func (e *Executor) Run(ctx context.Context) (res Result, err error) {
 		case errors.Is(f.Err, errOutsideWindow):
 			res.Pending = append(res.Pending, f.Key)
 			res.WindowClosed = true
+			notFailed[f.Key] = true
+			continue
+		case errors.Is(f.Err, errNotAdmitted):
+			res.Pending = append(res.Pending, f.Key)
 			notFailed[f.Key] = true
 			continue
 		case errors.Is(f.Err, errInterrupted):

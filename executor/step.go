@@ -65,6 +65,12 @@ func (e *Executor) runStep(ctx context.Context, id string) error {
 	ctx = e.withStep(ctx, id, step.VM)
 	prev := e.stateOf(id)
 	attempt := prev.attempt
+	if err := e.admit(ctx, step); err != nil {
+		if !errors.Is(err, errNotAdmitted) && ctx.Err() != nil {
+			return e.interrupted(step, attempt, false)
+		}
+		return err
+	}
 
 	switch prev.last {
 	case journal.StepStarted:
@@ -327,6 +333,27 @@ func (e *Executor) awaitWindow(ctx context.Context, step planner.Step) error {
 			return err
 		}
 	}
+}
+
+// admit waits for Config.Admit to let the step start, holding no worker
+// meanwhile: the steps of VMs already checked go ahead of those still
+// waiting, whatever their order in the walk.
+func (e *Executor) admit(ctx context.Context, step planner.Step) error {
+	if e.cfg.Admit == nil {
+		return nil
+	}
+	dag.Release(ctx)
+	err := e.cfg.Admit(ctx, step)
+	aerr := dag.Acquire(ctx)
+	switch {
+	case err == nil:
+		return aerr
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		// Interrupted while held: nothing was started.
+		return err
+	}
+	// Refused, whether or not the run is stopping as well: never started.
+	return fmt.Errorf("%s: %w: %w", step.ID, errNotAdmitted, err)
 }
 
 // sendCtx is the context requests are sent under: Run's own, which only

@@ -143,23 +143,12 @@ func Refresh(ctx context.Context, rb *schema.Runbook, src Sources) (*Snapshot, [
 			problems = append(problems, Problem{VM: vm.Address, Reason: err.Error()})
 			continue
 		}
-		m := Match{VM: v}
-		l := Live{Source: liveSource(inv, v, vm)}
-		if idx := indexes[vm.Target.Azure]; idx != nil {
-			m.Machine = idx.machine(v)
-			m.Item = idx.item(m.Machine, vm.Target.Name)
-			if m.Item != nil {
-				l.Item = liveItem(m.Item)
-				_, have, err := NICSettings(vm, m.Machine, m.Item)
-				if err != nil {
-					problems = append(problems, Problem{VM: vm.Address, Reason: err.Error()})
-					continue
-				}
-				for attr, v := range have {
-					l.Item.Settings[strings.TrimPrefix(attr, "target.")] = v
-				}
-			}
+		m, l, err := matchAzure(vm, v, indexes[vm.Target.Azure])
+		if err != nil {
+			problems = append(problems, Problem{VM: vm.Address, Reason: err.Error()})
+			continue
 		}
+		l.Source = liveSource(inv, v, vm, nil)
 		snap.Live[vm.Address] = l
 		snap.Matched[vm.Address] = m
 	}
@@ -216,7 +205,39 @@ func selectorOf(vm *schema.VM) vcenter.Selector {
 	return vcenter.Selector{Name: vm.Source.Name, Path: vm.Source.Path, MoRef: vm.Source.Moref, InstanceUUID: vm.Source.InstanceUUID}
 }
 
-func liveSource(inv *vcenter.Inventory, v *vcenter.VM, vm *schema.VM) *LiveSource {
+// matchAzure finds the discovered machine and the protected item of a
+// matched vCenter VM (only its identity is read) in its vault's index, and
+// the item's live state, NIC settings included.
+func matchAzure(vm *schema.VM, v *vcenter.VM, idx *azureIndex) (Match, Live, error) {
+	m := Match{VM: v}
+	var l Live
+	if idx == nil {
+		return m, l, nil
+	}
+	m.Machine = idx.machine(v)
+	m.Item = idx.item(m.Machine, vm.Target.Name)
+	if m.Item == nil {
+		return m, l, nil
+	}
+	l.Item = liveItem(m.Item)
+	_, have, err := NICSettings(vm, m.Machine, m.Item)
+	if err != nil {
+		return m, l, err
+	}
+	for attr, v := range have {
+		l.Item.Settings[strings.TrimPrefix(attr, "target.")] = v
+	}
+	return m, l, nil
+}
+
+// liveSource is the vCenter side of a matched VM. full gives the full
+// record of a VM of inv (its FT partner, its rehearsal clone) when inv
+// holds only identities (see RefreshEach); nil means inv's records are
+// full.
+func liveSource(inv *vcenter.Inventory, v *vcenter.VM, vm *schema.VM, full func(*vcenter.VM) *vcenter.VM) *LiveSource {
+	if full == nil {
+		full = func(v *vcenter.VM) *vcenter.VM { return v }
+	}
 	path := func(moref string) string {
 		if e, ok := inv.Entity(moref); ok {
 			return e.Path
@@ -242,6 +263,7 @@ func liveSource(inv *vcenter.Inventory, v *vcenter.VM, vm *schema.VM) *LiveSourc
 		s.FTRole = "secondary"
 		for _, p := range v.FTPartner {
 			if pv, ok := inv.VM(p); ok && pv.FTRole == 1 {
+				pv = full(pv)
 				s.FTPrimary = path(pv.Host)
 			}
 		}
@@ -252,6 +274,7 @@ func liveSource(inv *vcenter.Inventory, v *vcenter.VM, vm *schema.VM) *LiveSourc
 	if r := vm.Rehearsal; r != nil {
 		// vCenter keeps names escaped; the runbook's are literal.
 		if c, err := inv.MatchVM(vcenter.Selector{Name: vcenter.EscapeName(r.Name)}); err == nil {
+			c = full(c)
 			s.RehearsalExists = true
 			s.Rehearsal = &LiveClone{Moref: c.MoRef, PowerState: c.PowerState, GuestHostName: c.GuestHostName, GuestIP: c.GuestIP}
 		}

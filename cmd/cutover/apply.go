@@ -287,7 +287,12 @@ func runApply(in *interrupts, g *globals, out, errOut io.Writer, rb *schema.Runb
 		fmt.Fprintf(errOut, "Using the simulated world served by process %d (cutover sim serve).\n", s.served.PID)
 	}
 	defer s.Close()
+	return applySession(in, g, out, errOut, rb, p, planID, sim, o, s)
+}
 
+// applySession is runApply on open connections.
+func applySession(in *interrupts, g *globals, out, errOut io.Writer, rb *schema.Runbook, p *planner.Plan, planID string, sim bool, o applyOptions, s *session) (err error) {
+	ctx := in.soft
 	store, err := openStore(ctx, rb)
 	if err != nil {
 		return err
@@ -315,43 +320,82 @@ func runApply(in *interrupts, g *globals, out, errOut io.Writer, rb *schema.Runb
 			touched[vmOfStep(p, r.StepID)] = true
 		}
 	}
-	snap, problems, err := planner.Refresh(ctx, rb, s.sources)
-	if err != nil {
+	// What needs no live state is checked before anything is read.
+	if err := planfile.Check(&planner.Plan{ExpiresAt: p.ExpiresAt, RunbookHash: p.RunbookHash}, rb.Hash, time.Now(), nil); err != nil {
 		return err
-	}
-	if err := markCompleted(ctx, rb, snap); err != nil {
-		return err
-	}
-	if len(problems) > 0 {
-		writeProblems(errOut, problems)
-		return exitCodeError{exitError}
-	}
-	checked := *p
-	checked.VMs = nil
-	for _, vm := range p.VMs {
-		if !touched[vm.Address] {
-			checked.VMs = append(checked.VMs, vm)
-		}
-	}
-	if err := planfile.Check(&checked, rb.Hash, time.Now(), snap.Live); err != nil {
-		return err
-	}
-	if o.saved {
-		if err := verifySaved(rb, snap.Live, p, touched); err != nil {
-			return err
-		}
 	}
 	if planfile.IsRollback(p) {
 		if err := verifyRollback(p, rep.Records); err != nil {
 			return err
 		}
 	}
-
-	runner, err := action.NewRunner(action.Env{Runbook: rb, VCenters: s.vcenters, Azures: s.azures, Refresh: snap})
-	if err != nil {
-		return err
+	if o.saved {
+		if err := verifySavedWindows(rb, p); err != nil {
+			return err
+		}
 	}
+	completed := map[string]bool{}
+	for _, vm := range completedVMs(rep.Records) {
+		completed[vm] = true
+	}
+
+	// The live state is read and checked VM by VM while the run goes on
+	// (see startCheck): the runner is built once identities are read, the
+	// executor started once a first VM passed.
+	order := checkOrder(p, touched)
+	check := newStartCheck(rb, touched, len(order))
+	type built struct {
+		runner *action.Runner
+		err    error
+	}
+	runnerCh := make(chan built, 1)
+	checkDone := make(chan error, 1)
+	// The check ends with the run at the latest: a run that could not
+	// start (its lock is held) does not wait for every VM to be read.
+	checkCtx, cancelCheck := context.WithCancel(ctx)
+	defer cancelCheck()
+	go func() {
+		_, err := check.run(checkCtx, rb, s.sources, p, touched, completed, o.saved, func(ids *planner.Snapshot) error {
+			r, err := action.NewRunner(action.Env{Runbook: rb, VCenters: s.vcenters, Azures: s.azures, Refresh: ids})
+			runnerCh <- built{r, err}
+			return err
+		})
+		checkDone <- err
+	}()
+	var b built
+	select {
+	case b = <-runnerCh:
+	case err := <-checkDone:
+		if err != nil {
+			select {
+			case b := <-runnerCh:
+				if b.runner != nil {
+					b.runner.Close()
+				}
+			default:
+			}
+			return refusal(errOut, err)
+		}
+		// Done already: the runner was built before the first batch.
+		checkDone <- nil
+		b = <-runnerCh
+	}
+	if b.err != nil {
+		<-checkDone
+		return b.err
+	}
+	runner := b.runner
 	defer runner.Close()
+	check.wait(ctx)
+	if passedAny, done, refused := check.state(); refused != nil && !passedAny || ctx.Err() != nil && !done {
+		// Refused (or interrupted) before any VM passed: nothing starts.
+		err := <-checkDone
+		if err == nil {
+			err = ctx.Err()
+		}
+		return refusal(errOut, err)
+	}
+
 	// With --json, stdout carries only events; what a person reads goes
 	// to stderr.
 	say := out
@@ -375,18 +419,38 @@ func runApply(in *interrupts, g *globals, out, errOut io.Writer, rb *schema.Runb
 		return fmt.Errorf("keeping the plan for status --watch: %w", err)
 	}
 	reporter, closeReporter := newApplyReporter(out, p, clock.Now, o, g, isTerminal(out))
+	check.watch(reporter)
+	// The run stops softly at the first interrupt or when the check
+	// refuses the plan.
+	stop := make(chan struct{})
+	go func() {
+		select {
+		case <-in.soft.Done():
+		case <-check.refusedCh:
+		}
+		close(stop)
+	}()
 	ex, err := executor.New(executor.Config{
-		Stop: in.soft.Done(),
+		Stop: stop, Admit: check.Admit,
 		Plan: p, PlanID: planID, Store: store, Actions: runner.Actions(), Clock: clock,
 		Reporter: reporter, Parallelism: o.parallelism,
 		ConnectionOf: connectionOf(rb), ConnectionLimits: connectionLimits(rb, o),
 		WaitForWindow: o.waitForWindow, GateTimeout: o.gateTimeout, GatePoll: gatePoll(sim), SettleDelay: o.settleDelay,
 	})
 	if err != nil {
+		closeReporter()
+		check.refuse(err)
+		<-checkDone
 		return err
 	}
 	res, err := ex.Run(in.hard)
 	closeReporter()
+	cancelCheck()
+	checkErr := <-checkDone
+	if errors.Is(checkErr, context.Canceled) && in.soft.Err() == nil {
+		// Ended by the run's end, not refused.
+		checkErr = nil
+	}
 	if s.world != nil {
 		if perr := s.world.Persist(context.WithoutCancel(ctx)); perr != nil {
 			fmt.Fprintf(errOut, "Warning: the simulated vCenter's state was not saved: %v\n", perr)
@@ -409,6 +473,11 @@ func runApply(in *interrupts, g *globals, out, errOut io.Writer, rb *schema.Runb
 	}
 	// A watcher needs the plan only while this apply holds the lock.
 	_ = os.Remove(watchPlanPath(rb, planID))
+	if checkErr != nil && in.soft.Err() == nil {
+		// Refused part way: say what had started, then why.
+		writeRefusedSummary(say, res)
+		return refusal(errOut, checkErr)
+	}
 	writeApplySummary(say, errOut, p, res, o.resume, o.rollback)
 	switch {
 	case err != nil:

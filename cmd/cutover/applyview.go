@@ -22,6 +22,8 @@ type modelReporter struct {
 	now   func() time.Time
 	event func(e executor.Event)
 	tick  func()
+	// check shows the staleness check's progress (see startCheck).
+	check func(checked, total int, done bool)
 	stop  chan struct{}
 	done  chan struct{}
 }
@@ -31,6 +33,25 @@ func (r *modelReporter) Report(e executor.Event) {
 	defer r.mu.Unlock()
 	r.m.apply(e, r.now())
 	r.event(e)
+}
+
+// staleness takes in the staleness check's counts: the live view shows
+// them while the check runs, --json and plain lines say each step of it.
+func (r *modelReporter) staleness(checked, total int, done bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.m.checked, r.m.toCheck, r.m.checkDone = checked, total, done
+	if r.check != nil {
+		r.check(checked, total, done)
+	}
+}
+
+// stalenessMessage says where the staleness check stands.
+func stalenessMessage(checked, total int, done bool) string {
+	if done {
+		return fmt.Sprintf("all %d VMs match the plan's live state; disruptive steps may start", total)
+	}
+	return fmt.Sprintf("%d of %d VMs match the plan's live state; their non-disruptive steps may start", checked, total)
 }
 
 // start runs tick every interval until close.
@@ -85,16 +106,24 @@ func newApplyReporter(out io.Writer, p *planner.Plan, now func() time.Time, o ap
 			}
 		}
 		r.tick = func() { enc(progressEventOf(m.snapshot(now()))) }
+		r.check = func(checked, total int, done bool) {
+			enc(applyEvent{Time: now().UTC(), Kind: kindStalenessChecked, Message: stalenessMessage(checked, total, done),
+				Checked: &checked, ToCheck: &total})
+		}
 		return r, r.start(o.progressEvery())
 	case tty && !g.noColor:
 		v := newLiveView(out, m, now)
 		r.event = v.event
 		r.tick = v.redraw
+		r.check = func(int, int, bool) { v.redraw() }
 		return r, r.start(time.Second)
 	default:
 		lines := newLineReporter(out, false)
 		r.event = lines.report
 		r.tick = func() { fmt.Fprintln(out, progressLine(m.snapshot(now()))) }
+		r.check = func(checked, total int, done bool) {
+			fmt.Fprintf(out, "%s staleness checked: %s\n", logStamp(now()), stalenessMessage(checked, total, done))
+		}
 		return r, r.start(time.Minute)
 	}
 }

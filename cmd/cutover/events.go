@@ -21,6 +21,11 @@ type applyEvent struct {
 	Error           string    `json:"error,omitempty"`
 	DurationSeconds float64   `json:"duration_seconds,omitempty"`
 
+	// Checked and ToCheck count the VMs the staleness check passed and
+	// the VMs it reads (kindStalenessChecked).
+	Checked *int `json:"checked,omitempty"`
+	ToCheck *int `json:"to_check,omitempty"`
+
 	// The counts, ETA and windows of a progress event (kindProgress).
 	Done       *int             `json:"done,omitempty"`
 	Running    *int             `json:"running,omitempty"`
@@ -35,6 +40,10 @@ type applyEvent struct {
 // kindProgress is the event apply --json adds to the executor's: the
 // run's counts and ETA, at least every --progress-interval.
 const kindProgress = "progress"
+
+// kindStalenessChecked is the event apply --json adds when the staleness
+// check passed another batch of VMs, and once when the whole plan passed.
+const kindStalenessChecked = "staleness_checked"
 
 // progressWindow is one window in a progress event. Times are RFC 3339 in
 // UTC, like every time in the stream.

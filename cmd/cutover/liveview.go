@@ -95,6 +95,9 @@ func renderBlock(m *runModel, pr progress, began time.Time) []string {
 		blocked = fmt.Sprintf(" (%d behind a failure)", pr.Blocked)
 	}
 	add("   %d running · %d waiting%s · %d failed · %d pending%s", pr.Running, pr.Waiting, waits, pr.Failed, pr.Pending, blocked)
+	if m.toCheck > 0 && !m.checkDone {
+		add("   checked %d/%d VMs against the plan; disruptive steps wait for all", m.checked, m.toCheck)
+	}
 	if pr.Running+pr.Waiting+pr.Pending > pr.Blocked {
 		add("   ETA %s (in %s)", etaStamp(pr.ETA, pr.At), roundETA(pr.ETA.Sub(pr.At)))
 	}

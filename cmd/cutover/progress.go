@@ -23,6 +23,10 @@ type runModel struct {
 	parallelism int
 	// resume and rollback are the commands the failure panel offers.
 	resume, rollback string
+	// checked of toCheck VMs passed the staleness check so far;
+	// checkDone once the whole plan passed (see startCheck).
+	checked, toCheck int
+	checkDone        bool
 }
 
 type phase int

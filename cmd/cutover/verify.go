@@ -46,3 +46,33 @@ func verifyRollback(saved *planner.Plan, records []journal.Record) error {
 	}
 	return nil
 }
+
+// verifySavedVMs is verifySaved for some VMs of a saved plan, as their
+// live state is read: it re-plans those VMs alone and compares them and
+// their steps (planfile.VerifyVMs). What lies between VMs (their
+// dependencies, the windows, the list of VMs) is left to verifySaved once
+// every VM is read.
+func verifySavedVMs(rb *schema.Runbook, live map[string]planner.Live, saved *planner.Plan, vms []string) error {
+	if len(vms) == 0 {
+		return nil
+	}
+	fresh, problems := planner.Build(rb, live, planner.Options{
+		Now: saved.CreatedAt, ToolVersion: saved.ToolVersion, Targets: vms,
+	})
+	for _, pr := range problems {
+		return &planfile.EditedError{Step: pr.VM, Reason: "the planner cannot plan it now: " + pr.Reason}
+	}
+	set := map[string]bool{}
+	for _, vm := range vms {
+		set[vm] = true
+	}
+	return planfile.VerifyVMs(saved, fresh, set)
+}
+
+// verifySavedWindows compares a saved plan's windows with its runbook's,
+// before any VM is read: windows govern the disruptive steps, and an
+// edited window is refused before anything starts.
+func verifySavedWindows(rb *schema.Runbook, saved *planner.Plan) error {
+	fresh, _ := planner.Build(rb, nil, planner.Options{Now: saved.CreatedAt, ToolVersion: saved.ToolVersion, Targets: planfile.Targets(&planner.Plan{})})
+	return planfile.VerifyWindows(saved, fresh)
+}

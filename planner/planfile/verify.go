@@ -46,8 +46,8 @@ func Targets(saved *planner.Plan) []string {
 // when they were first applied. It returns the first difference, in the
 // saved plan's step order, as an *EditedError.
 func Verify(saved, fresh *planner.Plan, done map[string]bool) error {
-	if !reflect.DeepEqual(normalWindows(saved.Windows), normalWindows(fresh.Windows)) {
-		return &EditedError{Step: "windows", Reason: fmt.Sprintf("the plan holds windows %s, the runbook declares %s", windowList(saved.Windows), windowList(fresh.Windows))}
+	if err := VerifyWindows(saved, fresh); err != nil {
+		return err
 	}
 	freshVMs := map[string]planner.VMPlan{}
 	for _, vm := range fresh.VMs {
@@ -100,6 +100,81 @@ func Verify(saved, fresh *planner.Plan, done map[string]bool) error {
 	}
 	for _, s := range fresh.Steps {
 		if !savedSteps[s.ID] && !done[s.VM] {
+			return &EditedError{Step: s.ID, Reason: "the plan leaves out this step"}
+		}
+	}
+	return nil
+}
+
+// VerifyWindows compares the windows of a saved plan with fresh's (which
+// come from the runbook alone, so fresh may be a plan of no VM): apply
+// checks them before it reads any VM.
+func VerifyWindows(saved, fresh *planner.Plan) error {
+	if !reflect.DeepEqual(normalWindows(saved.Windows), normalWindows(fresh.Windows)) {
+		return &EditedError{Step: "windows", Reason: fmt.Sprintf("the plan holds windows %s, the runbook declares %s", windowList(saved.Windows), windowList(fresh.Windows))}
+	}
+	return nil
+}
+
+// VerifyVMs is Verify for some VMs only, for an apply that checks a plan
+// VM by VM as their live state is read: the saved plan's entries for the
+// VMs in vms must equal fresh's (a plan of those VMs alone), and so must
+// each of their steps and the set of their steps. A step's dependencies on
+// steps of other VMs are left out here, as fresh cannot have them: Verify
+// of the whole plan, once every VM was read, compares them, with the
+// windows and the list of VMs. The first difference, in the saved plan's
+// order, is returned as an *EditedError.
+func VerifyVMs(saved, fresh *planner.Plan, vms map[string]bool) error {
+	freshVMs := map[string]planner.VMPlan{}
+	for _, vm := range fresh.VMs {
+		freshVMs[vm.Address] = vm
+	}
+	for _, vm := range saved.VMs {
+		if !vms[vm.Address] {
+			continue
+		}
+		f, ok := freshVMs[vm.Address]
+		if !ok {
+			return &EditedError{Step: vm.Address, Reason: "the runbook plans no such VM"}
+		}
+		if d := vmDiff(vm, f); d != "" {
+			return &EditedError{Step: vm.Address, Reason: d}
+		}
+	}
+	stepVM := map[string]string{}
+	freshSteps := map[string]planner.Step{}
+	for _, s := range fresh.Steps {
+		freshSteps[s.ID] = s
+		stepVM[s.ID] = s.VM
+	}
+	for _, s := range saved.Steps {
+		if _, ok := stepVM[s.ID]; !ok {
+			stepVM[s.ID] = s.VM
+		}
+	}
+	// Dependencies on other VMs' steps count as met, as for a VM done.
+	others := map[string]bool{}
+	for _, vm := range stepVM {
+		if !vms[vm] {
+			others[vm] = true
+		}
+	}
+	savedSteps := map[string]bool{}
+	for _, s := range saved.Steps {
+		if !vms[s.VM] {
+			continue
+		}
+		savedSteps[s.ID] = true
+		f, ok := freshSteps[s.ID]
+		if !ok {
+			return &EditedError{Step: s.ID, Reason: "the planner makes no such step"}
+		}
+		if d := stepDiff(s, f, stepVM, others); d != "" {
+			return &EditedError{Step: s.ID, Reason: d}
+		}
+	}
+	for _, s := range fresh.Steps {
+		if vms[s.VM] && !savedSteps[s.ID] {
 			return &EditedError{Step: s.ID, Reason: "the plan leaves out this step"}
 		}
 	}

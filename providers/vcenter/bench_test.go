@@ -76,6 +76,10 @@ func itoa(n int) string {
 	switch n {
 	case 1000:
 		return "1000VMs"
+	case 16:
+		return "16VMs"
+	case 100:
+		return "100VMs"
 	case 5000:
 		return "5000VMs"
 	}

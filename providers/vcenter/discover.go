@@ -79,11 +79,16 @@ func (c *Client) discover(ctx context.Context) (*Inventory, error) {
 // retrieveAll reads every page of the view and hands each to page as it
 // arrives; nothing of a page is kept here once page returns.
 func (c *Client) retrieveAll(ctx context.Context, container mo.Reference, kinds []string, page func([]types.ObjectContent) error) error {
-	spec := filterSpec(container, kinds)
+	return c.retrieveSpec(ctx, filterSpec(container, kinds, vmProperties), discoverPageSize, page)
+}
+
+// retrieveSpec reads every page of one property filter, maxObjects at a
+// time, handing each to page as it arrives.
+func (c *Client) retrieveSpec(ctx context.Context, spec types.PropertyFilterSpec, maxObjects int32, page func([]types.ObjectContent) error) error {
 	pc := c.vim.ServiceContent.PropertyCollector
 	res, err := methods.RetrievePropertiesEx(ctx, c.vim, &types.RetrievePropertiesEx{
 		This: pc, SpecSet: []types.PropertyFilterSpec{spec},
-		Options: types.RetrieveOptions{MaxObjects: discoverPageSize},
+		Options: types.RetrieveOptions{MaxObjects: maxObjects},
 	})
 	if err != nil {
 		return err
@@ -105,7 +110,7 @@ func (c *Client) retrieveAll(ctx context.Context, container mo.Reference, kinds 
 	return nil
 }
 
-func filterSpec(container mo.Reference, kinds []string) types.PropertyFilterSpec {
+func filterSpec(container mo.Reference, kinds []string, vmProps []string) types.PropertyFilterSpec {
 	spec := types.PropertyFilterSpec{
 		ObjectSet: []types.ObjectSpec{{
 			Obj:  container.Reference(),
@@ -118,7 +123,7 @@ func filterSpec(container mo.Reference, kinds []string) types.PropertyFilterSpec
 	for _, k := range kinds {
 		ps := types.PropertySpec{Type: k, PathSet: []string{"name", "parent"}}
 		if k == "VirtualMachine" {
-			ps.PathSet = vmProperties
+			ps.PathSet = vmProps
 		}
 		spec.PropSet = append(spec.PropSet, ps)
 	}

@@ -125,7 +125,10 @@ func Start(ctx context.Context, w World, opts ...Option) (*Sim, error) {
 	ext.login = w.GuestLogin
 	ext.install(model.Service.Context)
 	b := &builder{c: c, sim: model.Service.Context, dir: s.dir, ext: ext}
-	if err := b.build(ctx, w); err != nil {
+	restoreGC := raiseGCPercent()
+	err = b.build(ctx, w)
+	restoreGC()
+	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("build simulated world: %w", err)
 	}

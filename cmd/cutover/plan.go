@@ -62,6 +62,7 @@ Exit status: 0 no changes, 1 error, 2 changes present (with --detailed-exitcode)
 			if err != nil {
 				return err
 			}
+			limitPlanMemory(len(rb.VMs))
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			ctx, cancel := context.WithTimeout(ctx, refreshLimit)

@@ -177,8 +177,12 @@ func Build(rb *schema.Runbook, live map[string]Live, opts Options) (*Plan, []Pro
 	}
 
 	g := dag.New()
-	index := map[string]*Step{}
-	var all []Step
+	n := 0
+	for _, steps := range byVM {
+		n += len(steps)
+	}
+	index := make(map[string]*Step, n)
+	all := make([]Step, 0, n)
 	for _, vm := range rb.VMs {
 		all = append(all, byVM[vm.Address]...)
 	}
@@ -212,6 +216,7 @@ func Build(rb *schema.Runbook, live map[string]Live, opts Options) (*Plan, []Pro
 		problems = append(problems, Problem{VM: "plan", Reason: err.Error()})
 		return p, problems
 	}
+	p.Steps = make([]Step, 0, len(order))
 	for _, id := range order {
 		s := *index[id]
 		sort.Strings(s.DependsOn)

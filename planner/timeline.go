@@ -1,7 +1,6 @@
 package planner
 
 import (
-	"container/heap"
 	"fmt"
 	"sort"
 	"time"
@@ -125,7 +124,8 @@ func (p *Plan) Schedule(opts ScheduleOptions) {
 		opts.ThroughputMbps = DefaultThroughputMbps
 	}
 	durs := p.durations(opts)
-	starts := listSchedule(p.Steps, durs, opts.Parallelism)
+	g := newSchedGraph(p.Steps)
+	starts := g.listSchedule(durs, opts.Parallelism)
 	tl := &Timeline{Parallelism: opts.Parallelism, ThroughputMbps: opts.ThroughputMbps}
 	for i := range p.Steps {
 		e := &Estimate{StartS: secs(starts[i]), DurationS: secs(durs[i].d), Basis: durs[i].basis}
@@ -138,7 +138,7 @@ func (p *Plan) Schedule(opts ScheduleOptions) {
 		if s, ok := memo[n]; ok {
 			return s
 		}
-		memo[n] = listSchedule(p.Steps, durs, n)
+		memo[n] = g.listSchedule(durs, n)
 		return memo[n]
 	}
 	for _, w := range p.Windows {
@@ -220,47 +220,61 @@ func median(ds []time.Duration) time.Duration {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// listSchedule returns each step's start: a step starts when its
-// dependencies have ended and a slot is free, earlier steps in plan order
-// first.
-func listSchedule(steps []Step, durs []duration, parallelism int) []time.Duration {
-	index := make(map[string]int, len(steps))
+// schedGraph is the plan's DAG by step index, built once per Schedule and
+// shared by the schedules at every parallelism the windows' searches try
+// (ten or more at 10,000 VMs: rebuilding the index of step IDs for each
+// was most of planning's own CPU).
+type schedGraph struct {
+	deps       []int32   // how many dependencies each step waits for
+	dependents [][]int32 // the steps waiting for each step
+}
+
+func newSchedGraph(steps []Step) *schedGraph {
+	index := make(map[string]int32, len(steps))
 	for i, s := range steps {
-		index[s.ID] = i
+		index[s.ID] = int32(i)
 	}
-	waiting := make([]int, len(steps))
-	dependents := make([][]int, len(steps))
+	g := &schedGraph{deps: make([]int32, len(steps)), dependents: make([][]int32, len(steps))}
 	for i, s := range steps {
 		for _, d := range s.DependsOn {
 			if j, ok := index[d]; ok {
-				waiting[i]++
-				dependents[j] = append(dependents[j], i)
+				g.deps[i]++
+				g.dependents[j] = append(g.dependents[j], int32(i))
 			}
 		}
 	}
-	ready := &intHeap{}
-	for i := range steps {
+	return g
+}
+
+// listSchedule returns each step's start: a step starts when its
+// dependencies have ended and a slot is free, earlier steps in plan order
+// first.
+func (g *schedGraph) listSchedule(durs []duration, parallelism int) []time.Duration {
+	n := len(g.deps)
+	waiting := append([]int32(nil), g.deps...)
+	ready := &minHeap[int32]{a: make([]int32, 0, n), less: func(a, b int32) bool { return a < b }}
+	for i := range n {
 		if waiting[i] == 0 {
-			heap.Push(ready, i)
+			ready.push(int32(i))
 		}
 	}
-	starts := make([]time.Duration, len(steps))
-	running := &endHeap{}
+	starts := make([]time.Duration, n)
+	running := &minHeap[ending]{a: make([]ending, 0, min(parallelism, n)), less: endsFirst}
 	var now time.Duration
-	for ready.Len() > 0 || running.Len() > 0 {
-		for ready.Len() > 0 && running.Len() < parallelism {
-			i := heap.Pop(ready).(int)
+	for ready.len() > 0 || running.len() > 0 {
+		for ready.len() > 0 && running.len() < parallelism {
+			i := ready.pop()
 			starts[i] = now
-			heap.Push(running, ending{now + durs[i].d, i})
+			running.push(ending{now + durs[i].d, i})
 		}
-		if running.Len() == 0 {
+		if running.len() == 0 {
 			break
 		}
-		e := heap.Pop(running).(ending)
+		e := running.pop()
 		now = e.at
-		for _, j := range dependents[e.step] {
+		for _, j := range g.dependents[e.step] {
 			if waiting[j]--; waiting[j] == 0 {
-				heap.Push(ready, j)
+				ready.push(j)
 			}
 		}
 	}
@@ -338,38 +352,61 @@ func (p *Plan) fitParallelism(w WindowInfo, durs []duration, from int, scheduleA
 	return hi
 }
 
-type intHeap []int
-
-func (h intHeap) Len() int           { return len(h) }
-func (h intHeap) Less(i, j int) bool { return h[i] < h[j] }
-func (h intHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *intHeap) Push(x any)        { *h = append(*h, x.(int)) }
-func (h *intHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
-}
-
 type ending struct {
 	at   time.Duration
-	step int
+	step int32
 }
 
-type endHeap []ending
-
-func (h endHeap) Len() int { return len(h) }
-func (h endHeap) Less(i, j int) bool {
-	if h[i].at != h[j].at {
-		return h[i].at < h[j].at
+// endsFirst orders running steps by their end, then by plan order.
+func endsFirst(a, b ending) bool {
+	if a.at != b.at {
+		return a.at < b.at
 	}
-	return h[i].step < h[j].step
+	return a.step < b.step
 }
-func (h endHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *endHeap) Push(x any)   { *h = append(*h, x.(ending)) }
-func (h *endHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+
+// minHeap is a binary min-heap without container/heap's boxing of every
+// pushed value (an allocation per step per schedule tried).
+type minHeap[T any] struct {
+	a    []T
+	less func(a, b T) bool
+}
+
+func (h *minHeap[T]) len() int { return len(h.a) }
+
+func (h *minHeap[T]) push(x T) {
+	h.a = append(h.a, x)
+	a := h.a
+	for i := len(a) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !h.less(a[i], a[p]) {
+			break
+		}
+		a[i], a[p] = a[p], a[i]
+		i = p
+	}
+}
+
+func (h *minHeap[T]) pop() T {
+	a := h.a
+	top := a[0]
+	last := len(a) - 1
+	a[0] = a[last]
+	a = a[:last]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(a) && h.less(a[l], a[m]) {
+			m = l
+		}
+		if r < len(a) && h.less(a[r], a[m]) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		a[i], a[m] = a[m], a[i]
+		i = m
+	}
+	h.a = a
+	return top
 }

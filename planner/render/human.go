@@ -246,17 +246,17 @@ func (h *human) step(vm *vmView, s *stepView) {
 		notes = append(notes, "after "+strings.Join(after, ", "))
 	}
 
-	name := stepName(s.Step)
+	name := stepName(*s.Step)
 	if name != string(s.Kind) {
 		// An undo step is named after the step it undoes, as the apply
 		// log, journal and summary name it; the note says what it runs.
 		notes = append([]string{"runs " + string(s.Kind)}, notes...)
 	}
 	if len(notes) == 0 && len(s.Inputs) == 0 && len(s.Changes) == 0 {
-		h.printf("\n     %s %s\n", h.sym(symbol(s.Step)), name)
+		h.printf("\n     %s %s\n", h.sym(symbol(*s.Step)), name)
 		return
 	}
-	h.printf("\n     %s %s {\n", h.sym(symbol(s.Step)), name)
+	h.printf("\n     %s %s {\n", h.sym(symbol(*s.Step)), name)
 	for _, n := range notes {
 		h.printf("            # %s\n", n)
 	}

@@ -374,8 +374,8 @@ func mdVM(m *errWriter, vm *vmView) {
 		m.printf("Azure VM %s\n\n", mdValue(a.String()))
 	}
 	for i, s := range vm.steps {
-		m.printf("%d. %s %s\n", i+1, code(symbol(s.Step)), code(stepName(s.Step)))
-		if name := stepName(s.Step); name != string(s.Kind) {
+		m.printf("%d. %s %s\n", i+1, code(symbol(*s.Step)), code(stepName(*s.Step)))
+		if name := stepName(*s.Step); name != string(s.Kind) {
 			m.printf("   - runs %s\n", code(string(s.Kind)))
 		}
 		if s.NoReturn {

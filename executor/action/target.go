@@ -63,26 +63,16 @@ var operationOf = map[planner.StepKind]azure.Operation{
 // readTarget finds the VM's discovered machine (cached) and reads its
 // protected item fresh.
 func (r *Runner) readTarget(ctx context.Context, vm *schema.VM) (*targetState, error) {
-	st, err := r.azure(ctx, vm.Target.Azure)
-	if err != nil {
-		return nil, err
-	}
-	src, err := r.sourceIdentity(ctx, vm)
-	if err != nil {
-		return nil, err
-	}
-	m, err := st.machineFor(ctx, src.Name, src.InstanceUUID)
-	if err != nil {
-		return nil, err
-	}
-	t := &targetState{client: st.client, static: st, machine: m}
-	t.item, err = st.itemFor(ctx, m, r.targetName(vm, src.Name))
-	return t, err
+	return r.readTargetWith(ctx, vm, (*azureStatic).itemFor)
 }
 
 // readTargetForEnable is readTarget before an enable: the machine's item
 // comes from the run's listing when that shows none (itemBeforeEnable).
 func (r *Runner) readTargetForEnable(ctx context.Context, vm *schema.VM) (*targetState, error) {
+	return r.readTargetWith(ctx, vm, (*azureStatic).itemBeforeEnable)
+}
+
+func (r *Runner) readTargetWith(ctx context.Context, vm *schema.VM, item func(*azureStatic, context.Context, azure.Machine, string) (*azure.ProtectedItem, error)) (*targetState, error) {
 	st, err := r.azure(ctx, vm.Target.Azure)
 	if err != nil {
 		return nil, err
@@ -96,7 +86,7 @@ func (r *Runner) readTargetForEnable(ctx context.Context, vm *schema.VM) (*targe
 		return nil, err
 	}
 	t := &targetState{client: st.client, static: st, machine: m}
-	t.item, err = st.itemBeforeEnable(ctx, m, r.targetName(vm, src.Name))
+	t.item, err = item(st, ctx, m, r.targetName(vm, src.Name))
 	return t, err
 }
 

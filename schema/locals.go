@@ -9,118 +9,225 @@ import (
 
 // evalLocals evaluates local values in the order their references demand,
 // reporting cycles by name. It returns the `local` object.
+//
+// Its cost is linear in the number of locals and references: a runbook
+// can hold a hundred thousand of them (hostile or generated), so nothing
+// here may walk all locals per local. Locals are numbered in name order,
+// references become one flat list, and each local is evaluated against an
+// object of only the locals it names.
 func (d *decoder) evalLocals() cty.Value {
-	deps := map[string][]string{}
+	names := sortedKeys(d.locals)
+	if len(names) == 0 {
+		return cty.EmptyObjectVal
+	}
+	attrs := make([]*hcl.Attribute, len(names))
+	index := make(map[string]int, len(names))
+	for i, name := range names {
+		attrs[i] = d.locals[name]
+		index[name] = i
+	}
+
+	g := depGraph{start: make([]int, 1, len(names)+1)}
 	// whole marks locals that use the local object itself (keys(local)):
 	// they see every local evaluated before them.
-	whole := map[string]bool{}
-	for name, at := range d.locals {
+	whole := make([]bool, len(names))
+	anyWhole := false
+	for i, at := range attrs {
 		for _, tr := range at.Expr.Variables() {
 			if tr.RootName() != "local" {
 				continue
 			}
 			if len(tr) < 2 {
-				whole[name] = true
+				whole[i], anyWhole = true, true
 				continue
 			}
 			step, ok := tr[1].(hcl.TraverseAttr)
 			if !ok {
 				continue
 			}
-			if _, ok := d.locals[step.Name]; !ok {
+			j, ok := index[step.Name]
+			if !ok {
 				r := tr.SourceRange()
 				d.errorf(&r, "Reference to undeclared local value",
 					"No local value named %q is declared.", step.Name)
 				continue
 			}
-			deps[name] = append(deps[name], step.Name)
+			g.deps = append(g.deps, j)
 		}
-	}
-	order, cycles := topoOrder(sortedKeys(d.locals), deps)
-	for _, c := range cycles {
-		r := d.locals[c[0]].NameRange
-		d.errorf(&r, "Cycle in local values",
-			"Local values refer to each other in a cycle: %s.", formatCycle("local.", c))
+		g.start = append(g.start, len(g.deps))
 	}
 
-	vals := map[string]cty.Value{}
-	inCycle := map[string]bool{}
+	order, cycles := g.topoSort(len(names))
+	inCycle := make([]bool, len(names))
 	for _, c := range cycles {
-		for _, name := range c {
-			inCycle[name] = true
+		r := attrs[c[0]].NameRange
+		named := make([]string, len(c))
+		for k, i := range c {
+			named[k] = names[i]
+			inCycle[i] = true
 		}
+		d.errorf(&r, "Cycle in local values",
+			"Local values refer to each other in a cycle: %s.", formatCycle("local.", named))
 	}
-	for _, name := range order {
-		if inCycle[name] {
+
+	vals := make([]cty.Value, len(names))
+	have := make([]bool, len(names))
+	// evaluated holds every local evaluated so far, for those that use the
+	// whole object; kept only when one does.
+	var evaluated map[string]cty.Value
+	if anyWhole {
+		evaluated = make(map[string]cty.Value, len(names))
+	}
+	// One child context serves every local: only its `local` changes, and
+	// no value an expression returns keeps the context.
+	ctx := d.ctx.NewChild()
+	ctx.Variables = map[string]cty.Value{}
+	var seen map[string]cty.Value
+	for _, i := range order {
+		if inCycle[i] {
 			continue
 		}
-		at := d.locals[name]
-		ctx := d.ctx.NewChild()
-		// Each local sees only the locals it refers to: handing every
-		// one the object of all earlier locals would cost time and memory
-		// quadratic in their number.
-		seen := vals
-		if !whole[name] {
-			seen = make(map[string]cty.Value, len(deps[name]))
-			for _, dep := range deps[name] {
-				if v, ok := vals[dep]; ok {
-					seen[dep] = v
+		if whole[i] {
+			ctx.Variables["local"] = objectOrEmpty(evaluated)
+		} else {
+			// A scratch map, reused unless a local with many references
+			// made it large (clearing costs its capacity).
+			if seen == nil || len(seen) > 64 {
+				seen = make(map[string]cty.Value, g.end(i)-g.start[i])
+			} else {
+				clear(seen)
+			}
+			for _, j := range g.out(i) {
+				if have[j] {
+					seen[names[j]] = vals[j]
 				}
 			}
+			ctx.Variables["local"] = objectOrEmpty(seen)
 		}
-		ctx.Variables = map[string]cty.Value{"local": objectOrEmpty(seen)}
-		v, diags := at.Expr.Value(ctx)
+		v, diags := attrs[i].Expr.Value(ctx)
 		d.add(diags)
 		if diags.HasErrors() {
 			v = cty.DynamicVal
 		}
-		vals[name] = v
-	}
-	for _, c := range cycles {
-		for _, name := range c {
-			vals[name] = cty.DynamicVal
+		vals[i], have[i] = v, true
+		if evaluated != nil {
+			evaluated[names[i]] = v
 		}
 	}
-	return objectOrEmpty(vals)
+
+	all := make(map[string]cty.Value, len(names))
+	for i, name := range names {
+		if inCycle[i] {
+			all[name] = cty.DynamicVal
+			continue
+		}
+		all[name] = vals[i]
+	}
+	return cty.ObjectVal(all)
 }
 
-// topoOrder sorts nodes so that each comes after what it depends on, and
-// returns the cycles it found (each as the list of its members, in the
-// order they refer to each other). Input order breaks ties, so results are
-// stable.
-func topoOrder(nodes []string, deps map[string][]string) (order []string, cycles [][]string) {
+// depGraph is a dependency graph over nodes 0..n-1, kept flat: node i
+// depends on deps[start[i]:start[i+1]], in the order they were found.
+type depGraph struct {
+	start []int
+	deps  []int
+}
+
+func (g *depGraph) end(i int) int   { return g.start[i+1] }
+func (g *depGraph) out(i int) []int { return g.deps[g.start[i]:g.start[i+1]] }
+
+// topoSort orders the nodes so that each comes after what it depends on,
+// walking depth-first from nodes 0..roots-1 in turn, and returns the
+// cycles it found (each as its members, in the order they refer to each
+// other, starting where the walk entered it). The walk keeps its own
+// stack: a chain of a hundred thousand references must not recurse that
+// deep.
+func (g *depGraph) topoSort(roots int) (order []int, cycles [][]int) {
 	const (
 		unvisited = iota
 		active
 		done
 	)
-	state := map[string]int{}
-	var stack []string
-	var visit func(n string)
-	visit = func(n string) {
-		switch state[n] {
-		case done:
-			return
-		case active:
-			for i := len(stack) - 1; i >= 0; i-- {
-				if stack[i] == n {
-					cycles = append(cycles, append([]string(nil), stack[i:]...))
-					break
-				}
+	n := len(g.start) - 1
+	state := make([]uint8, n)
+	// pos is where an active node sits on the stack.
+	pos := make([]int, n)
+	type frame struct{ node, next int }
+	var stack []frame
+	order = make([]int, 0, n)
+	push := func(node int) {
+		state[node] = active
+		pos[node] = len(stack)
+		stack = append(stack, frame{node: node, next: g.start[node]})
+	}
+	for root := 0; root < roots; root++ {
+		if state[root] != unvisited {
+			continue
+		}
+		push(root)
+		for len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			if top.next == g.end(top.node) {
+				state[top.node] = done
+				order = append(order, top.node)
+				stack = stack[:len(stack)-1]
+				continue
 			}
-			return
+			dep := g.deps[top.next]
+			top.next++
+			switch state[dep] {
+			case active:
+				c := make([]int, 0, len(stack)-pos[dep])
+				for _, f := range stack[pos[dep]:] {
+					c = append(c, f.node)
+				}
+				cycles = append(cycles, c)
+			case unvisited:
+				push(dep)
+			}
 		}
-		state[n] = active
-		stack = append(stack, n)
-		for _, dep := range deps[n] {
-			visit(dep)
+	}
+	return order, cycles
+}
+
+// topoOrder is topoSort over named nodes: it sorts nodes so that each
+// comes after what it depends on, and returns the cycles it found. Input
+// order breaks ties, so results are stable. A dependency that is not
+// among nodes is still ordered, when something reaches it.
+func topoOrder(nodes []string, deps map[string][]string) (order []string, cycles [][]string) {
+	index := make(map[string]int, len(nodes))
+	names := make([]string, 0, len(nodes))
+	id := func(n string) int {
+		i, ok := index[n]
+		if !ok {
+			i = len(names)
+			index[n] = i
+			names = append(names, n)
 		}
-		stack = stack[:len(stack)-1]
-		state[n] = done
-		order = append(order, n)
+		return i
 	}
 	for _, n := range nodes {
-		visit(n)
+		id(n)
+	}
+	roots := len(names)
+	g := depGraph{start: make([]int, 1, len(names)+1)}
+	for i := 0; i < len(names); i++ {
+		for _, dep := range deps[names[i]] {
+			g.deps = append(g.deps, id(dep))
+		}
+		g.start = append(g.start, len(g.deps))
+	}
+	ord, cyc := g.topoSort(roots)
+	order = make([]string, len(ord))
+	for k, i := range ord {
+		order[k] = names[i]
+	}
+	for _, c := range cyc {
+		named := make([]string, len(c))
+		for k, i := range c {
+			named[k] = names[i]
+		}
+		cycles = append(cycles, named)
 	}
 	return order, cycles
 }

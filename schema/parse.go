@@ -2,6 +2,8 @@ package schema
 
 import (
 	"bytes"
+	"runtime"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -13,9 +15,10 @@ import (
 // memory, and on a virtual machine the page faults cost more than the
 // lexing: 100,000 locals (3 MB) took a second in the lexer alone. A big
 // file is therefore parsed in pieces of about splitChunk bytes, cut where
-// one body item ends and the next begins, and the pieces' bodies are
-// joined into the file's body. The result is the same syntax tree, with
-// the same ranges, as one parse gives (TestSplitParseSameTree).
+// one body item ends and the next begins, on every core at once, and the
+// pieces' bodies are joined into the file's body. The result is the same
+// syntax tree, with the same ranges, as one parse gives
+// (TestSplitParseSameTree).
 //
 // Only a clean result is kept: if any piece has a diagnostic, or the
 // pieces declare an argument twice, the file is parsed again whole, so
@@ -46,88 +49,209 @@ func parseSplit(src []byte, filename string, chunk int) *hcl.File {
 	if !ok {
 		return nil
 	}
-	j := joiner{src: src, filename: filename}
-	pending := 0 // start of the run of items not parsed yet
+	pl := planner{src: src, filename: filename}
+	pending := 0 // start of the run of items not planned yet
 	for _, it := range items {
-		if it.end-it.start >= chunk && j.bigBlock(it.start, it.end, chunk, pending) {
-			if j.failed {
-				return nil
-			}
+		if it.end-it.start >= chunk && pl.bigBlock(it.start, it.end, chunk, pending) {
 			pending = it.end
 			continue
 		}
 		if it.end-pending >= chunk {
-			if !j.root(pending, it.end) {
-				return nil
-			}
+			pl.root(pending, it.end)
 			pending = it.end
 		}
 	}
 	// The last piece carries the end of file that ends the root body's
 	// range; after a block it is empty, and starts a line.
 	if pending < len(src) || len(src) == 0 || src[len(src)-1] == '\n' {
-		if !j.root(pending, len(src)) {
-			return nil
-		}
+		pl.root(pending, len(src))
 	}
-	j.file.Bytes = src
-	return j.file
+	pl.parseAll()
+	f := pl.join()
+	if f != nil {
+		f.Bytes = src
+	}
+	return f
 }
 
-// joiner assembles the file's body from the pieces parsed so far.
-type joiner struct {
+// piece is a part of the file parsed on its own: a run of top-level items
+// or of the items of a block's body.
+type piece struct {
+	start, end int
+	pos        hcl.Pos
+	file       *hcl.File
+	clean      bool
+}
+
+// part is one step of joining: a top-level piece (blk nil), or a block
+// whose header was parsed as "TYPE LABELS {}" and whose body is pieces.
+type part struct {
+	pieces     []int
+	blk        *hclsyntax.Block
+	header     *hcl.File
+	closeRange hcl.Range
+}
+
+// planner cuts the file into pieces and records how to join them.
+type planner struct {
 	src      []byte
 	filename string
 	// line is the line number at byte offset lineAt, kept as pieces advance.
 	line, lineAt int
-	file         *hcl.File
-	body         *hclsyntax.Body
-	failed       bool
+	pieces       []piece
+	parts        []part
 }
 
 // pos is the position of off, which must be at the start of a line.
 // Offsets are asked in nearly increasing order, so counting lines from
 // the last one asked keeps this linear.
-func (j *joiner) pos(off int) hcl.Pos {
-	if off >= j.lineAt {
-		j.line += bytes.Count(j.src[j.lineAt:off], []byte{'\n'})
+func (pl *planner) pos(off int) hcl.Pos {
+	if off >= pl.lineAt {
+		pl.line += bytes.Count(pl.src[pl.lineAt:off], []byte{'\n'})
 	} else {
-		j.line -= bytes.Count(j.src[off:j.lineAt], []byte{'\n'})
+		pl.line -= bytes.Count(pl.src[off:pl.lineAt], []byte{'\n'})
 	}
-	j.lineAt = off
-	return hcl.Pos{Line: j.line + 1, Column: 1, Byte: off}
+	pl.lineAt = off
+	return hcl.Pos{Line: pl.line + 1, Column: 1, Byte: off}
 }
 
-// parse parses src[start:end], which begins a line, as a body.
-func (j *joiner) parse(start, end int) (*hcl.File, *hclsyntax.Body) {
-	f, diags := hclsyntax.ParseConfig(j.src[start:end], j.filename, j.pos(start))
-	if len(diags) > 0 {
-		j.failed = true
-		return nil, nil
-	}
-	return f, f.Body.(*hclsyntax.Body)
+// piece plans src[start:end], which begins a line, as a piece.
+func (pl *planner) piece(start, end int) int {
+	pl.pieces = append(pl.pieces, piece{start: start, end: end, pos: pl.pos(start)})
+	return len(pl.pieces) - 1
 }
 
-// root parses src[start:end] as top-level items and adds them to the
-// file's body; the root body's range spans from the first piece's first
-// token to the last piece's end of file.
-func (j *joiner) root(start, end int) bool {
-	f, b := j.parse(start, end)
-	switch {
-	case b == nil:
+// root plans src[start:end] as top-level items.
+func (pl *planner) root(start, end int) {
+	pl.parts = append(pl.parts, part{pieces: []int{pl.piece(start, end)}})
+}
+
+// bigBlock plans the top-level item src[start:end] as a block whose body
+// is cut into pieces, when it is a multi-line block whose braces each sit
+// as hcl requires; the items before it, from pending, are planned first.
+// It reports false, having planned nothing, when the item is not such a
+// block.
+func (pl *planner) bigBlock(start, end, chunk, pending int) bool {
+	src := pl.src
+	open, close, ok := blockBraces(src, start, end)
+	if !ok || src[close] != '}' || src[end-1] != '\n' {
 		return false
-	case j.file == nil:
-		// The first piece's file keeps the joined body: its navigation
-		// (the "in block ..." context of diagnostics) walks that body.
-		j.file, j.body = f, b
-	case !merge(j.body, b):
-		j.failed = true
-		return false
-	default:
-		j.body.SrcRange = hcl.RangeBetween(j.body.SrcRange, b.SrcRange)
-		j.body.EndRange = b.EndRange
 	}
+	// The body starts on the line after "{" and ends before the line of
+	// "}", which nothing but blanks may precede or follow.
+	bodyStart := open + 1 + lineRest(src[open+1:end])
+	bodyEnd := bytes.LastIndexByte(src[:close], '\n') + 1
+	if bodyStart > bodyEnd || src[bodyStart-1] != '\n' || onlyBlanks(src[bodyEnd:close]) != close-bodyEnd ||
+		close+1+lineRest(src[close+1:end]) != end {
+		return false
+	}
+	cuts, ok := scanItems(src[bodyStart:bodyEnd])
+	if !ok {
+		return false
+	}
+	header := make([]byte, 0, open+2-start)
+	header = append(append(header, src[start:open+1]...), '}')
+	f, diags := hclsyntax.ParseConfig(header, pl.filename, pl.pos(start))
+	hb := f.Body.(*hclsyntax.Body)
+	if len(diags) > 0 || len(hb.Blocks) != 1 || len(hb.Attributes) != 0 {
+		return false
+	}
+
+	if pending < start {
+		pl.root(pending, start)
+	}
+	pt := part{blk: hb.Blocks[0], header: f}
+	from := bodyStart
+	for k, it := range cuts {
+		if bodyStart+it.end-from < chunk && k < len(cuts)-1 {
+			continue
+		}
+		pt.pieces = append(pt.pieces, pl.piece(from, bodyStart+it.end))
+		from = bodyStart + it.end
+	}
+	// "}" has only blanks before it on its line, one column each.
+	at := pl.pos(bodyEnd)
+	at.Column += close - bodyEnd
+	at.Byte = close
+	pt.closeRange = hcl.Range{
+		Filename: pl.filename,
+		Start:    at,
+		End:      hcl.Pos{Line: at.Line, Column: at.Column + 1, Byte: close + 1},
+	}
+	pl.parts = append(pl.parts, pt)
 	return true
+}
+
+// parseAll parses every piece, on as many cores as there are.
+func (pl *planner) parseAll() {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(pl.pieces)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				p := &pl.pieces[i]
+				f, diags := hclsyntax.ParseConfig(pl.src[p.start:p.end], pl.filename, p.pos)
+				p.file, p.clean = f, len(diags) == 0
+			}
+		}()
+	}
+	for i := range pl.pieces {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// join assembles the parsed pieces into one file, or returns nil if a
+// piece was not clean or the pieces set an argument twice.
+func (pl *planner) join() *hcl.File {
+	var file *hcl.File
+	var root *hclsyntax.Body
+	for _, pt := range pl.parts {
+		if pt.blk == nil {
+			p := pl.pieces[pt.pieces[0]]
+			if !p.clean {
+				return nil
+			}
+			b := p.file.Body.(*hclsyntax.Body)
+			switch {
+			case file == nil:
+				// The first piece's file keeps the joined body: its
+				// navigation (the "in block ..." context of diagnostics)
+				// walks that body.
+				file, root = p.file, b
+			case !merge(root, b):
+				return nil
+			default:
+				root.SrcRange = hcl.RangeBetween(root.SrcRange, b.SrcRange)
+				root.EndRange = b.EndRange
+			}
+			continue
+		}
+		body := &hclsyntax.Body{
+			Attributes: hclsyntax.Attributes{},
+			Blocks:     hclsyntax.Blocks{},
+			SrcRange:   hcl.RangeBetween(pt.blk.OpenBraceRange, pt.closeRange),
+			EndRange:   hcl.Range{Filename: pl.filename, Start: pt.closeRange.End, End: pt.closeRange.End},
+		}
+		for _, i := range pt.pieces {
+			p := pl.pieces[i]
+			if !p.clean || !merge(body, p.file.Body.(*hclsyntax.Body)) {
+				return nil
+			}
+		}
+		pt.blk.Body, pt.blk.CloseBraceRange = body, pt.closeRange
+		if file == nil {
+			// The block is the file's first item: the file and its root
+			// body come from the header's parse, which holds the block.
+			file, root = pt.header, pt.header.Body.(*hclsyntax.Body)
+		} else {
+			root.Blocks = append(root.Blocks, pt.blk)
+		}
+	}
+	return file
 }
 
 // merge adds from's items to into, or reports false when they set an
@@ -141,82 +265,6 @@ func merge(into, from *hclsyntax.Body) bool {
 	}
 	into.Blocks = append(into.Blocks, from.Blocks...)
 	return true
-}
-
-// bigBlock parses the top-level item src[start:end] as a block whose body
-// is cut into pieces, when it is a multi-line block whose braces each sit
-// as hcl requires; the items before it, from pending, are parsed first. It
-// reports false, having parsed nothing, when the item is not such a block.
-func (j *joiner) bigBlock(start, end, chunk, pending int) bool {
-	open, close, ok := blockBraces(j.src, start, end)
-	if !ok || j.src[end-1] != '\n' {
-		return false
-	}
-	// The body starts on the line after "{" and ends before the line of
-	// "}", which nothing but blanks may precede or follow.
-	bodyStart := open + 1 + lineRest(j.src[open+1:end])
-	bodyEnd := bytes.LastIndexByte(j.src[:close], '\n') + 1
-	if bodyStart > bodyEnd || j.src[bodyStart-1] != '\n' || onlyBlanks(j.src[bodyEnd:close]) != close-bodyEnd ||
-		close+1+lineRest(j.src[close+1:end]) != end {
-		return false
-	}
-	cuts, ok := scanItems(j.src[bodyStart:bodyEnd])
-	if !ok {
-		return false
-	}
-	// The header parses as an empty block: "TYPE LABELS {}".
-	header := make([]byte, 0, open+2-start)
-	header = append(append(header, j.src[start:open+1]...), '}')
-	f, diags := hclsyntax.ParseConfig(header, j.filename, j.pos(start))
-	hb := f.Body.(*hclsyntax.Body)
-	if len(diags) > 0 || len(hb.Blocks) != 1 || len(hb.Attributes) != 0 {
-		return false
-	}
-	blk := hb.Blocks[0]
-
-	if pending < start && !j.root(pending, start) {
-		return true
-	}
-	body := &hclsyntax.Body{Attributes: hclsyntax.Attributes{}, Blocks: hclsyntax.Blocks{}}
-	from := bodyStart
-	for k, it := range cuts {
-		if bodyStart+it.end-from < chunk && k < len(cuts)-1 {
-			continue
-		}
-		_, b := j.parse(from, bodyStart+it.end)
-		if b == nil || !merge(body, b) {
-			j.failed = true
-			return true
-		}
-		from = bodyStart + it.end
-	}
-	closePos := j.columnPos(close)
-	blk.CloseBraceRange = hcl.Range{
-		Filename: j.filename,
-		Start:    closePos,
-		End:      hcl.Pos{Line: closePos.Line, Column: closePos.Column + 1, Byte: close + 1},
-	}
-	body.SrcRange = hcl.RangeBetween(blk.OpenBraceRange, blk.CloseBraceRange)
-	body.EndRange = hcl.Range{Filename: j.filename, Start: blk.CloseBraceRange.End, End: blk.CloseBraceRange.End}
-	blk.Body = body
-	if j.file == nil {
-		// The block is the file's first item: the file and its root body
-		// come from the header's parse, which holds the block already.
-		j.file, j.body = f, hb
-	} else {
-		j.body.Blocks = append(j.body.Blocks, blk)
-	}
-	return true
-}
-
-// columnPos is the position of off on a line that holds only blanks
-// before it (each one column, as hcl counts them).
-func (j *joiner) columnPos(off int) hcl.Pos {
-	lineStart := bytes.LastIndexByte(j.src[:off], '\n') + 1
-	p := j.pos(lineStart)
-	p.Column += off - lineStart
-	p.Byte = off
-	return p
 }
 
 // onlyBlanks is how many spaces and tabs b starts with.

@@ -28,21 +28,30 @@ func (d *decoder) evalLocals() cty.Value {
 	}
 
 	g := depGraph{start: make([]int, 1, len(names)+1)}
-	// whole marks locals that use the local object itself (keys(local)):
-	// they see every local evaluated before them.
+	// whole marks locals that use the local object other than as
+	// local.NAME (keys(local), local["a"], for over local). That object
+	// holds the local itself, and handing each such local every other one
+	// would cost time quadratic in their number (8,000 took 80 s), so it
+	// is an error, as in Terraform ("The "local" object cannot be
+	// accessed directly").
 	whole := make([]bool, len(names))
-	anyWhole := false
 	for i, at := range attrs {
 		for _, tr := range at.Expr.Variables() {
 			if tr.RootName() != "local" {
 				continue
 			}
-			if len(tr) < 2 {
-				whole[i], anyWhole = true, true
-				continue
+			var step hcl.TraverseAttr
+			ok := false
+			if len(tr) > 1 {
+				step, ok = tr[1].(hcl.TraverseAttr)
 			}
-			step, ok := tr[1].(hcl.TraverseAttr)
 			if !ok {
+				if !whole[i] {
+					r := tr.SourceRange()
+					d.errorf(&r, "Invalid use of local",
+						"A local value cannot use the local object as a whole or by index; refer to each value it needs as local.NAME.")
+				}
+				whole[i] = true
 				continue
 			}
 			j, ok := index[step.Name]
@@ -72,12 +81,6 @@ func (d *decoder) evalLocals() cty.Value {
 
 	vals := make([]cty.Value, len(names))
 	have := make([]bool, len(names))
-	// evaluated holds every local evaluated so far, for those that use the
-	// whole object; kept only when one does.
-	var evaluated map[string]cty.Value
-	if anyWhole {
-		evaluated = make(map[string]cty.Value, len(names))
-	}
 	// One child context serves every local: only its `local` changes, and
 	// no value an expression returns keeps the context.
 	ctx := d.ctx.NewChild()
@@ -88,31 +91,29 @@ func (d *decoder) evalLocals() cty.Value {
 			continue
 		}
 		if whole[i] {
-			ctx.Variables["local"] = objectOrEmpty(evaluated)
-		} else {
-			// A scratch map, reused unless a local with many references
-			// made it large (clearing costs its capacity).
-			if seen == nil || len(seen) > 64 {
-				seen = make(map[string]cty.Value, g.end(i)-g.start[i])
-			} else {
-				clear(seen)
-			}
-			for _, j := range g.out(i) {
-				if have[j] {
-					seen[names[j]] = vals[j]
-				}
-			}
-			ctx.Variables["local"] = objectOrEmpty(seen)
+			// Reported above; unknown keeps later uses quiet.
+			vals[i], have[i] = cty.DynamicVal, true
+			continue
 		}
+		// A scratch map, reused unless a local with many references made
+		// it large (clearing costs its capacity).
+		if seen == nil || len(seen) > 64 {
+			seen = make(map[string]cty.Value, g.end(i)-g.start[i])
+		} else {
+			clear(seen)
+		}
+		for _, j := range g.out(i) {
+			if have[j] {
+				seen[names[j]] = vals[j]
+			}
+		}
+		ctx.Variables["local"] = objectOrEmpty(seen)
 		v, diags := attrs[i].Expr.Value(ctx)
 		d.add(diags)
 		if diags.HasErrors() {
 			v = cty.DynamicVal
 		}
 		vals[i], have[i] = v, true
-		if evaluated != nil {
-			evaluated[names[i]] = v
-		}
 	}
 
 	all := make(map[string]cty.Value, len(names))

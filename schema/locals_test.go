@@ -39,8 +39,9 @@ func localsOf(t *testing.T, src string) (cty.Value, []string) {
 
 // TestLocalsEvaluate pins what local values evaluate to and which errors
 // they give, at which line: order of declaration does not matter, locals
-// see variables, sensitivity follows the value, a cycle or an undeclared
-// reference is an error on its line and leaves the value unknown.
+// see variables, sensitivity follows the value, a cycle, an undeclared
+// reference or a use of the whole local object is an error on its line and
+// leaves the value unknown.
 func TestLocalsEvaluate(t *testing.T) {
 	t.Parallel()
 	sensitive := func(v cty.Value) cty.Value { return v.Mark(sensitiveMark) }
@@ -79,14 +80,18 @@ func TestLocalsEvaluate(t *testing.T) {
 			},
 		},
 		{
-			name: "whole object sees the locals evaluated before it",
-			src:  "locals {\n  a = 1\n  k = keys(local)\n  m = local.z\n  z = 2\n}\n",
+			name: "the whole local object is refused",
+			src:  "locals {\n  a = 1\n  k = keys(local)\n  i = local[\"a\"]\n  f = [for n, v in local : n if v == local.a]\n  m = local.z\n  z = 2\n  u = local.k\n}\n",
 			want: map[string]cty.Value{
 				"a": cty.NumberIntVal(1),
-				"k": cty.TupleVal([]cty.Value{cty.StringVal("a")}),
+				"k": cty.DynamicVal,
+				"i": cty.DynamicVal,
+				"f": cty.DynamicVal,
 				"m": cty.NumberIntVal(2),
 				"z": cty.NumberIntVal(2),
+				"u": cty.DynamicVal,
 			},
+			diags: []string{"5: Invalid use of local", "4: Invalid use of local", "3: Invalid use of local"},
 		},
 		{
 			name: "cycle",

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -66,14 +67,12 @@ func (d *decoder) evalLocals() cty.Value {
 		g.start = append(g.start, len(g.deps))
 	}
 
-	order, cycles := g.topoSort(len(names))
-	inCycle := make([]bool, len(names))
+	order, cycles, inCycle := g.topoSort(len(names))
 	for _, c := range cycles {
 		r := attrs[c[0]].NameRange
 		named := make([]string, len(c))
 		for k, i := range c {
 			named[k] = names[i]
-			inCycle[i] = true
 		}
 		d.errorf(&r, "Cycle in local values",
 			"Local values refer to each other in a cycle: %s.", formatCycle("local.", named))
@@ -138,57 +137,120 @@ func (g *depGraph) end(i int) int   { return g.start[i+1] }
 func (g *depGraph) out(i int) []int { return g.deps[g.start[i]:g.start[i+1]] }
 
 // topoSort orders the nodes so that each comes after what it depends on,
-// walking depth-first from nodes 0..roots-1 in turn, and returns the
-// cycles it found (each as its members, in the order they refer to each
-// other, starting where the walk entered it). The walk keeps its own
-// stack: a chain of a hundred thousand references must not recurse that
-// deep.
-func (g *depGraph) topoSort(roots int) (order []int, cycles [][]int) {
-	const (
-		unvisited = iota
-		active
-		done
-	)
+// walking depth-first from nodes 0..roots-1 in turn, and returns one cycle
+// for each group of nodes that depend on each other (a strongly connected
+// component, found as Tarjan's algorithm does): the path from the node
+// where the walk entered the group back to it, in the order its members
+// refer to each other. One cycle per group keeps this linear: listing
+// every cycle the walk meets can be quadratic (a chain whose every link
+// also points back to its start). The walk keeps its own stack: a chain
+// of a hundred thousand references must not recurse that deep.
+func (g *depGraph) topoSort(roots int) (order []int, cycles [][]int, inCycle []bool) {
 	n := len(g.start) - 1
-	state := make([]uint8, n)
-	// pos is where an active node sits on the stack.
-	pos := make([]int, n)
+	const unvisited = -1
+	index := make([]int, n) // order of discovery, or unvisited
+	low := make([]int, n)   // lowest index reachable within the walk
+	for i := range index {
+		index[i] = unvisited
+	}
+	onStack := make([]bool, n)
+	selfLoop := make([]bool, n)
+	var held []int // nodes whose group is not complete yet
 	type frame struct{ node, next int }
 	var stack []frame
 	order = make([]int, 0, n)
+	var groups [][]int
+	count := 0
 	push := func(node int) {
-		state[node] = active
-		pos[node] = len(stack)
+		index[node], low[node] = count, count
+		count++
+		onStack[node] = true
+		held = append(held, node)
 		stack = append(stack, frame{node: node, next: g.start[node]})
 	}
 	for root := 0; root < roots; root++ {
-		if state[root] != unvisited {
+		if index[root] != unvisited {
 			continue
 		}
 		push(root)
 		for len(stack) > 0 {
 			top := &stack[len(stack)-1]
-			if top.next == g.end(top.node) {
-				state[top.node] = done
-				order = append(order, top.node)
-				stack = stack[:len(stack)-1]
+			v := top.node
+			if top.next < g.end(v) {
+				w := g.deps[top.next]
+				top.next++
+				switch {
+				case index[w] == unvisited:
+					push(w)
+				case onStack[w]:
+					low[v] = min(low[v], index[w])
+					selfLoop[v] = selfLoop[v] || w == v
+				}
 				continue
 			}
-			dep := g.deps[top.next]
-			top.next++
-			switch state[dep] {
-			case active:
-				c := make([]int, 0, len(stack)-pos[dep])
-				for _, f := range stack[pos[dep]:] {
-					c = append(c, f.node)
-				}
-				cycles = append(cycles, c)
-			case unvisited:
-				push(dep)
+			order = append(order, v)
+			stack = stack[:len(stack)-1]
+			if len(stack) > 0 {
+				p := stack[len(stack)-1].node
+				low[p] = min(low[p], low[v])
+			}
+			if low[v] != index[v] {
+				continue
+			}
+			k := len(held) - 1
+			for held[k] != v {
+				k--
+			}
+			group := held[k:]
+			held = held[:k]
+			for _, m := range group {
+				onStack[m] = false
+			}
+			if len(group) > 1 || selfLoop[v] {
+				groups = append(groups, append([]int(nil), group...))
 			}
 		}
 	}
-	return order, cycles
+	// Groups complete in reverse order of entry; report them as entered.
+	slices.SortFunc(groups, func(a, b []int) int { return index[a[0]] - index[b[0]] })
+	member := make([]int, n) // group number + 1
+	inCycle = make([]bool, n)
+	for gi, grp := range groups {
+		for _, m := range grp {
+			member[m] = gi + 1
+			inCycle[m] = true
+		}
+	}
+	for gi, grp := range groups {
+		cycles = append(cycles, g.cycleThrough(grp[0], gi+1, member))
+	}
+	return order, cycles, inCycle
+}
+
+// cycleThrough returns the shortest path from start back to itself that
+// stays within start's group, breadth-first in dependency order.
+func (g *depGraph) cycleThrough(start, group int, member []int) []int {
+	from := map[int]int{start: -1}
+	queue := []int{start}
+	for len(queue) > 0 {
+		v := queue[0]
+		queue = queue[1:]
+		for _, w := range g.out(v) {
+			if w == start {
+				var path []int
+				for u := v; u != -1; u = from[u] {
+					path = append(path, u)
+				}
+				slices.Reverse(path)
+				return path
+			}
+			if _, seen := from[w]; !seen && member[w] == group {
+				from[w] = v
+				queue = append(queue, w)
+			}
+		}
+	}
+	return []int{start} // not reached: every group holds a cycle through each member
 }
 
 // topoOrder is topoSort over named nodes: it sorts nodes so that each
@@ -218,7 +280,7 @@ func topoOrder(nodes []string, deps map[string][]string) (order []string, cycles
 		}
 		g.start = append(g.start, len(g.deps))
 	}
-	ord, cyc := g.topoSort(roots)
+	ord, cyc, _ := g.topoSort(roots)
 	order = make([]string, len(ord))
 	for k, i := range ord {
 		order[k] = names[i]

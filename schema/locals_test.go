@@ -122,6 +122,14 @@ func TestLocalsEvaluate(t *testing.T) {
 			},
 		},
 		{
+			name: "cycles that share a local are one error",
+			src:  "locals {\n  a = local.b\n  b = local.a + local.c\n  c = local.b\n  d = 1\n}\n",
+			want: map[string]cty.Value{"a": cty.DynamicVal, "b": cty.DynamicVal, "c": cty.DynamicVal, "d": cty.NumberIntVal(1)},
+			diags: []string{
+				"2: Cycle in local values: Local values refer to each other in a cycle: local.a -> local.b -> local.a.",
+			},
+		},
+		{
 			name:  "undeclared local",
 			src:   "locals {\n  a = 1\n  b = local.nope + local.a\n}\n",
 			want:  map[string]cty.Value{"a": cty.NumberIntVal(1), "b": cty.DynamicVal},
@@ -161,5 +169,30 @@ func TestLocalsEvaluate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLocalsManyCycles: a chain whose every link also refers back to its
+// start holds as many cycles as links; it is reported once, with the
+// shortest of them, rather than once per cycle (which listed a number of
+// names quadratic in the chain's length).
+func TestLocalsManyCycles(t *testing.T) {
+	t.Parallel()
+	const n = 5000
+	var b strings.Builder
+	b.WriteString("locals {\n  l0 = local.l1\n")
+	for i := 1; i < n-1; i++ {
+		fmt.Fprintf(&b, "  l%d = local.l%d + local.l0\n", i, i+1)
+	}
+	fmt.Fprintf(&b, "  l%d = local.l0\n}\n", n-1)
+	got, diags := localsOf(t, b.String())
+	want := "2: Cycle in local values: Local values refer to each other in a cycle: local.l0 -> local.l1 -> local.l0."
+	if len(diags) != 1 || diags[0] != want {
+		t.Fatalf("%d diagnostics, first %q; want one: %s", len(diags), diags[:min(len(diags), 2)], want)
+	}
+	for _, name := range []string{"l0", "l1", "l2500", fmt.Sprintf("l%d", n-1)} {
+		if v := got.GetAttr(name); !v.RawEquals(cty.DynamicVal) {
+			t.Errorf("local.%s = %#v, want unknown", name, v)
+		}
 	}
 }

@@ -15,6 +15,11 @@
 // attribute whose value was sensitive is listed in the owner's Sensitive set,
 // so that no renderer prints it.
 //
+// A file over 256 KiB is parsed in pieces cut between body items, on every
+// core, and joined into the tree one parse would give (parse.go); anything
+// the pieces do not parse cleanly is parsed again whole, so diagnostics are
+// always hcl's own.
+//
 // This package imports only hcl and cty (and the standard library). It must
 // not talk to vCenter or Azure, print, or know about plans.
 package schema

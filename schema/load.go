@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclparse"
 )
 
 // Options control how a runbook is decoded.
@@ -87,7 +86,7 @@ func LoadSources(dir string, sources map[string][]byte, opts Options) (*Runbook,
 	}
 	sort.Strings(names)
 
-	p := hclparse.NewParser()
+	parsed := make(map[string]*hcl.File, len(names))
 	var diags hcl.Diagnostics
 	var files []*hcl.File
 	h := sha256.New()
@@ -98,9 +97,10 @@ func LoadSources(dir string, sources map[string][]byte, opts Options) (*Runbook,
 			diags = append(diags, nd)
 			continue
 		}
-		f, d := p.ParseHCL(sources[n], n)
+		f, d := parseFile(sources[n], n)
 		diags = append(diags, d...)
 		if f != nil {
+			parsed[n] = f
 			files = append(files, f)
 		}
 	}
@@ -108,7 +108,7 @@ func LoadSources(dir string, sources map[string][]byte, opts Options) (*Runbook,
 		Dir:   dir,
 		Name:  filepath.Base(dir),
 		Hash:  hex.EncodeToString(h.Sum(nil)),
-		Files: p.Files(),
+		Files: parsed,
 	}
 	if diags.HasErrors() {
 		return rb, diags

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 )
@@ -22,6 +23,83 @@ const MaxNesting = 128
 // it runs before parsing, and a string holding more than a hundred
 // unclosed brackets is no loss.
 func nestingError(filename string, src []byte) *hcl.Diagnostic {
+	if d := bracketDepthError(filename, src); d != nil {
+		return d
+	}
+	// Lexing errors are left for the parser to report in full.
+	toks, _ := hclsyntax.LexConfig(src, filename, hcl.InitialPos)
+	return tokenDepthError(toks)
+}
+
+// templateNestingError is nestingError for a template file (templatefile),
+// which is lexed as a template, not as configuration.
+func templateNestingError(filename string, src []byte) *hcl.Diagnostic {
+	if d := bracketDepthError(filename, src); d != nil {
+		return d
+	}
+	toks, _ := hclsyntax.LexTemplate(src, filename, hcl.InitialPos)
+	return tokenDepthError(toks)
+}
+
+// MaxOperators is the most operators (unary, binary and the conditional's
+// "?") one expression may chain without brackets. The parser recurses per
+// unary operator and per conditional, and evaluation per binary operator,
+// so a runbook of a million "!" overflows the stack without a bracket in
+// it; real expressions hold a handful.
+const MaxOperators = 512
+
+// tokenDepthError bounds, from the lexer's tokens (the lexer does not
+// recurse), what the parser and evaluator recurse on besides brackets:
+// nested templates (quotes, heredocs, ${ and %{ sequences), nested
+// %{ if } and %{ for } directives, and chains of operators within one
+// item (an item ends at a newline or comma of its bracket level).
+func tokenDepthError(toks hclsyntax.Tokens) *hcl.Diagnostic {
+	ops := []int{0} // operators seen in the current item, per open level
+	directives := 0 // open %{ if } / %{ for }
+	tooDeep := func(rng hcl.Range, detail string) *hcl.Diagnostic {
+		return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Nesting too deep", Detail: detail, Subject: rng.Ptr()}
+	}
+	for i, t := range toks {
+		switch t.Type {
+		case hclsyntax.TokenOBrace, hclsyntax.TokenOBrack, hclsyntax.TokenOParen,
+			hclsyntax.TokenTemplateInterp, hclsyntax.TokenTemplateControl,
+			hclsyntax.TokenOQuote, hclsyntax.TokenOHeredoc:
+			ops = append(ops, 0)
+			if len(ops)-1+directives > MaxNesting {
+				return tooDeep(t.Range, fmt.Sprintf("Brackets, strings and templates nest more than %d levels deep here; no runbook or variables file needs that many.", MaxNesting))
+			}
+			if t.Type == hclsyntax.TokenTemplateControl && i+1 < len(toks) && toks[i+1].Type == hclsyntax.TokenIdent {
+				switch string(toks[i+1].Bytes) {
+				case "if", "for":
+					directives++
+				case "endif", "endfor":
+					if directives > 0 {
+						directives--
+					}
+				}
+			}
+		case hclsyntax.TokenCBrace, hclsyntax.TokenCBrack, hclsyntax.TokenCParen,
+			hclsyntax.TokenTemplateSeqEnd, hclsyntax.TokenCQuote, hclsyntax.TokenCHeredoc:
+			if len(ops) > 1 {
+				ops = ops[:len(ops)-1]
+			}
+		case hclsyntax.TokenNewline, hclsyntax.TokenComma:
+			ops[len(ops)-1] = 0
+		case hclsyntax.TokenBang, hclsyntax.TokenMinus, hclsyntax.TokenPlus, hclsyntax.TokenStar,
+			hclsyntax.TokenSlash, hclsyntax.TokenPercent, hclsyntax.TokenAnd, hclsyntax.TokenOr,
+			hclsyntax.TokenEqualOp, hclsyntax.TokenNotEqual, hclsyntax.TokenLessThan, hclsyntax.TokenLessThanEq,
+			hclsyntax.TokenGreaterThan, hclsyntax.TokenGreaterThanEq, hclsyntax.TokenQuestion:
+			ops[len(ops)-1]++
+			if ops[len(ops)-1] > MaxOperators {
+				return tooDeep(t.Range, fmt.Sprintf("More than %d operators are chained here without brackets; split the expression into locals.", MaxOperators))
+			}
+		}
+	}
+	return nil
+}
+
+// bracketDepthError is the raw-byte bracket count of nestingError.
+func bracketDepthError(filename string, src []byte) *hcl.Diagnostic {
 	depth := 0
 	line, col := 1, 1
 	for i := 0; i < len(src); i++ {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
+
+	"cutover/internal/userfile"
 )
 
 // Options control how a runbook is decoded.
@@ -58,7 +60,7 @@ func LoadDir(dir string, opts Options) (*Runbook, hcl.Diagnostics) {
 			continue
 		}
 		name := filepath.Join(dir, e.Name())
-		b, err := os.ReadFile(name)
+		b, err := userfile.Read(name, userfile.MaxSource)
 		if err != nil {
 			return nil, hcl.Diagnostics{{
 				Severity: hcl.DiagError,

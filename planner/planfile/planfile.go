@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"cutover/internal/userfile"
 	"cutover/planner"
 )
 
@@ -191,7 +192,7 @@ func Decode(b []byte) (*planner.Plan, error) {
 
 // Load reads a plan file and returns it with its digest.
 func Load(path string) (*planner.Plan, string, error) {
-	b, err := os.ReadFile(path)
+	b, err := userfile.Read(path, userfile.MaxPlan)
 	if err != nil {
 		return nil, "", err
 	}

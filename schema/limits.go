@@ -131,14 +131,14 @@ func bracketDepthError(filename string, src []byte) *hcl.Diagnostic {
 }
 
 // nameProblem says why s cannot name a VM, key or file entry: empty, or
-// holding a control character, which would reach terminals, logs and
-// Azure. It returns "" for a good name.
+// holding a control character or a bidirectional override (which makes a
+// name show as another), which would reach terminals, logs and Azure. It returns "" for a good name.
 func nameProblem(s string) string {
 	if strings.TrimSpace(s) == "" {
 		return "is empty"
 	}
 	for _, r := range s {
-		if r == utf8.RuneError || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+		if r == utf8.RuneError || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) {
 			return "holds a control character or invalid UTF-8"
 		}
 	}

@@ -106,7 +106,7 @@ steps wait for their window, 130 interrupted, resumable.`,
 			}
 			if st.Mode().IsRegular() {
 				var digest string
-				p, digest, err = planfile.Load(target)
+				p, digest, err = planfile.LoadExact(target)
 				if err != nil {
 					return err
 				}
@@ -227,6 +227,9 @@ type applyOptions struct {
 // and fails when there are errors.
 func loadRunbook(g *globals, errOut io.Writer, dir string) (*schema.Runbook, error) {
 	rb, diags := schema.LoadDir(dir, g.loadOptions())
+	if !diags.HasErrors() {
+		diags = append(diags, schema.RequireVMs(rb)...)
+	}
 	var files map[string]*hcl.File
 	if rb != nil {
 		files = rb.Files

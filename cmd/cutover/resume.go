@@ -132,6 +132,12 @@ func orDash(s string) string {
 // that it judges exactly as the run will (a lock whose holder is gone is
 // taken over by the store, not refused).
 func checkLock(ctx context.Context, rb *schema.Runbook, store journal.Store) error {
+	// Where no lock was ever taken, nobody holds it: taking it only to
+	// give it back would create the lock files of an apply that may
+	// yet be refused (an edited plan, a stale one) and write nothing.
+	if fs, ok := store.(*journal.FileStore); ok && fs.NeverLocked() {
+		return nil
+	}
 	info, err := store.Lock(ctx, journal.LockInfo{Operation: "apply"})
 	var locked *journal.LockedError
 	if errors.As(err, &locked) {

@@ -44,6 +44,9 @@ Exit status: 0 valid (warnings allowed), 1 invalid.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rb, diags := schema.LoadDir(runbookDir(args), g.loadOptions())
+			if !diags.HasErrors() {
+				diags = append(diags, schema.RequireVMs(rb)...)
+			}
 			var files map[string]*hcl.File
 			if rb != nil {
 				files = rb.Files

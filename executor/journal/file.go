@@ -539,6 +539,19 @@ func (s *FileStore) readLock() (LockInfo, error) {
 	return info, nil
 }
 
+// NeverLocked reports, creating nothing, that neither the lock file nor
+// the OS lock file exists: no operation holds this state's lock, and none
+// took it here before. A caller that only wants to know whether the lock
+// is free can then skip taking it, and leave no file behind.
+func (s *FileStore) NeverLocked() bool {
+	for _, p := range []string{s.lockPath, s.osLockPath} {
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+			return false
+		}
+	}
+	return true
+}
+
 // Unlock implements Store. It removes the lock file as ForceUnlock does,
 // then releases the OS lock this store took with it.
 func (s *FileStore) Unlock(ctx context.Context, id string) error {

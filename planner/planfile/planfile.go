@@ -203,6 +203,46 @@ func Load(path string) (*planner.Plan, string, error) {
 	return p, Digest(b), nil
 }
 
+// LoadExact is Load for a plan about to be applied: the file must also be
+// byte for byte what cutover writes for the plan it decodes to. JSON
+// readers forgive what the planner never writes (a repeated key, of which
+// the last wins; other spacing or key order; escapes of the same text);
+// a file that holds any of it was edited after planning, whatever it
+// decodes to.
+func LoadExact(path string) (*planner.Plan, string, error) {
+	b, err := userfile.Read(path, userfile.MaxPlan)
+	if err != nil {
+		return nil, "", err
+	}
+	p, err := Decode(b)
+	if err == nil {
+		err = exact(b, p)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	return p, Digest(b), nil
+}
+
+// exact compares b with the encoding of p and names the first line that
+// differs.
+func exact(b []byte, p *planner.Plan) error {
+	want, err := Encode(p)
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(b, want) {
+		return nil
+	}
+	line := 1
+	for i := 0; i < len(b) && i < len(want) && b[i] == want[i]; i++ {
+		if b[i] == '\n' {
+			line++
+		}
+	}
+	return &ValidationError{Where: fmt.Sprintf("line %d", line), Reason: "the file is not as cutover wrote it (it was edited after planning); make a new plan with cutover plan --out"}
+}
+
 // Read decodes a plan from r.
 func Read(r io.Reader) (*planner.Plan, error) {
 	b, err := io.ReadAll(r)

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
+	"gopkg.in/yaml.v3"
 )
 
 // MaxNesting is the deepest bracket nesting ({, [ and ( together) a
@@ -205,8 +206,108 @@ func decodeDepth(name string, args []cty.Value) error {
 	if len(args) == 0 || !args[0].IsKnown() || args[0].IsNull() || args[0].Type() != cty.String {
 		return nil
 	}
-	if d := nestingError(name, []byte(args[0].AsString())); d != nil {
+	src := []byte(args[0].AsString())
+	if d := bracketDepthError(name, src); d != nil {
 		return function.NewArgErrorf(0, "the value nests more than %d levels deep", MaxNesting)
 	}
+	if name == "yamldecode" {
+		if p := yamlProblem(src); p != "" {
+			return function.NewArgErrorf(0, "%s", p)
+		}
+	}
 	return nil
+}
+
+// MaxYAMLNodes bounds the values a yamldecode argument may expand to.
+// Aliases repeat what an anchor holds, and an anchor may hold aliases: ten
+// lines of YAML can stand for a billion values ("billion laughs"), which
+// the decoder would build in full.
+const MaxYAMLNodes = 1_000_000
+
+// yamlProblem reads src as a YAML node tree, in which aliases are not
+// expanded, and says what is wrong when its expansion would be larger than
+// MaxYAMLNodes, nest deeper than MaxNesting (block indentation nests
+// without brackets) or hold an alias of its own ancestor. Other syntax
+// errors are left to yamldecode, which reports them in its own words.
+func yamlProblem(src []byte) string {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		if strings.Contains(err.Error(), "depth") {
+			return fmt.Sprintf("the value nests more than %d levels deep", MaxNesting)
+		}
+		return ""
+	}
+	const busy = -1
+	sizes := map[*yaml.Node]int{}
+	var size func(n *yaml.Node, depth int) (int, string)
+	size = func(n *yaml.Node, depth int) (int, string) {
+		if depth > MaxNesting {
+			return 0, fmt.Sprintf("the value nests more than %d levels deep", MaxNesting)
+		}
+		if n.Kind == yaml.AliasNode && n.Alias != nil {
+			n = n.Alias
+		}
+		switch sizes[n] {
+		case busy:
+			return 0, "an alias refers to a value that holds it"
+		case 0:
+		default:
+			return sizes[n], ""
+		}
+		sizes[n] = busy
+		total := 1
+		for _, c := range n.Content {
+			k, p := size(c, depth+1)
+			if p != "" {
+				return 0, p
+			}
+			total += k
+			if total > MaxYAMLNodes {
+				return 0, fmt.Sprintf("the value expands to more than %d values (through aliases)", MaxYAMLNodes)
+			}
+		}
+		sizes[n] = total
+		return total, ""
+	}
+	_, p := size(&doc, 0)
+	return p
+}
+
+// MaxProduct bounds setproduct's result: its size is the product of its
+// arguments' lengths, so three sets of a thousand would ask for a billion
+// elements at once and end the process for lack of memory.
+const MaxProduct = 1_000_000
+
+// boundedProduct wraps setproduct with that bound, checked from the
+// arguments' lengths before anything is built.
+func boundedProduct(fn function.Function) function.Function {
+	check := func(args []cty.Value) error {
+		n := 1
+		for i, a := range args {
+			if !a.IsKnown() || a.IsNull() || !a.CanIterateElements() {
+				return nil
+			}
+			n *= max(a.LengthInt(), 1)
+			if n > MaxProduct {
+				return function.NewArgErrorf(i, "the product of these collections would hold more than %d elements", MaxProduct)
+			}
+		}
+		return nil
+	}
+	return function.New(&function.Spec{
+		Params:   fn.Params(),
+		VarParam: fn.VarParam(),
+		Type: func(args []cty.Value) (cty.Type, error) {
+			if err := check(args); err != nil {
+				return cty.NilType, err
+			}
+			return fn.ReturnTypeForValues(args)
+		},
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			if err := check(args); err != nil {
+				return cty.NilVal, err
+			}
+			return fn.Call(args)
+		},
+	})
 }

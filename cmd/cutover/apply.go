@@ -106,7 +106,7 @@ steps wait for their window, 130 interrupted, resumable.`,
 			}
 			if st.Mode().IsRegular() {
 				var digest string
-				p, digest, err = planfile.LoadExact(target)
+				p, digest, opts.edited, err = planfile.LoadExact(target)
 				if err != nil {
 					return err
 				}
@@ -208,6 +208,9 @@ type applyOptions struct {
 	// saved is set when p comes from a plan file, which is then checked
 	// against a fresh plan of the same runbook and live state.
 	saved bool
+	// edited, from a plan file, says that the file is not byte for byte
+	// what cutover writes for the plan it holds (see planfile.LoadExact).
+	edited error
 	// keepPlan keeps the plan under DIR/.cutover/plans while it has
 	// steps to do, so that apply DIR resumes it (see resume.go).
 	keepPlan bool
@@ -226,8 +229,14 @@ type applyOptions struct {
 // loadRunbook decodes the runbook in dir, shows its warnings and errors,
 // and fails when there are errors.
 func loadRunbook(g *globals, errOut io.Writer, dir string) (*schema.Runbook, error) {
+	return loadRunbookFor(g, errOut, dir, true)
+}
+
+// loadRunbookFor is loadRunbook; needVMs refuses a runbook that declares
+// no vm block, as every command but import (which writes the first) does.
+func loadRunbookFor(g *globals, errOut io.Writer, dir string, needVMs bool) (*schema.Runbook, error) {
 	rb, diags := schema.LoadDir(dir, g.loadOptions())
-	if !diags.HasErrors() {
+	if needVMs && !diags.HasErrors() {
 		diags = append(diags, schema.RequireVMs(rb)...)
 	}
 	var files map[string]*hcl.File
@@ -336,6 +345,12 @@ func applySession(in *interrupts, g *globals, out, errOut io.Writer, rb *schema.
 		if err := verifySavedWindows(rb, p); err != nil {
 			return err
 		}
+	}
+	// Before any VM is read, so before anything can start: a file that
+	// is not byte for byte what cutover writes was edited by hand,
+	// whatever it decodes to.
+	if o.edited != nil {
+		return o.edited
 	}
 	completed := map[string]bool{}
 	for _, vm := range completedVMs(rep.Records) {

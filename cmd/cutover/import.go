@@ -109,7 +109,7 @@ Import never overwrites a file without --force.`,
 				}
 			}
 
-			rb, err := loadRunbook(g, cmd.ErrOrStderr(), dir)
+			rb, err := loadRunbookFor(g, cmd.ErrOrStderr(), dir, false)
 			if err != nil {
 				return err
 			}

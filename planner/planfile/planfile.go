@@ -203,25 +203,26 @@ func Load(path string) (*planner.Plan, string, error) {
 	return p, Digest(b), nil
 }
 
-// LoadExact is Load for a plan about to be applied: the file must also be
-// byte for byte what cutover writes for the plan it decodes to. JSON
-// readers forgive what the planner never writes (a repeated key, of which
-// the last wins; other spacing or key order; escapes of the same text);
-// a file that holds any of it was edited after planning, whatever it
-// decodes to.
-func LoadExact(path string) (*planner.Plan, string, error) {
+// LoadExact is Load for a plan about to be applied, which also says
+// (edited) whether the file is byte for byte what cutover writes for the
+// plan it decodes to. JSON readers forgive what the planner never writes
+// (a repeated key, of which the last wins; other spacing or key order;
+// other escapes of the same text); a file that holds any of it was edited
+// after planning, whatever it decodes to. The caller decides when to
+// refuse it: a check that names the step an edit changed says more.
+func LoadExact(path string) (p *planner.Plan, digest string, edited, err error) {
 	b, err := userfile.Read(path, userfile.MaxPlan)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
-	p, err := Decode(b)
-	if err == nil {
-		err = exact(b, p)
-	}
+	p, err = Decode(b)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", path, err)
+		return nil, "", nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return p, Digest(b), nil
+	if edited = exact(b, p); edited != nil {
+		edited = fmt.Errorf("%s: %w", path, edited)
+	}
+	return p, Digest(b), edited, nil
 }
 
 // exact compares b with the encoding of p and names the first line that

@@ -66,7 +66,7 @@ func Functions(baseDir string, opts FunctionOptions) map[string]function.Functio
 		"merge":           stdlib.MergeFunc,
 		"min":             stdlib.MinFunc,
 		"parseint":        stdlib.ParseIntFunc,
-		"pow":             stdlib.PowFunc,
+		"pow":             boundedPow(stdlib.PowFunc),
 		"range":           stdlib.RangeFunc,
 		"regex":           stdlib.RegexFunc,
 		"regexall":        stdlib.RegexAllFunc,

@@ -49,14 +49,21 @@ func templateNestingError(filename string, src []byte) *hcl.Diagnostic {
 // it; real expressions hold a handful.
 const MaxOperators = 512
 
+// MaxTryNesting is how deep try and can calls may nest. Both evaluate
+// their arguments once for the result's type and again for its value, so
+// the innermost of n nested calls runs 2^n times: sixty never finish.
+const MaxTryNesting = 8
+
 // tokenDepthError bounds, from the lexer's tokens (the lexer does not
 // recurse), what the parser and evaluator recurse on besides brackets:
 // nested templates (quotes, heredocs, ${ and %{ sequences), nested
 // %{ if } and %{ for } directives, and chains of operators within one
 // item (an item ends at a newline or comma of its bracket level).
 func tokenDepthError(toks hclsyntax.Tokens) *hcl.Diagnostic {
-	ops := []int{0} // operators seen in the current item, per open level
-	directives := 0 // open %{ if } / %{ for }
+	ops := []int{0}        // operators seen in the current item, per open level
+	directives := 0        // open %{ if } / %{ for }
+	tries := []bool{false} // per open level: opened by try( or can(
+	nTries := 0
 	tooDeep := func(rng hcl.Range, detail string) *hcl.Diagnostic {
 		return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Nesting too deep", Detail: detail, Subject: rng.Ptr()}
 	}
@@ -66,6 +73,15 @@ func tokenDepthError(toks hclsyntax.Tokens) *hcl.Diagnostic {
 			hclsyntax.TokenTemplateInterp, hclsyntax.TokenTemplateControl,
 			hclsyntax.TokenOQuote, hclsyntax.TokenOHeredoc:
 			ops = append(ops, 0)
+			try := t.Type == hclsyntax.TokenOParen && i > 0 && toks[i-1].Type == hclsyntax.TokenIdent &&
+				(string(toks[i-1].Bytes) == "try" || string(toks[i-1].Bytes) == "can")
+			tries = append(tries, try)
+			if try {
+				nTries++
+				if nTries > MaxTryNesting {
+					return tooDeep(t.Range, fmt.Sprintf("try and can calls nest more than %d deep here; each level evaluates its arguments again, so deeper nesting never finishes.", MaxTryNesting))
+				}
+			}
 			if len(ops)-1+directives > MaxNesting {
 				return tooDeep(t.Range, fmt.Sprintf("Brackets, strings and templates nest more than %d levels deep here; no runbook or variables file needs that many.", MaxNesting))
 			}
@@ -83,6 +99,10 @@ func tokenDepthError(toks hclsyntax.Tokens) *hcl.Diagnostic {
 			hclsyntax.TokenTemplateSeqEnd, hclsyntax.TokenCQuote, hclsyntax.TokenCHeredoc:
 			if len(ops) > 1 {
 				ops = ops[:len(ops)-1]
+				if tries[len(tries)-1] {
+					nTries--
+				}
+				tries = tries[:len(tries)-1]
 			}
 		case hclsyntax.TokenNewline, hclsyntax.TokenComma:
 			ops[len(ops)-1] = 0
@@ -306,6 +326,23 @@ func boundedProduct(fn function.Function) function.Function {
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			if err := check(args); err != nil {
 				return cty.NilVal, err
+			}
+			return fn.Call(args)
+		},
+	})
+}
+
+// boundedPow is pow without NaN: a negative base to a fractional power has
+// no real value, and go-cty's number type, which cannot hold NaN, panics
+// (the message would carry a Go stack trace).
+func boundedPow(fn function.Function) function.Function {
+	return function.New(&function.Spec{
+		Params: fn.Params(),
+		Type:   function.StaticReturnType(cty.Number),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			base, exp := args[0].AsBigFloat(), args[1].AsBigFloat()
+			if base.Sign() < 0 && !exp.IsInt() {
+				return cty.NilVal, function.NewArgErrorf(1, "a negative number to a fractional power has no real value")
 			}
 			return fn.Call(args)
 		},

@@ -235,7 +235,7 @@ func loadRunbook(g *globals, errOut io.Writer, dir string) (*schema.Runbook, err
 // loadRunbookFor is loadRunbook; needVMs refuses a runbook that declares
 // no vm block, as every command but import (which writes the first) does.
 func loadRunbookFor(g *globals, errOut io.Writer, dir string, needVMs bool) (*schema.Runbook, error) {
-	rb, diags := schema.LoadDir(dir, g.loadOptions())
+	rb, diags := loadDir(g, dir)
 	if needVMs && !diags.HasErrors() {
 		diags = append(diags, schema.RequireVMs(rb)...)
 	}

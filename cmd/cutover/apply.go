@@ -18,6 +18,7 @@ import (
 	"cutover/executor"
 	"cutover/executor/action"
 	"cutover/executor/journal"
+	"cutover/internal/userfile"
 	"cutover/planner"
 	"cutover/planner/planfile"
 	"cutover/schema"
@@ -91,6 +92,9 @@ steps wait for their window, 130 interrupted, resumable.`,
 			st, err := os.Stat(target)
 			if err != nil {
 				return usageError{err}
+			}
+			if !st.Mode().IsRegular() && !st.IsDir() {
+				return usagef("%s is neither a plan file nor a runbook directory: it is %s", target, userfile.Kind(st.Mode()))
 			}
 			var (
 				p      *planner.Plan

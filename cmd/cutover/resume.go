@@ -135,11 +135,18 @@ func orDash(s string) string {
 // that it judges exactly as the run will (a lock whose holder is gone is
 // taken over by the store, not refused).
 func checkLock(ctx context.Context, rb *schema.Runbook, store journal.Store) error {
-	// Where no lock was ever taken, nobody holds it: taking it only to
-	// give it back would create the lock files of an apply that may
-	// yet be refused (an edited plan, a stale one) and write nothing.
-	if fs, ok := store.(*journal.FileStore); ok && fs.NeverLocked() {
-		return nil
+	// Without the OS lock file no process holds the OS lock: judge from
+	// the lock file alone, as Lock would, rather than take the lock and
+	// create the lock files of an apply that may yet be refused (an
+	// edited or stale plan) and so write nothing else.
+	if fs, ok := store.(*journal.FileStore); ok && !fs.HasOSLockFile() {
+		held, err := store.CurrentLock(ctx)
+		if err != nil || held == nil || held.OSLock {
+			// Free, or left by a holder that took the OS lock and is
+			// gone: the run's Lock takes it over.
+			return err
+		}
+		return &lockHeldError{held: *held, stale: journal.StaleHint(*held), dir: rb.Dir}
 	}
 	info, err := store.Lock(ctx, journal.LockInfo{Operation: "apply"})
 	var locked *journal.LockedError

@@ -566,17 +566,14 @@ func (s *FileStore) readLock() (LockInfo, error) {
 	return info, nil
 }
 
-// NeverLocked reports, creating nothing, that neither the lock file nor
-// the OS lock file exists: no operation holds this state's lock, and none
-// took it here before. A caller that only wants to know whether the lock
-// is free can then skip taking it, and leave no file behind.
-func (s *FileStore) NeverLocked() bool {
-	for _, p := range []string{s.lockPath, s.osLockPath} {
-		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
-			return false
-		}
-	}
-	return true
+// HasOSLockFile reports, creating nothing, whether the OS lock file
+// exists. Every holder that takes the OS lock creates it first, so without
+// it no running process holds the OS lock, and a caller that only wants
+// to judge the lock can read the lock file (CurrentLock) instead of taking
+// the lock, and leave no file behind.
+func (s *FileStore) HasOSLockFile() bool {
+	_, err := os.Lstat(s.osLockPath)
+	return !errors.Is(err, fs.ErrNotExist)
 }
 
 // Unlock implements Store. It removes the lock file as ForceUnlock does,

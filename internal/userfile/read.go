@@ -45,7 +45,7 @@ func Read(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("not a regular file (%s)", kind(st.Mode()))}
+		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("not a regular file (%s)", Kind(st.Mode()))}
 	}
 	if st.Size() > limit {
 		return nil, &TooBigError{Path: path, Limit: limit}
@@ -62,7 +62,8 @@ func Read(path string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-func kind(m fs.FileMode) string {
+// Kind names what a file that is not a regular file is, for messages.
+func Kind(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"

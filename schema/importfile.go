@@ -211,6 +211,9 @@ func DeclaresVMs(dir string) (bool, error) {
 		if err != nil {
 			return false, err
 		}
+		if d := nestingError(path, src); d != nil {
+			return false, fmt.Errorf("%s", hcl.Diagnostics{d}.Error())
+		}
 		f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
 		if diags.HasErrors() {
 			return false, fmt.Errorf("%s", diags.Error())

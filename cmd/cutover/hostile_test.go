@@ -219,6 +219,10 @@ func TestHostileInputs(t *testing.T) {
 			dir := overlay(t, map[string]string{"extra.hcl": "locals {\n  x = " + strings.Repeat("!", 1_000_000) + "true\n}\n"})
 			return dir, [][]string{{"validate", dir}}
 		}, "operators are chained"},
+		{"fmt of a million unary operators", func(t *testing.T) (string, [][]string) {
+			dir := overlay(t, map[string]string{"extra.hcl": "locals {\n  x = " + strings.Repeat("!", 1_000_000) + "true\n}\n"})
+			return dir, [][]string{{"fmt", "--check", dir}}
+		}, "operators are chained"},
 		{"a list variable of a million unary operators", func(t *testing.T) (string, [][]string) {
 			dir := overlay(t, map[string]string{"extra.hcl": "variable \"l\" {\n  type = list(bool)\n  default = []\n}\n"})
 			return dir, [][]string{{"validate", dir, "--var", "l=[" + strings.Repeat("!", 1_000_000) + "true]"}}

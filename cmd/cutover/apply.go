@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,6 +88,16 @@ steps wait for their window, 130 interrupted, resumable.`,
 			approved, err := approvedDigest(expectDigest, cmd.Flags().Changed("expect-digest"))
 			if err != nil {
 				return err
+			}
+			switch {
+			case parallelism < 1:
+				return usagef("--parallelism must be at least 1")
+			case vcPar < 0 || azPar < 0 || writeBurst < 0:
+				return usagef("--vcenter-parallelism, --azure-parallelism and --azure-write-burst must not be negative")
+			case !(writesPerSecond >= 0) || math.IsInf(writesPerSecond, 0):
+				return usagef("--azure-writes-per-second must be a number of zero or more")
+			case gateTimeout <= 0 || progressInterval <= 0 || settleDelay < 0:
+				return usagef("--gate-timeout and --progress-interval must be more than zero, --settle-delay not negative")
 			}
 			target := runbookDir(args)
 			st, err := os.Stat(target)

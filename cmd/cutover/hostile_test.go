@@ -223,6 +223,14 @@ func TestHostileInputs(t *testing.T) {
 			dir := overlay(t, map[string]string{"extra.hcl": "locals {\n  x = " + strings.Repeat("!", 1_000_000) + "true\n}\n"})
 			return dir, [][]string{{"fmt", "--check", dir}}
 		}, "operators are chained"},
+		{"--target naming no VM", func(t *testing.T) (string, [][]string) {
+			dir := copyExample(t, "quickstart")
+			return dir, [][]string{{"plan", dir, "--sim", "--target", "vm.nope"}, {"apply", dir, "--sim", "--auto-approve", "--target", "vm.nope"}, {"rollback", dir, "--sim", "--target", "vm.nope"}}
+		}, "--target vm.nope names no VM of the runbook"},
+		{"flags out of range", func(t *testing.T) (string, [][]string) {
+			dir := copyExample(t, "quickstart")
+			return dir, [][]string{{"plan", dir, "--sim", "--throughput", "NaN"}, {"apply", dir, "--sim", "--auto-approve", "--parallelism", "0"}, {"apply", dir, "--sim", "--auto-approve", "--azure-writes-per-second", "NaN"}}
+		}, "must be"},
 		{"a list variable of a million unary operators", func(t *testing.T) (string, [][]string) {
 			dir := overlay(t, map[string]string{"extra.hcl": "variable \"l\" {\n  type = list(bool)\n  default = []\n}\n"})
 			return dir, [][]string{{"validate", dir, "--var", "l=[" + strings.Repeat("!", 1_000_000) + "true]"}}

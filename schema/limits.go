@@ -22,7 +22,8 @@ const MaxNesting = 128
 // nestingError returns a diagnostic at the first bracket that opens
 // deeper than MaxNesting, or nil. It counts raw bytes, strings included:
 // it runs before parsing, and a string holding more than a hundred
-// unclosed brackets is no loss.
+// unclosed brackets is no loss. Then it checks the lexer's tokens for what
+// recurses without brackets (see tokenDepthError).
 func nestingError(filename string, src []byte) *hcl.Diagnostic {
 	if d := bracketDepthError(filename, src); d != nil {
 		return d

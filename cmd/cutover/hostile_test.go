@@ -318,6 +318,12 @@ func TestHostilePlanFiles(t *testing.T) {
 				return regexp.MustCompile(`"expires_at": "[^"]*"`).ReplaceAllString(s, `"expires_at": "9999-12-31T23:59:59Z"`)
 			})
 		}, "more than 168h0m0s after created_at"},
+		{"dates moved into the future", func(t *testing.T) string {
+			return reencode(t, func(s string) string {
+				s = regexp.MustCompile(`"created_at": "[^"]*"`).ReplaceAllString(s, `"created_at": "2090-01-01T00:00:00Z"`)
+				return regexp.MustCompile(`"expires_at": "[^"]*"`).ReplaceAllString(s, `"expires_at": "2090-01-08T00:00:00Z"`)
+			})
+		}, "created_at: 2090-01-01T00:00:00Z is in the future"},
 		{"a runbook hash that is not one", func(t *testing.T) string {
 			return regexp.MustCompile(`"runbook_hash": "[^"]*"`).ReplaceAllString(string(raw), `"runbook_hash": "\u001b[2J"`)
 		}, "not a SHA-256 in hex"},

@@ -307,12 +307,22 @@ func (e *StaleError) Error() string {
 	return b.String()
 }
 
+// MaxClockSkew is how far in the future a plan's created_at may lie: the
+// clocks of the machine that planned and the one that applies differ a
+// little, never by more.
+const MaxClockSkew = time.Hour
+
 // Check decides whether p may be applied now: it must not be expired, must
 // come from the runbook whose hash is given, and every planned VM's live
 // fingerprint must equal the one recorded.
 func Check(p *planner.Plan, runbookHash string, now time.Time, live map[string]planner.Live) error {
 	if !p.ExpiresAt.IsZero() && now.After(p.ExpiresAt) {
 		return &ExpiredError{At: p.ExpiresAt}
+	}
+	if p.CreatedAt.After(now.Add(MaxClockSkew)) {
+		// Made later than now: its dates were moved by hand (to keep it
+		// applicable past the expiry it was reviewed with).
+		return &ValidationError{Where: "created_at", Reason: fmt.Sprintf("%s is in the future", p.CreatedAt.Format(time.RFC3339))}
 	}
 	if p.RunbookHash != runbookHash {
 		return &RunbookError{Plan: p.RunbookHash, Runbook: runbookHash}

@@ -348,7 +348,7 @@ func applySession(in *interrupts, g *globals, out, errOut io.Writer, rb *schema.
 		}
 	}
 	// What needs no live state is checked before anything is read.
-	if err := planfile.Check(&planner.Plan{ExpiresAt: p.ExpiresAt, RunbookHash: p.RunbookHash}, rb.Hash, time.Now(), nil); err != nil {
+	if err := planfile.Check(&planner.Plan{CreatedAt: p.CreatedAt, ExpiresAt: p.ExpiresAt, RunbookHash: p.RunbookHash}, rb.Hash, time.Now(), nil); err != nil {
 		return err
 	}
 	if planfile.IsRollback(p) {

@@ -46,13 +46,7 @@ func Targets(saved *planner.Plan) []string {
 // when they were first applied. It returns the first difference, in the
 // saved plan's step order, as an *EditedError.
 func Verify(saved, fresh *planner.Plan, done map[string]bool) error {
-	if saved.Runbook != fresh.Runbook {
-		return &EditedError{Step: "runbook", Reason: fmt.Sprintf("the plan names runbook %q, the runbook is %q", saved.Runbook, fresh.Runbook)}
-	}
-	if !sameMap(saved.Variables, fresh.Variables) {
-		return &EditedError{Step: "variables", Reason: "the plan's variables differ from the values given now: " + mapDiff(saved.Variables, fresh.Variables)}
-	}
-	if err := VerifyWindows(saved, fresh); err != nil {
+	if err := VerifyHeader(saved, fresh); err != nil {
 		return err
 	}
 	freshVMs := map[string]planner.VMPlan{}
@@ -104,28 +98,26 @@ func Verify(saved, fresh *planner.Plan, done map[string]bool) error {
 			return &EditedError{Step: s.ID, Reason: d}
 		}
 	}
-	var freshOrder []string
 	for _, s := range fresh.Steps {
 		if !savedSteps[s.ID] && !done[s.VM] {
 			return &EditedError{Step: s.ID, Reason: "the plan leaves out this step"}
 		}
-		if !done[s.VM] {
-			freshOrder = append(freshOrder, s.ID)
-		}
-	}
-	// The same steps, in the order the planner writes them: any other
-	// order, even one the dependencies allow, is an edit.
-	i := 0
-	for _, s := range saved.Steps {
-		if done[s.VM] {
-			continue
-		}
-		if s.ID != freshOrder[i] {
-			return &EditedError{Step: s.ID, Reason: fmt.Sprintf("the plan holds it where the planner puts %s", freshOrder[i])}
-		}
-		i++
 	}
 	return nil
+}
+
+// VerifyHeader compares what of a saved plan comes from the runbook and
+// the variables alone, not from any VM: the runbook's name, the variables'
+// values and the windows. fresh may be a plan of no VM, so apply checks
+// these before it reads anything live.
+func VerifyHeader(saved, fresh *planner.Plan) error {
+	if saved.Runbook != fresh.Runbook {
+		return &EditedError{Step: "runbook", Reason: fmt.Sprintf("the plan names runbook %q, the runbook is %q", saved.Runbook, fresh.Runbook)}
+	}
+	if !sameMap(saved.Variables, fresh.Variables) {
+		return &EditedError{Step: "variables", Reason: "the plan's variables differ from the values given now: " + mapDiff(saved.Variables, fresh.Variables)}
+	}
+	return VerifyWindows(saved, fresh)
 }
 
 // VerifyWindows compares the windows of a saved plan with fresh's (which

@@ -81,7 +81,8 @@ func (p Problem) Error() string { return p.VM + ": " + p.Reason }
 type Options struct {
 	Now         time.Time
 	ToolVersion string
-	// TTL is how long a plan stays applicable; zero means 7 days.
+	// TTL is how long a plan stays applicable; zero means DefaultTTL, and
+	// a plan file living longer is refused when read.
 	TTL time.Duration
 	// Targets limits the plan to these VM addresses (or vm block names);
 	// empty means every VM.
@@ -94,13 +95,17 @@ type Options struct {
 	Schedule ScheduleOptions
 }
 
+// DefaultTTL is how long a plan stays applicable unless Options.TTL says
+// otherwise; a plan file whose expiry lies further out was edited.
+const DefaultTTL = 7 * 24 * time.Hour
+
 // Build diffs every runbook VM against its live state and returns the
 // plan. VMs that cannot be planned are returned as problems; the plan then
 // holds the others, and the caller decides whether to refuse it.
 func Build(rb *schema.Runbook, live map[string]Live, opts Options) (*Plan, []Problem) {
 	ttl := opts.TTL
 	if ttl == 0 {
-		ttl = 7 * 24 * time.Hour
+		ttl = DefaultTTL
 	}
 	p := &Plan{
 		FormatVersion: FormatVersion,

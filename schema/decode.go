@@ -268,7 +268,12 @@ func (d *decoder) decodeRunbookBlock() {
 		content, diags := b.Body.Content(runbookSchema)
 		d.add(diags)
 		a := newAttrs(d.ctx, content.Attributes, "runbook.", nil)
-		a.nonEmpty("name", &d.rb.Name)
+		if a.nonEmpty("name", &d.rb.Name) {
+			// Plans, state keys and every message carry the name.
+			if p := nameProblem(d.rb.Name); p != "" {
+				a.errorf("name", "Invalid runbook name", "The runbook name %s.", p)
+			}
+		}
 		a.str("description", &d.rb.Description)
 		d.add(a.diags)
 	}

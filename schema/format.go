@@ -11,6 +11,11 @@ import (
 // Format returns src in canonical HCL layout. It refuses a file that does
 // not parse, since reformatting broken syntax could change its meaning.
 func Format(src []byte, filename string) ([]byte, hcl.Diagnostics) {
+	// The parser recurses per nesting level: bound it first, as LoadDir
+	// does.
+	if d := nestingError(filename, src); d != nil {
+		return nil, hcl.Diagnostics{d}
+	}
 	_, diags := hclsyntax.ParseConfig(src, filename, hcl.Pos{Line: 1, Column: 1})
 	if diags.HasErrors() {
 		return nil, diags

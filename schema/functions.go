@@ -13,6 +13,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
+
+	"cutover/internal/userfile"
 )
 
 // FunctionOptions gate what the runbook functions may touch.
@@ -64,7 +66,7 @@ func Functions(baseDir string, opts FunctionOptions) map[string]function.Functio
 		"merge":           stdlib.MergeFunc,
 		"min":             stdlib.MinFunc,
 		"parseint":        stdlib.ParseIntFunc,
-		"pow":             stdlib.PowFunc,
+		"pow":             boundedPow(stdlib.PowFunc),
 		"range":           stdlib.RangeFunc,
 		"regex":           stdlib.RegexFunc,
 		"regexall":        stdlib.RegexAllFunc,
@@ -72,7 +74,7 @@ func Functions(baseDir string, opts FunctionOptions) map[string]function.Functio
 		"replace":         stdlib.ReplaceFunc,
 		"reverse":         stdlib.ReverseListFunc,
 		"setintersection": stdlib.SetIntersectionFunc,
-		"setproduct":      stdlib.SetProductFunc,
+		"setproduct":      boundedProduct(stdlib.SetProductFunc),
 		"setsubtract":     stdlib.SetSubtractFunc,
 		"setunion":        stdlib.SetUnionFunc,
 		"signum":          stdlib.SignumFunc,
@@ -163,7 +165,7 @@ func (f *fileAccess) read(p string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b, err := os.ReadFile(full)
+	b, err := userfile.Read(full, userfile.MaxSource)
 	if err != nil {
 		if os.IsNotExist(err) {
 			return "", fmt.Errorf("no file %q (paths are relative to the runbook directory)", p)
@@ -221,6 +223,9 @@ func (f *fileAccess) templateFunc(others map[string]function.Function) function.
 			vars := args[1]
 			if !vars.Type().IsObjectType() && !vars.Type().IsMapType() {
 				return cty.NilVal, function.NewArgErrorf(1, "the template variables must be an object or a map")
+			}
+			if d := templateNestingError(name, []byte(src)); d != nil {
+				return cty.NilVal, function.NewArgErrorf(0, "template %s: %s at line %d: %s", name, d.Summary, d.Subject.Start.Line, d.Detail)
 			}
 			tmpl, diags := hclsyntax.ParseTemplate([]byte(src), name, hcl.Pos{Line: 1, Column: 1})
 			if diags.HasErrors() {

@@ -4,7 +4,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -12,6 +11,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
+
+	"cutover/internal/userfile"
 )
 
 // ImportRow is one VM as cutover import writes it: what the inventory
@@ -206,9 +207,12 @@ func DeclaresVMs(dir string) (bool, error) {
 		return false, err
 	}
 	for _, path := range files {
-		src, err := os.ReadFile(path)
+		src, err := userfile.Read(path, userfile.MaxSource)
 		if err != nil {
 			return false, err
+		}
+		if d := nestingError(path, src); d != nil {
+			return false, fmt.Errorf("%s", hcl.Diagnostics{d}.Error())
 		}
 		f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
 		if diags.HasErrors() {

@@ -11,6 +11,9 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"cutover/internal/userfile"
 )
 
 // Options control how a runbook is decoded.
@@ -57,7 +60,7 @@ func LoadDir(dir string, opts Options) (*Runbook, hcl.Diagnostics) {
 			continue
 		}
 		name := filepath.Join(dir, e.Name())
-		b, err := os.ReadFile(name)
+		b, err := userfile.Read(name, userfile.MaxSource)
 		if err != nil {
 			return nil, hcl.Diagnostics{{
 				Severity: hcl.DiagError,
@@ -106,7 +109,7 @@ func LoadSources(dir string, sources map[string][]byte, opts Options) (*Runbook,
 	}
 	rb := &Runbook{
 		Dir:   dir,
-		Name:  filepath.Base(dir),
+		Name:  dirName(dir),
 		Hash:  hex.EncodeToString(h.Sum(nil)),
 		Files: parsed,
 	}
@@ -116,6 +119,16 @@ func LoadSources(dir string, sources map[string][]byte, opts Options) (*Runbook,
 	d := &decoder{opts: &opts, rb: rb, dir: dir}
 	d.decode(files)
 	return rb, dedupe(d.diags)
+}
+
+// dirName is the runbook's default name: its directory's own name, however
+// the directory was spelled ("." or "wave1/." name it too), since plans,
+// state keys and messages carry it.
+func dirName(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return filepath.Base(abs)
+	}
+	return filepath.Base(dir)
 }
 
 // instanceAddr finds the vm instance addresses in a diagnostic's detail.
@@ -163,4 +176,29 @@ func dedupe(diags hcl.Diagnostics) hcl.Diagnostics {
 		out[i].Detail += fmt.Sprintf(" The same holds for %s%s.", strings.Join(named, ", "), more)
 	}
 	return out
+}
+
+// RequireVMs is the check of every command that plans, applies or
+// validates: a runbook whose files declare no vm block (an empty file, one
+// holding only comments or settings) would plan nothing and report
+// success. It is not part of LoadDir, since import loads a runbook that has
+// no VMs yet.
+func RequireVMs(rb *Runbook) hcl.Diagnostics {
+	if rb == nil {
+		return nil
+	}
+	for _, f := range rb.Files {
+		if b, ok := f.Body.(*hclsyntax.Body); ok {
+			for _, blk := range b.Blocks {
+				if blk.Type == "vm" {
+					return nil
+				}
+			}
+		}
+	}
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  "No VMs",
+		Detail:   fmt.Sprintf("The runbook in %s declares no vm block: there is nothing to plan or apply.", rb.Dir),
+	}}
 }

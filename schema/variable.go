@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"os"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -9,6 +8,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"cutover/internal/userfile"
 )
 
 var variableSchema = &hcl.BodySchema{
@@ -177,7 +178,7 @@ func (d *decoder) assign(v *Variable, val cty.Value, source string, rng *hcl.Ran
 
 // loadVarFile reads NAME = value assignments from an HCL or JSON file.
 func (d *decoder) loadVarFile(path string, byName map[string]*variableDecl) {
-	src, err := os.ReadFile(path)
+	src, err := userfile.Read(path, userfile.MaxSource)
 	if err != nil {
 		d.errorf(nil, "Cannot read variables file", "%s", err)
 		return

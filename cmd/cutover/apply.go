@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"cutover/executor"
 	"cutover/executor/action"
 	"cutover/executor/journal"
+	"cutover/internal/userfile"
 	"cutover/planner"
 	"cutover/planner/planfile"
 	"cutover/schema"
@@ -87,10 +89,23 @@ steps wait for their window, 130 interrupted, resumable.`,
 			if err != nil {
 				return err
 			}
+			switch {
+			case parallelism < 1:
+				return usagef("--parallelism must be at least 1")
+			case vcPar < 0 || azPar < 0 || writeBurst < 0:
+				return usagef("--vcenter-parallelism, --azure-parallelism and --azure-write-burst must not be negative")
+			case !(writesPerSecond >= 0) || math.IsInf(writesPerSecond, 0):
+				return usagef("--azure-writes-per-second must be a number of zero or more")
+			case gateTimeout <= 0 || progressInterval <= 0 || settleDelay < 0:
+				return usagef("--gate-timeout and --progress-interval must be more than zero, --settle-delay not negative")
+			}
 			target := runbookDir(args)
 			st, err := os.Stat(target)
 			if err != nil {
 				return usageError{err}
+			}
+			if !st.Mode().IsRegular() && !st.IsDir() {
+				return usagef("%s is neither a plan file nor a runbook directory: it is %s", target, userfile.Kind(st.Mode()))
 			}
 			var (
 				p      *planner.Plan
@@ -106,7 +121,7 @@ steps wait for their window, 130 interrupted, resumable.`,
 			}
 			if st.Mode().IsRegular() {
 				var digest string
-				p, digest, err = planfile.Load(target)
+				p, digest, opts.edited, err = planfile.LoadExact(target)
 				if err != nil {
 					return err
 				}
@@ -208,6 +223,9 @@ type applyOptions struct {
 	// saved is set when p comes from a plan file, which is then checked
 	// against a fresh plan of the same runbook and live state.
 	saved bool
+	// edited, from a plan file, says that the file is not byte for byte
+	// what cutover writes for the plan it holds (see planfile.LoadExact).
+	edited error
 	// keepPlan keeps the plan under DIR/.cutover/plans while it has
 	// steps to do, so that apply DIR resumes it (see resume.go).
 	keepPlan bool
@@ -226,7 +244,16 @@ type applyOptions struct {
 // loadRunbook decodes the runbook in dir, shows its warnings and errors,
 // and fails when there are errors.
 func loadRunbook(g *globals, errOut io.Writer, dir string) (*schema.Runbook, error) {
-	rb, diags := schema.LoadDir(dir, g.loadOptions())
+	return loadRunbookFor(g, errOut, dir, true)
+}
+
+// loadRunbookFor is loadRunbook; needVMs refuses a runbook that declares
+// no vm block, as every command but import (which writes the first) does.
+func loadRunbookFor(g *globals, errOut io.Writer, dir string, needVMs bool) (*schema.Runbook, error) {
+	rb, diags := loadDir(g, dir)
+	if needVMs && !diags.HasErrors() {
+		diags = append(diags, schema.RequireVMs(rb)...)
+	}
 	var files map[string]*hcl.File
 	if rb != nil {
 		files = rb.Files
@@ -321,7 +348,7 @@ func applySession(in *interrupts, g *globals, out, errOut io.Writer, rb *schema.
 		}
 	}
 	// What needs no live state is checked before anything is read.
-	if err := planfile.Check(&planner.Plan{ExpiresAt: p.ExpiresAt, RunbookHash: p.RunbookHash}, rb.Hash, time.Now(), nil); err != nil {
+	if err := planfile.Check(&planner.Plan{CreatedAt: p.CreatedAt, ExpiresAt: p.ExpiresAt, RunbookHash: p.RunbookHash}, rb.Hash, time.Now(), nil); err != nil {
 		return err
 	}
 	if planfile.IsRollback(p) {
@@ -333,6 +360,12 @@ func applySession(in *interrupts, g *globals, out, errOut io.Writer, rb *schema.
 		if err := verifySavedWindows(rb, p); err != nil {
 			return err
 		}
+	}
+	// Before any VM is read, so before anything can start: a file that
+	// is not byte for byte what cutover writes was edited by hand,
+	// whatever it decodes to.
+	if o.edited != nil {
+		return o.edited
 	}
 	completed := map[string]bool{}
 	for _, vm := range completedVMs(rep.Records) {

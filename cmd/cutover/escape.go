@@ -37,7 +37,7 @@ func needsEscape(s string, keepLines bool) bool {
 		if keepLines && (r == '\n' || r == '\t') {
 			continue
 		}
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) {
 			return true
 		}
 	}
@@ -61,7 +61,9 @@ func escapeText(s string, keepLines bool) string {
 			b.WriteString(`\r`)
 		case r < 0x80 && unicode.IsControl(r):
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r):
+			// Bidirectional overrides (U+202E...) reorder what follows
+			// them on screen: a name could show as another.
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+n])

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
+	"cutover/internal/userfile"
 	"cutover/planner/render"
 	"cutover/schema"
 )
@@ -38,7 +39,7 @@ the exit status is 1 if there are any.`,
 			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			changed, failed := 0, false
 			for _, name := range files {
-				src, err := os.ReadFile(name)
+				src, err := userfile.Read(name, userfile.MaxSource)
 				if err != nil {
 					return err
 				}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"cutover/internal/userfile"
 	"cutover/planner"
 	"cutover/schema"
 )
@@ -81,12 +83,11 @@ Import never overwrites a file without --force.`,
 			out := cmd.OutOrStdout()
 			var unmapped []schema.ASRUnmapped
 			if asrCSV != "" {
-				f, err := os.Open(asrCSV)
+				b, err := userfile.Read(asrCSV, userfile.MaxSource)
 				if err != nil {
 					return err
 				}
-				opts.ASR, unmapped, err = schema.ReadASRCSV(f, asrCSV)
-				f.Close()
+				opts.ASR, unmapped, err = schema.ReadASRCSV(bytes.NewReader(b), asrCSV)
 				if err != nil {
 					return err
 				}
@@ -108,7 +109,7 @@ Import never overwrites a file without --force.`,
 				}
 			}
 
-			rb, err := loadRunbook(g, cmd.ErrOrStderr(), dir)
+			rb, err := loadRunbookFor(g, cmd.ErrOrStderr(), dir, false)
 			if err != nil {
 				return err
 			}
@@ -193,12 +194,11 @@ func relInside(dir, file string) (string, error) {
 // readSizeRules reads --sizes: size,vcpus,memory_gib rows, a header
 // optional.
 func readSizeRules(path string) ([]planner.SizeRule, error) {
-	f, err := os.Open(path)
+	b, err := userfile.Read(path, userfile.MaxSource)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
+	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os/signal"
 	"path/filepath"
 	"syscall"
@@ -55,7 +56,8 @@ Exit status: 0 no changes, 1 error, 2 changes present (with --detailed-exitcode)
 			if err != nil {
 				return usageError{err}
 			}
-			if sched.parallelism < 1 || sched.throughput <= 0 {
+			// !(x > 0) also refuses NaN, which every comparison fails.
+			if sched.parallelism < 1 || !(sched.throughput > 0) || math.IsInf(sched.throughput, 0) {
 				return usagef("--parallelism and --throughput must be more than zero")
 			}
 			rb, err := loadRunbook(g, cmd.ErrOrStderr(), runbookDir(args))
@@ -104,6 +106,9 @@ Exit status: 0 no changes, 1 error, 2 changes present (with --detailed-exitcode)
 // reported together and fail the command: a plan that silently leaves VMs
 // out would be reviewed as if it were whole.
 func makePlan(ctx context.Context, errOut io.Writer, rb *schema.Runbook, sim bool, targets []string) (*planner.Plan, error) {
+	if err := checkTargets(rb, targets); err != nil {
+		return nil, err
+	}
 	s, err := connect(ctx, rb, sim)
 	if err != nil {
 		return nil, err
@@ -130,6 +135,24 @@ func makePlan(ctx context.Context, errOut io.Writer, rb *schema.Runbook, sim boo
 		return nil, exitCodeError{exitError}
 	}
 	return p, nil
+}
+
+// checkTargets refuses a --target that names no VM of the runbook: the
+// plan would silently cover nothing (and report "no changes").
+func checkTargets(rb *schema.Runbook, targets []string) error {
+	for _, t := range targets {
+		found := false
+		for _, vm := range rb.VMs {
+			if t == vm.Address || t == "vm."+vm.Block {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return usagef("--target %s names no VM of the runbook (use vm.NAME or vm.NAME[\"key\"])", safe(t))
+		}
+	}
+	return nil
 }
 
 // savePlan records where the runbook is, relative to the plan file, and

@@ -109,20 +109,23 @@ type lockHeldError struct {
 func (e *lockHeldError) Error() string {
 	h := e.held
 	msg := fmt.Sprintf("the state of %s is locked by another %s: lock ID %s, taken by %s on %s (pid %d) at %s.\n",
-		e.dir, orDash(h.Operation), h.ID, orDash(h.Who), orDash(h.Host), h.PID, h.Created.UTC().Format(time.RFC3339))
+		e.dir, orDash(h.Operation), safe(h.ID), orDash(h.Who), orDash(h.Host), h.PID, h.Created.UTC().Format(time.RFC3339))
 	if e.stale != "" {
 		msg += "It looks abandoned: " + e.stale + ".\n"
 	} else {
 		msg += fmt.Sprintf("Wait for it to finish (cutover status %s shows it). ", shellQuote(e.dir))
 	}
-	return msg + fmt.Sprintf("If that process is gone for good, release its lock with:\n  cutover force-unlock %s %s", h.ID, shellQuote(e.dir))
+	return msg + fmt.Sprintf("If that process is gone for good, release its lock with:\n  cutover force-unlock %s %s", safe(shellQuote(h.ID)), shellQuote(e.dir))
 }
 
+// orDash shows a field of a lock record, which any process (or hand) may
+// have written: escaped (a newline in it would forge a line of the
+// message), "unknown" when empty.
 func orDash(s string) string {
 	if s == "" {
 		return "unknown"
 	}
-	return s
+	return safe(s)
 }
 
 // checkLock refuses at once when another operation holds the state lock,
@@ -132,6 +135,19 @@ func orDash(s string) string {
 // that it judges exactly as the run will (a lock whose holder is gone is
 // taken over by the store, not refused).
 func checkLock(ctx context.Context, rb *schema.Runbook, store journal.Store) error {
+	// Without the OS lock file no process holds the OS lock: judge from
+	// the lock file alone, as Lock would, rather than take the lock and
+	// create the lock files of an apply that may yet be refused (an
+	// edited or stale plan) and so write nothing else.
+	if fs, ok := store.(*journal.FileStore); ok && !fs.HasOSLockFile() {
+		held, err := store.CurrentLock(ctx)
+		if err != nil || held == nil || held.OSLock {
+			// Free, or left by a holder that took the OS lock and is
+			// gone: the run's Lock takes it over.
+			return err
+		}
+		return &lockHeldError{held: *held, stale: journal.StaleHint(*held), dir: rb.Dir}
+	}
 	info, err := store.Lock(ctx, journal.LockInfo{Operation: "apply"})
 	var locked *journal.LockedError
 	if errors.As(err, &locked) {

@@ -70,6 +70,9 @@ undoes only the steps it applied after ID.`,
 			if err != nil {
 				return err
 			}
+			if err := checkTargets(rb, targets); err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			p, notes, err := inversePlan(ctx, rb, sim, toStep, rollbackOptions{targets: targets, reset: reset})

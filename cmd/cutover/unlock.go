@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"cutover/executor/journal"
-	"cutover/schema"
 )
 
 func newForceUnlockCommand(g *globals) *cobra.Command {
@@ -54,7 +53,7 @@ Only do this when the holder is gone: two applies at once can repeat steps.`,
 // decodes (say, a variable is missing) it falls back to the local backend
 // in DIR/.cutover, where most locks live.
 func unlockStore(cmd *cobra.Command, g *globals, dir string) (journal.Store, error) {
-	if rb, diags := schema.LoadDir(dir, g.loadOptions()); !diags.HasErrors() {
+	if rb, diags := loadDir(g, dir); !diags.HasErrors() {
 		return openStore(cmd.Context(), rb)
 	}
 	return journal.OpenFile(filepath.Join(dir, journal.DefaultDir), "state")

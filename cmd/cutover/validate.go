@@ -43,7 +43,10 @@ source snippet. It reads no live state and needs no credentials.
 Exit status: 0 valid (warnings allowed), 1 invalid.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rb, diags := schema.LoadDir(runbookDir(args), g.loadOptions())
+			rb, diags := loadDir(g, runbookDir(args))
+			if !diags.HasErrors() {
+				diags = append(diags, schema.RequireVMs(rb)...)
+			}
 			var files map[string]*hcl.File
 			if rb != nil {
 				files = rb.Files

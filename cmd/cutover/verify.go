@@ -69,10 +69,11 @@ func verifySavedVMs(rb *schema.Runbook, live map[string]planner.Live, saved *pla
 	return planfile.VerifyVMs(saved, fresh, set)
 }
 
-// verifySavedWindows compares a saved plan's windows with its runbook's,
-// before any VM is read: windows govern the disruptive steps, and an
-// edited window is refused before anything starts.
+// verifySavedWindows compares a saved plan's windows, runbook name and
+// variables with its runbook's, before any VM is read: windows govern the
+// disruptive steps, and an edit to any of them is refused before anything
+// starts.
 func verifySavedWindows(rb *schema.Runbook, saved *planner.Plan) error {
 	fresh, _ := planner.Build(rb, nil, planner.Options{Now: saved.CreatedAt, ToolVersion: saved.ToolVersion, Targets: planfile.Targets(&planner.Plan{})})
-	return planfile.VerifyWindows(saved, fresh)
+	return planfile.VerifyHeader(saved, fresh)
 }

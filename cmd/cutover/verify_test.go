@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"cutover/executor/journal"
+	"cutover/planner"
 	"cutover/planner/planfile"
 )
 
@@ -103,6 +104,16 @@ func TestApplyRefusesEditedPlan(t *testing.T) {
 			}
 			tc.edit(p)
 			b, _ := json.MarshalIndent(p, "", "  ")
+			// Written as cutover writes plan files, so that each check
+			// is met, not apply's refusal of any file that is not
+			// byte for byte as cutover wrote it.
+			var typed planner.Plan
+			if err := json.Unmarshal(b, &typed); err != nil {
+				t.Fatal(err)
+			}
+			if b, err = planfile.Encode(&typed); err != nil {
+				t.Fatal(err)
+			}
 			edited := filepath.Join(filepath.Dir(planPath), "edited.plan")
 			if err := os.WriteFile(edited, b, 0o600); err != nil {
 				t.Fatal(err)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"cutover/internal/userfile"
 )
 
 // DefaultDir is the directory, next to the runbook, that holds local state.
@@ -306,9 +308,9 @@ func (s *FileStore) readyToAppend() error {
 		if err := s.ensureDir(); err != nil {
 			return err
 		}
-		f, err := os.OpenFile(s.journalPath, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+		f, err := openJournal(s.journalPath, os.O_RDWR|os.O_CREATE|os.O_APPEND)
 		if err != nil {
-			return fmt.Errorf("journal: opening %s: %w", s.journalPath, err)
+			return err
 		}
 		// Whether this open created the file or a killed process did
 		// before it could sync the directory, the entry must be
@@ -372,6 +374,29 @@ func (s *FileStore) closeFile() {
 	s.loaded = false
 }
 
+// openJournal opens the journal file and refuses anything but a regular
+// file: opening a named pipe put there would wait for a writer for ever,
+// and a device (/dev/zero) would be read without end. It never waits to
+// open (O_NONBLOCK, which changes nothing for a regular file).
+func openJournal(path string, flag int) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|openNonblock, 0o600)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("journal: opening %s: %w", path, err)
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("journal: %s is not a regular file (%s); once no operation runs on this state, move it away", path, fi.Mode().Type())
+	}
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
 // Replay implements Store. It does not modify the journal: a torn record is
 // only reported here and is cut off by the next Append.
 func (s *FileStore) Replay(ctx context.Context) (Replay, error) {
@@ -382,12 +407,12 @@ func (s *FileStore) Replay(ctx context.Context) (Replay, error) {
 	// torn record half-way through their write.
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, err := os.Open(s.journalPath)
+	f, err := openJournal(s.journalPath, os.O_RDONLY)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Replay{}, nil
 	}
 	if err != nil {
-		return Replay{}, fmt.Errorf("journal: %w", err)
+		return Replay{}, err
 	}
 	defer f.Close()
 	res, err := scan(f, s.journalPath)
@@ -525,7 +550,9 @@ func writeTemp(dir, pattern string, b []byte) (string, error) {
 
 // readLock returns the lock file's contents; fs.ErrNotExist means unlocked.
 func (s *FileStore) readLock() (LockInfo, error) {
-	b, err := os.ReadFile(s.lockPath)
+	// Bounded and regular only: a named pipe in its place would block a
+	// plain read for ever.
+	b, err := userfile.Read(s.lockPath, 1<<20)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return LockInfo{}, err
@@ -537,6 +564,16 @@ func (s *FileStore) readLock() (LockInfo, error) {
 		return LockInfo{}, fmt.Errorf("journal: lock file %s is unreadable; once no operation runs on this state, remove it by hand", s.lockPath)
 	}
 	return info, nil
+}
+
+// HasOSLockFile reports, creating nothing, whether the OS lock file
+// exists. Every holder that takes the OS lock creates it first, so without
+// it no running process holds the OS lock, and a caller that only wants
+// to judge the lock can read the lock file (CurrentLock) instead of taking
+// the lock, and leave no file behind.
+func (s *FileStore) HasOSLockFile() bool {
+	_, err := os.Lstat(s.osLockPath)
+	return !errors.Is(err, fs.ErrNotExist)
 }
 
 // Unlock implements Store. It removes the lock file as ForceUnlock does,

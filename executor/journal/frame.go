@@ -51,7 +51,7 @@ func ParseFrame(line []byte) ([]byte, error) {
 		return nil, errors.New("malformed length field")
 	}
 	n, err := strconv.Atoi(string(size))
-	if err != nil || strconv.Itoa(n) != string(size) {
+	if err != nil || strconv.Itoa(n) != string(size) || n < 0 || n > maxRecordLine {
 		return nil, errors.New("malformed length field")
 	}
 	if n < len(payload) && uint64(crc32.Checksum(payload[:n], castagnoli)) == want {
@@ -64,6 +64,30 @@ func ParseFrame(line []byte) ([]byte, error) {
 		return nil, fmt.Errorf("checksum %08x does not match contents (%08x)", want, got)
 	}
 	return payload, nil
+}
+
+// maxRecordLine bounds one framed record. Records hold a step's handle
+// and before-image, a few KiB; without a bound a file of zeros or one
+// huge line (say /dev/zero linked in its place) is read until memory runs
+// out.
+const maxRecordLine = 64 << 20
+
+var errLineTooLong = fmt.Errorf("a line longer than %d MiB, which no record is", maxRecordLine>>20)
+
+// readLine is bufio.Reader.ReadBytes('\n') that gives up, with
+// errLineTooLong, past maxRecordLine bytes.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(line)+len(chunk) > maxRecordLine+len(" 00000000 ")+20 {
+			return nil, errLineTooLong
+		}
+		line = append(line, chunk...)
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return line, err
+		}
+	}
 }
 
 // scanResult is what scanning a journal file found.
@@ -87,7 +111,10 @@ func scan(r io.Reader, location string) (scanResult, error) {
 		return &CorruptError{Location: location, Offset: res.end, Reason: reason}
 	}
 	for {
-		line, err := br.ReadBytes('\n')
+		line, err := readLine(br)
+		if errors.Is(err, errLineTooLong) {
+			return res, corrupt(err.Error())
+		}
 		if errors.Is(err, io.EOF) {
 			// Anything without a newline is the write a crash cut
 			// short: appends add the newline last. But only if it
@@ -151,6 +178,13 @@ func plausibleTorn(b []byte) bool {
 	i++
 	start := i
 	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		if i-start > len(strconv.Itoa(maxRecordLine)) {
+			return false
+		}
+	}
+	if n, err := strconv.Atoi(string(b[start:i])); i > start && (err != nil || n > maxRecordLine) {
+		// No append ever wrote a length no record can have.
+		return false
 	}
 	if i == len(b) {
 		return true

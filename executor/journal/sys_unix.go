@@ -28,3 +28,7 @@ func syncDir(dir string) error {
 func processGone(pid int) bool {
 	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }
+
+// openNonblock makes opening a named pipe return at once instead of
+// waiting for a writer (see openJournal).
+const openNonblock = syscall.O_NONBLOCK

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"cutover/internal/userfile"
 	"cutover/planner"
 )
 
@@ -191,7 +192,7 @@ func Decode(b []byte) (*planner.Plan, error) {
 
 // Load reads a plan file and returns it with its digest.
 func Load(path string) (*planner.Plan, string, error) {
-	b, err := os.ReadFile(path)
+	b, err := userfile.Read(path, userfile.MaxPlan)
 	if err != nil {
 		return nil, "", err
 	}
@@ -200,6 +201,47 @@ func Load(path string) (*planner.Plan, string, error) {
 		return nil, "", fmt.Errorf("%s: %w", path, err)
 	}
 	return p, Digest(b), nil
+}
+
+// LoadExact is Load for a plan about to be applied, which also says
+// (edited) whether the file is byte for byte what cutover writes for the
+// plan it decodes to. JSON readers forgive what the planner never writes
+// (a repeated key, of which the last wins; other spacing or key order;
+// other escapes of the same text); a file that holds any of it was edited
+// after planning, whatever it decodes to. The caller decides when to
+// refuse it: a check that names the step an edit changed says more.
+func LoadExact(path string) (p *planner.Plan, digest string, edited, err error) {
+	b, err := userfile.Read(path, userfile.MaxPlan)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	p, err = Decode(b)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if edited = exact(b, p); edited != nil {
+		edited = fmt.Errorf("%s: %w", path, edited)
+	}
+	return p, Digest(b), edited, nil
+}
+
+// exact compares b with the encoding of p and names the first line that
+// differs.
+func exact(b []byte, p *planner.Plan) error {
+	want, err := Encode(p)
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(b, want) {
+		return nil
+	}
+	line := 1
+	for i := 0; i < len(b) && i < len(want) && b[i] == want[i]; i++ {
+		if b[i] == '\n' {
+			line++
+		}
+	}
+	return &ValidationError{Where: fmt.Sprintf("line %d", line), Reason: "the file is not as cutover wrote it (it was edited after planning); make a new plan with cutover plan --out"}
 }
 
 // Read decodes a plan from r.
@@ -265,12 +307,22 @@ func (e *StaleError) Error() string {
 	return b.String()
 }
 
+// MaxClockSkew is how far in the future a plan's created_at may lie: the
+// clocks of the machine that planned and the one that applies differ a
+// little, never by more.
+const MaxClockSkew = time.Hour
+
 // Check decides whether p may be applied now: it must not be expired, must
 // come from the runbook whose hash is given, and every planned VM's live
 // fingerprint must equal the one recorded.
 func Check(p *planner.Plan, runbookHash string, now time.Time, live map[string]planner.Live) error {
 	if !p.ExpiresAt.IsZero() && now.After(p.ExpiresAt) {
 		return &ExpiredError{At: p.ExpiresAt}
+	}
+	if p.CreatedAt.After(now.Add(MaxClockSkew)) {
+		// Made later than now: its dates were moved by hand (to keep it
+		// applicable past the expiry it was reviewed with).
+		return &ValidationError{Where: "created_at", Reason: fmt.Sprintf("%s is in the future", p.CreatedAt.Format(time.RFC3339))}
 	}
 	if p.RunbookHash != runbookHash {
 		return &RunbookError{Plan: p.RunbookHash, Runbook: runbookHash}

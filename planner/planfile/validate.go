@@ -42,6 +42,20 @@ func Validate(p *planner.Plan) error {
 		return bad("expires_at", "missing: a plan without an expiry would stay applicable for ever")
 	case !p.ExpiresAt.After(p.CreatedAt):
 		return bad("expires_at", "%s is not after created_at %s", p.ExpiresAt.Format("2006-01-02T15:04:05Z07:00"), p.CreatedAt.Format("2006-01-02T15:04:05Z07:00"))
+	case p.ExpiresAt.Sub(p.CreatedAt) > planner.DefaultTTL:
+		// The planner gives every plan DefaultTTL; a longer life was
+		// written by hand, to keep a reviewed plan applicable for ever.
+		return bad("expires_at", "%s is more than %s after created_at %s", p.ExpiresAt.Format("2006-01-02T15:04:05Z07:00"), planner.DefaultTTL, p.CreatedAt.Format("2006-01-02T15:04:05Z07:00"))
+	case !hexDigest(p.RunbookHash):
+		return bad("runbook_hash", "not a SHA-256 in hex")
+	}
+	if len(p.VMs) == 0 {
+		// Every plan covers at least one VM: a runbook without any is
+		// refused, and so is a --target that matches none.
+		return bad("vms", "the plan holds no VM")
+	}
+	if err := printableName(p.Runbook); err != nil {
+		return bad("runbook", "name %s", err)
 	}
 	windows := map[string]bool{}
 	for i, w := range p.Windows {
@@ -63,6 +77,9 @@ func Validate(p *planner.Plan) error {
 		}
 		if vms[vm.Address] != nil {
 			return bad(where, "VM %q appears twice", vm.Address)
+		}
+		if vm.DiskBytes < 0 {
+			return bad(where, "disk_bytes %d is negative", vm.DiskBytes)
 		}
 		if vm.Window != "" && !windows[vm.Window] {
 			return bad(where, "VM %s names window %q, which the plan does not hold", vm.Address, vm.Window)
@@ -124,6 +141,20 @@ func Validate(p *planner.Plan) error {
 	return nil
 }
 
+// hexDigest reports whether s is 64 lower-case hex digits, as the planner
+// writes a runbook hash.
+func hexDigest(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // IsRollback reports whether p is an inverse plan (made by cutover
 // rollback): its first step undoes another.
 func IsRollback(p *planner.Plan) bool {
@@ -137,7 +168,7 @@ func printableName(s string) error {
 		return errors.New("is empty")
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar || unicode.Is(unicode.Bidi_Control, r) {
 			return fmt.Errorf("%q holds a control character or invalid UTF-8", s)
 		}
 	}

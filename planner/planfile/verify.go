@@ -46,7 +46,7 @@ func Targets(saved *planner.Plan) []string {
 // when they were first applied. It returns the first difference, in the
 // saved plan's step order, as an *EditedError.
 func Verify(saved, fresh *planner.Plan, done map[string]bool) error {
-	if err := VerifyWindows(saved, fresh); err != nil {
+	if err := VerifyHeader(saved, fresh); err != nil {
 		return err
 	}
 	freshVMs := map[string]planner.VMPlan{}
@@ -104,6 +104,20 @@ func Verify(saved, fresh *planner.Plan, done map[string]bool) error {
 		}
 	}
 	return nil
+}
+
+// VerifyHeader compares what of a saved plan comes from the runbook and
+// the variables alone, not from any VM: the runbook's name, the variables'
+// values and the windows. fresh may be a plan of no VM, so apply checks
+// these before it reads anything live.
+func VerifyHeader(saved, fresh *planner.Plan) error {
+	if saved.Runbook != fresh.Runbook {
+		return &EditedError{Step: "runbook", Reason: fmt.Sprintf("the plan names runbook %q, the runbook is %q", saved.Runbook, fresh.Runbook)}
+	}
+	if !sameMap(saved.Variables, fresh.Variables) {
+		return &EditedError{Step: "variables", Reason: "the plan's variables differ from the values given now: " + mapDiff(saved.Variables, fresh.Variables)}
+	}
+	return VerifyWindows(saved, fresh)
 }
 
 // VerifyWindows compares the windows of a saved plan with fresh's (which

@@ -1,0 +1,3 @@
+vm "w" {
+  for_each = toset(["a\u202eb"])
+}

@@ -1,0 +1,5 @@
+vm "q" {
+  target {
+    name = "ab\u202ecd"
+  }
+}

@@ -1,0 +1,3 @@
+locals {
+  x = try(try(try(try(try(try(try(try(try(try(1))))))))))
+}

@@ -1,0 +1,3 @@
+locals {
+  x = yamldecode("a: &a\n  b: *a\n")
+}

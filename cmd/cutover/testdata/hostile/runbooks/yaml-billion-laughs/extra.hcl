@@ -1,0 +1,3 @@
+locals {
+  x = yamldecode(file("b.yaml"))
+}

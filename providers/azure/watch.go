@@ -20,19 +20,29 @@ import (
 // interval late on average, plus the time its list takes to reach the
 // job's page, and that lateness is added to every step. So each awaited
 // object has its own due time:
-//   - an operation is first due when jobs of its kind have typically ended
-//     (the median of the last few this poller saw end, by the service's own
-//     start and end times, counted from when the service accepted it), or
-//     one period after it was accepted before any has ended; never sooner
-//     than one period after its wait began, so waits that begin together
-//     share a read; after a read that finds it running, a period later;
-//   - few followed objects (no more than the list has pages, or
-//     fewWaiters) are read one by one, each as it comes due, beside each
-//     other;
-//   - more are served by the list, one list at a time, read again as soon
-//     as it ends while any object is due. It stops paging once it saw every
-//     object due, and every object a page shows is handed to its waiters as
-//     the page arrives, due or not, so an end the list passes is seen then.
+//   - an operation whose kind the poller has seen end is first due when
+//     jobs of its kind have typically ended (the median of the last few
+//     this poller saw end, by the service's own start and end times,
+//     counted from when the service accepted it), unless that is within
+//     a period of its wait's start (then as below);
+//   - every other read falls on the poller's ticks, one period apart: the
+//     first read of an object whose kind nothing has taught yet (a period
+//     after its wait began, rounded up to a tick), and every read after
+//     one that found it running (the first
+//     tick at least half a period later, a period on average). Reads on
+//     ticks come due together: a thousand items waiting hours for initial
+//     replication are read by one list per period, not a read each;
+//   - the objects due at once are read one by one, each beside the others,
+//     when they are few (no more than the list has pages, or fewWaiters);
+//     more are served by the list, one list at a time. It stops paging
+//     once it saw every object due, and every object a page shows is
+//     handed to its waiters as the page arrives, due or not, so an end the
+//     list passes is seen then.
+//
+// So operations ending one after another at their typical age are each
+// read once, when they end (at parallelism 100 with 240 ms jobs, a list
+// per round added 45 ms to every step: ExecutorBenchmark's mean-step-s),
+// and waits that come due together cost a list.
 
 // update is what one read saw of one awaited object.
 type update[T any] struct {
@@ -50,6 +60,8 @@ type waiter[T any] struct {
 	every time.Duration
 	// next is when this object is next due a read.
 	next time.Time
+	// onTick says next is one of the poller's ticks (see tickLocked).
+	onTick bool
 	// learned says its duration was recorded (once per object).
 	learned bool
 	ch      chan update[T] // holds the latest news only
@@ -84,6 +96,8 @@ type sharedPoll[T any] struct {
 	// first list.
 	pages   int
 	typical map[string]*durations
+	// epoch is where the ticks count from: when the first waiter came.
+	epoch time.Time
 	// rounds, lists and gets count what the poller sent, for tests.
 	rounds, lists, gets int
 }
@@ -95,10 +109,10 @@ const singleReads = 8
 // read).
 const watchRoundTimeout = 2 * time.Minute
 
-// fewWaiters is how many followed objects are read one by one however few
-// pages the list has: a dozen reads is what a short list costs anyway, and
-// reads on each operation's own schedule see it end as soon as it can be
-// seen.
+// fewWaiters is how many objects due at once are read one by one however
+// few pages the list has: a dozen reads is what a short list costs anyway,
+// and reads on each operation's own schedule see it end as soon as it can
+// be seen.
 const fewWaiters = 2 * singleReads
 
 // add registers a waiter for the object name. accepted is when the
@@ -112,18 +126,25 @@ func (w *sharedPoll[T]) add(name, key string, accepted time.Time, every time.Dur
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	// Never sooner than a period after the wait began: waits that begin
-	// together (a resumed apply, operations that ended before their wait)
-	// then share a round.
-	jw.next = accepted.Add(w.firstLocked(jw))
-	if soonest := now.Add(w.period(jw)); jw.next.Before(soonest) {
-		jw.next = soonest
-	}
 	if w.waiters == nil {
 		w.waiters = map[string]map[*waiter[T]]struct{}{}
 		w.kick = make(chan struct{}, 1)
 		w.inflight = map[string]bool{}
 		w.sem = make(chan struct{}, singleReads)
+		// Ticks fall half a period off the first wait's: waits that
+		// begin together with it share its first tick.
+		w.epoch = now.Add(-w.poll() / 2)
+	}
+	// Never sooner than a period after the wait began, and then on a
+	// tick: waits that begin together (a resumed apply, operations that
+	// ended before their wait) share a round.
+	p := w.period(jw)
+	soonest := w.tickLocked(now.Add(p), p)
+	jw.next, jw.onTick = soonest, true
+	if d, ok := w.typical[jw.key].typical(); ok && jw.key != "" {
+		if at := accepted.Add(max(d, jw.every)); at.After(now.Add(p)) {
+			jw.next, jw.onTick = at, false
+		}
 	}
 	if w.waiters[jw.name] == nil {
 		w.waiters[jw.name] = map[*waiter[T]]struct{}{}
@@ -156,14 +177,14 @@ func (w *sharedPoll[T]) remove(jw *waiter[T]) {
 	}
 }
 
-// firstLocked is how long after its acceptance an object is first read:
-// when objects of its kind have typically ended, but not before the
-// service asked; one period before anything was learned.
-func (w *sharedPoll[T]) firstLocked(jw *waiter[T]) time.Duration {
-	if d, ok := w.typical[jw.key].typical(); ok && jw.key != "" {
-		return max(d, jw.every)
+// tickLocked is the first of the poller's ticks, one period p apart from
+// its epoch, at or after t.
+func (w *sharedPoll[T]) tickLocked(t time.Time, p time.Duration) time.Time {
+	if p <= 0 || !t.After(w.epoch) {
+		return t
 	}
-	return w.period(jw)
+	k := (t.Sub(w.epoch) + p - 1) / p
+	return w.epoch.Add(k * p)
 }
 
 // loop dispatches reads while anyone waits. It sleeps until an object is
@@ -182,7 +203,13 @@ func (w *sharedPoll[T]) loop() {
 		now := time.Now()
 		names := map[string]bool{}
 		var wake time.Time
+		ticking, dueOnTick := 0, false
 		for name, set := range w.waiters {
+			for jw := range set {
+				if jw.onTick {
+					ticking++
+				}
+			}
 			if w.inflight[name] {
 				continue
 			}
@@ -192,6 +219,7 @@ func (w *sharedPoll[T]) loop() {
 				// period.
 				if !jw.next.After(now) {
 					names[name] = true
+					dueOnTick = dueOnTick || jw.onTick
 				} else if wake.IsZero() || jw.next.Before(wake) {
 					wake = jw.next
 				}
@@ -214,14 +242,15 @@ func (w *sharedPoll[T]) loop() {
 			}
 			continue
 		}
-		// Few followed objects (no more than the list has pages, or a
-		// dozen or so) are read one by one, each as it comes due. More are
-		// served by the list, one at a time, read again as soon as it
-		// ends while any is due: a list passes every object, so ends
-		// arriving every few milliseconds are seen within a list's time,
-		// for a few requests per list; reads beside it would each cost a
-		// request to save part of that.
-		list := w.count > max(fewWaiters, w.pages)
+		// Few objects due at once (no more than the list has pages, or
+		// fewWaiters) are read one by one; more are served by the list,
+		// one at a time, read again as soon as it ends while any is due.
+		// A tick is served by the list when many objects read on ticks,
+		// even if only some are due at this one (the rest still being
+		// read, or just read, when the tick came): the list passes them
+		// all.
+		few := max(fewWaiters, w.pages)
+		list := len(names) > few || (dueOnTick && ticking > few)
 		if list && w.listing > 0 {
 			w.mu.Unlock()
 			<-w.kick
@@ -262,8 +291,14 @@ func (w *sharedPoll[T]) deliverLocked(name string, u update[T], due bool) {
 				}
 			}
 		}
-		if due || ended {
-			jw.next = now.Add(w.period(jw))
+		switch p := w.period(jw); {
+		case ended:
+			// Its waiter is about to leave: not due again before then.
+			jw.next, jw.onTick = now.Add(p), false
+		case due:
+			// Found running: the next read falls on a tick, with every
+			// other object read again then.
+			jw.next, jw.onTick = w.tickLocked(now.Add(p/2), p), true
 		}
 		select {
 		case <-jw.ch: // drop the older news
@@ -346,6 +381,12 @@ func (w *sharedPoll[T]) read(names map[string]bool, list bool) {
 			w.sem <- struct{}{}
 			defer func() { <-w.sem }()
 			w.mu.Lock()
+			if len(w.waiters[name]) == 0 {
+				// Its waiters left (the list answered them) before its
+				// turn came.
+				w.mu.Unlock()
+				return
+			}
 			w.gets++
 			w.mu.Unlock()
 			v, err := w.get(ctx, name)

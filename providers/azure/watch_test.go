@@ -1,9 +1,12 @@
 package azure
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"cutover/providers/azure/azuresim"
 )
@@ -135,6 +138,60 @@ func TestWaitForStateSharesOnePoller(t *testing.T) {
 	}
 	if reads >= vms+1 {
 		t.Errorf("%d requests for %d waits: items were read one by one", reads, vms+1)
+	}
+}
+
+// TestStaggeredLongWaitsShareTicks: forty items whose waits begin 4 ms
+// apart, none reaching the awaited state, are read again on the poller's
+// shared ticks (every 40 ms): after their first reads they come due
+// together and one list per tick serves them all, not a read per item per
+// period (about 40 waits × 15 periods = 600 reads over 600 ms).
+func TestStaggeredLongWaitsShareTicks(t *testing.T) {
+	t.Parallel()
+	const vms = 40
+	w := newWorld(t, bigSeed(vms), azuresim.Options{PageSize: 10})
+	c, err := New(w.config(), &Options{
+		PollInterval: 40 * time.Millisecond,
+		Retry:        &policy.RetryOptions{MaxRetries: 5, RetryDelay: 10 * time.Millisecond, MaxRetryDelay: 2 * time.Second},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := c.ListProtectedItems(ctx(t))
+	if err != nil || len(items) != vms {
+		t.Fatalf("%d items, %v", len(items), err)
+	}
+	w.sim.ResetRequests()
+	wctx, cancel := context.WithTimeout(ctx(t), 600*time.Millisecond)
+	defer cancel()
+	errs := make(chan error, vms)
+	for _, it := range items {
+		go func() {
+			_, err := c.WaitForState(wctx, it.Name, nil, "NeverReached")
+			errs <- err
+		}()
+		time.Sleep(4 * time.Millisecond)
+	}
+	for range vms {
+		if err := <-errs; err == nil {
+			t.Fatal("a wait for a state no item reaches returned without error")
+		}
+	}
+	c.itemPoll.mu.Lock()
+	rounds, lists, gets := c.itemPoll.rounds, c.itemPoll.lists, c.itemPoll.gets
+	c.itemPoll.mu.Unlock()
+	reads := len(w.sim.Requests())
+	t.Logf("%d rounds, %d lists, %d single reads, %d requests for %d waits", rounds, lists, gets, reads, vms)
+	if lists < 3 {
+		t.Errorf("%d item lists (%d single reads): repeated reads were not shared", lists, gets)
+	}
+	// First reads may be single (a few waits come due on each early
+	// tick); after that the list serves every wait.
+	if gets > 2*vms {
+		t.Errorf("%d single item reads for %d waits: repeated reads were not shared", gets, vms)
+	}
+	if reads > 250 {
+		t.Errorf("%d requests for %d waits over 600 ms: not one list per tick", reads, vms)
 	}
 }
 

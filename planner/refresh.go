@@ -79,57 +79,13 @@ func Refresh(ctx context.Context, rb *schema.Runbook, src Sources) (*Snapshot, [
 		usedAz[vm.Target.Azure] = true
 	}
 
-	var (
-		mu   sync.Mutex
-		wg   sync.WaitGroup
-		errs []error
-	)
-	fail := func(err error) {
-		mu.Lock()
-		errs = append(errs, err)
-		mu.Unlock()
+	vcs, azs, err := readConnections(ctx, src, usedVC, usedAz, func(ctx context.Context, name string) (*vcenter.Inventory, error) {
+		return src.VCenters[name].Discover(ctx)
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	for name := range usedVC {
-		r, ok := src.VCenters[name]
-		if !ok {
-			return nil, nil, fmt.Errorf("vcenter %q: no connection", name)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			inv, err := r.Discover(ctx)
-			if err != nil {
-				fail(fmt.Errorf("vcenter %q: %w", name, err))
-				return
-			}
-			mu.Lock()
-			snap.VCenters[name] = inv
-			mu.Unlock()
-		}()
-	}
-	for name := range usedAz {
-		r, ok := src.Azures[name]
-		if !ok {
-			return nil, nil, fmt.Errorf("azure %q: no connection", name)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			inv, err := r.ReadInventory(ctx)
-			if err != nil {
-				fail(fmt.Errorf("azure %q: %w", name, err))
-				return
-			}
-			mu.Lock()
-			snap.Azures[name] = inv
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	if len(errs) > 0 {
-		sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
-		return nil, nil, errors.Join(errs...)
-	}
+	snap.VCenters, snap.Azures = vcs, azs
 
 	indexes := map[string]*azureIndex{}
 	for name, inv := range snap.Azures {
@@ -364,4 +320,68 @@ func liveItem(it *azure.ProtectedItem) *LiveItem {
 		l.LastRPO = time.Duration(*it.LastRPOSeconds) * time.Second
 	}
 	return l
+}
+
+// readConnections reads every vCenter named in usedVC (with readVC) and every
+// vault inventory in usedAz, all at once. A connection missing from src
+// or that cannot be read is an error naming it; read errors are joined,
+// in a stable order.
+func readConnections(ctx context.Context, src Sources, usedVC, usedAz map[string]bool,
+	readVC func(ctx context.Context, name string) (*vcenter.Inventory, error)) (map[string]*vcenter.Inventory, map[string]*azure.Inventory, error) {
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		errs []error
+		vcs  = map[string]*vcenter.Inventory{}
+		azs  = map[string]*azure.Inventory{}
+	)
+	for name := range usedVC {
+		if _, ok := src.VCenters[name]; !ok {
+			return nil, nil, fmt.Errorf("vcenter %q: no connection", name)
+		}
+	}
+	for name := range usedAz {
+		if _, ok := src.Azures[name]; !ok {
+			return nil, nil, fmt.Errorf("azure %q: no connection", name)
+		}
+	}
+	read := func(kind, name string, f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("%s %q: %w", kind, name, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	for name := range usedVC {
+		read("vcenter", name, func() error {
+			inv, err := readVC(ctx, name)
+			if err == nil {
+				mu.Lock()
+				vcs[name] = inv
+				mu.Unlock()
+			}
+			return err
+		})
+	}
+	for name := range usedAz {
+		read("azure", name, func() error {
+			inv, err := src.Azures[name].ReadInventory(ctx)
+			if err == nil {
+				mu.Lock()
+				azs[name] = inv
+				mu.Unlock()
+			}
+			return err
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+		return nil, nil, errors.Join(errs...)
+	}
+	return vcs, azs, nil
 }

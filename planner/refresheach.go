@@ -2,9 +2,7 @@ package planner
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sort"
 	"sync"
 
 	"cutover/providers/azure"
@@ -107,71 +105,26 @@ func RefreshEach(ctx context.Context, rb *schema.Runbook, src Sources, st Stream
 		usedVC[vm.Source.VCenter] = true
 		usedAz[vm.Target.Azure] = true
 	}
-	for name := range usedVC {
-		if _, ok := src.VCenters[name]; !ok {
-			return nil, fmt.Errorf("vcenter %q: no connection", name)
-		}
-	}
-	for name := range usedAz {
-		if _, ok := src.Azures[name]; !ok {
-			return nil, fmt.Errorf("azure %q: no connection", name)
-		}
-	}
 
 	// Identities and vault inventories, concurrently. A reader that
 	// cannot identify is discovered whole: its inventory is then full.
 	var (
 		mu   sync.Mutex
-		wg   sync.WaitGroup
-		errs []error
 		full = map[string]bool{}
 	)
-	fail := func(err error) {
+	vcs, azs, err := readConnections(ctx, src, usedVC, usedAz, func(ctx context.Context, name string) (*vcenter.Inventory, error) {
+		if id, ok := src.VCenters[name].(VCenterIdentifier); ok {
+			return id.Identify(ctx)
+		}
 		mu.Lock()
-		errs = append(errs, err)
+		full[name] = true
 		mu.Unlock()
+		return src.VCenters[name].Discover(ctx)
+	})
+	if err != nil {
+		return nil, err
 	}
-	for name := range usedVC {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var inv *vcenter.Inventory
-			var err error
-			id, ok := src.VCenters[name].(VCenterIdentifier)
-			if ok {
-				inv, err = id.Identify(ctx)
-			} else {
-				inv, err = src.VCenters[name].Discover(ctx)
-			}
-			if err != nil {
-				fail(fmt.Errorf("vcenter %q: %w", name, err))
-				return
-			}
-			mu.Lock()
-			snap.VCenters[name] = inv
-			full[name] = !ok
-			mu.Unlock()
-		}()
-	}
-	for name := range usedAz {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			inv, err := src.Azures[name].ReadInventory(ctx)
-			if err != nil {
-				fail(fmt.Errorf("azure %q: %w", name, err))
-				return
-			}
-			mu.Lock()
-			snap.Azures[name] = inv
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	if len(errs) > 0 {
-		sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
-		return nil, errors.Join(errs...)
-	}
+	snap.VCenters, snap.Azures = vcs, azs
 	if st.Identified != nil {
 		if err := st.Identified(snap); err != nil {
 			return nil, err

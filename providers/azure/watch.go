@@ -41,7 +41,7 @@ import (
 //
 // So operations ending one after another at their typical age are each
 // read once, when they end (at parallelism 100 with 240 ms jobs, a list
-// per round added 45 ms to every step: ExecutorBenchmark's mean-step-s),
+// per round added 45 ms to every step: BenchmarkApplyThousandVMs' mean-step-s),
 // and waits that come due together cost a list.
 
 // update is what one read saw of one awaited object.

@@ -49,61 +49,16 @@ func Verify(saved, fresh *planner.Plan, done map[string]bool) error {
 	if err := VerifyHeader(saved, fresh); err != nil {
 		return err
 	}
-	freshVMs := map[string]planner.VMPlan{}
-	for _, vm := range fresh.VMs {
-		freshVMs[vm.Address] = vm
-	}
 	savedVMs := map[string]bool{}
 	for _, vm := range saved.VMs {
 		savedVMs[vm.Address] = true
-		if done[vm.Address] {
-			continue
-		}
-		f, ok := freshVMs[vm.Address]
-		if !ok {
-			return &EditedError{Step: vm.Address, Reason: "the runbook plans no such VM"}
-		}
-		if d := vmDiff(vm, f); d != "" {
-			return &EditedError{Step: vm.Address, Reason: d}
-		}
 	}
 	for _, vm := range fresh.VMs {
 		if !savedVMs[vm.Address] {
 			return &EditedError{Step: vm.Address, Reason: "the plan leaves out this VM"}
 		}
 	}
-
-	stepVM := map[string]string{}
-	freshSteps := map[string]planner.Step{}
-	for _, s := range fresh.Steps {
-		freshSteps[s.ID] = s
-		stepVM[s.ID] = s.VM
-	}
-	for _, s := range saved.Steps {
-		if _, ok := stepVM[s.ID]; !ok {
-			stepVM[s.ID] = s.VM
-		}
-	}
-	savedSteps := map[string]bool{}
-	for _, s := range saved.Steps {
-		savedSteps[s.ID] = true
-		if done[s.VM] {
-			continue
-		}
-		f, ok := freshSteps[s.ID]
-		if !ok {
-			return &EditedError{Step: s.ID, Reason: "the planner makes no such step"}
-		}
-		if d := stepDiff(s, f, stepVM, done); d != "" {
-			return &EditedError{Step: s.ID, Reason: d}
-		}
-	}
-	for _, s := range fresh.Steps {
-		if !savedSteps[s.ID] && !done[s.VM] {
-			return &EditedError{Step: s.ID, Reason: "the plan leaves out this step"}
-		}
-	}
-	return nil
+	return verifyEach(saved, fresh, func(vm string) bool { return !done[vm] })
 }
 
 // VerifyHeader compares what of a saved plan comes from the runbook and
@@ -139,12 +94,21 @@ func VerifyWindows(saved, fresh *planner.Plan) error {
 // windows and the list of VMs. The first difference, in the saved plan's
 // order, is returned as an *EditedError.
 func VerifyVMs(saved, fresh *planner.Plan, vms map[string]bool) error {
+	return verifyEach(saved, fresh, func(vm string) bool { return vms[vm] })
+}
+
+// verifyEach compares the entries of the VMs that check selects, and each
+// of their steps, and the set of their steps, between saved and fresh.
+// A dependency on a step of a VM it does not select counts as met (a VM
+// done, or one checked elsewhere). The first difference, in the saved
+// plan's order, is returned as an *EditedError.
+func verifyEach(saved, fresh *planner.Plan, check func(vm string) bool) error {
 	freshVMs := map[string]planner.VMPlan{}
 	for _, vm := range fresh.VMs {
 		freshVMs[vm.Address] = vm
 	}
 	for _, vm := range saved.VMs {
-		if !vms[vm.Address] {
+		if !check(vm.Address) {
 			continue
 		}
 		f, ok := freshVMs[vm.Address]
@@ -166,16 +130,15 @@ func VerifyVMs(saved, fresh *planner.Plan, vms map[string]bool) error {
 			stepVM[s.ID] = s.VM
 		}
 	}
-	// Dependencies on other VMs' steps count as met, as for a VM done.
-	others := map[string]bool{}
+	met := map[string]bool{}
 	for _, vm := range stepVM {
-		if !vms[vm] {
-			others[vm] = true
+		if !check(vm) {
+			met[vm] = true
 		}
 	}
 	savedSteps := map[string]bool{}
 	for _, s := range saved.Steps {
-		if !vms[s.VM] {
+		if !check(s.VM) {
 			continue
 		}
 		savedSteps[s.ID] = true
@@ -183,12 +146,12 @@ func VerifyVMs(saved, fresh *planner.Plan, vms map[string]bool) error {
 		if !ok {
 			return &EditedError{Step: s.ID, Reason: "the planner makes no such step"}
 		}
-		if d := stepDiff(s, f, stepVM, others); d != "" {
+		if d := stepDiff(s, f, stepVM, met); d != "" {
 			return &EditedError{Step: s.ID, Reason: d}
 		}
 	}
 	for _, s := range fresh.Steps {
-		if vms[s.VM] && !savedSteps[s.ID] {
+		if check(s.VM) && !savedSteps[s.ID] {
 			return &EditedError{Step: s.ID, Reason: "the plan leaves out this step"}
 		}
 	}
@@ -214,7 +177,7 @@ func vmDiff(a, b planner.VMPlan) string {
 	return ""
 }
 
-func stepDiff(a, b planner.Step, stepVM map[string]string, done map[string]bool) string {
+func stepDiff(a, b planner.Step, stepVM map[string]string, met map[string]bool) string {
 	switch {
 	case a.VM != b.VM:
 		return fmt.Sprintf("vm is %q in the plan, %q when planned now", a.VM, b.VM)
@@ -237,12 +200,13 @@ func stepDiff(a, b planner.Step, stepVM map[string]string, done map[string]bool)
 	case !reflect.DeepEqual(normalChanges(a.Changes), normalChanges(b.Changes)):
 		return "its attribute changes differ"
 	}
-	// A dependency on a step of a VM already done is met: a fresh plan no
-	// longer has that step, the saved one still names it.
+	// A dependency on a step of a VM in met (done, or checked elsewhere)
+	// is left out: a fresh plan may no longer have that step, the saved
+	// one still names it.
 	keep := func(deps []string) []string {
 		var out []string
 		for _, d := range deps {
-			if !done[stepVM[d]] {
+			if !met[stepVM[d]] {
 				out = append(out, d)
 			}
 		}

@@ -54,9 +54,7 @@ func enableAll(t *testing.T, ctx context.Context, c *Client, machines []Machine)
 	errs := make(chan error, len(machines))
 	for _, m := range machines {
 		go func() {
-			h, err := c.EnableReplication(ctx, EnableInput{Machine: m, PolicyID: pol.ID,
-				Target:       TargetSettings{ResourceGroupID: "/subscriptions/x/resourceGroups/t"},
-				DisksDefault: &DiskInput{Type: "Standard_LRS", LogStorageAccountID: "/subscriptions/x/resourceGroups/t/providers/Microsoft.Storage/storageAccounts/c"}})
+			h, err := c.EnableReplication(ctx, testEnable(m, pol.ID))
 			if err == nil {
 				_, err = c.Wait(ctx, h, nil)
 			}

@@ -90,20 +90,11 @@ func TestThrottleRateLimitedWave(t *testing.T) {
 	w.sim.SetThrottle(azuresim.Throttle{WritesPerSecond: 3, RetryAfter: 250 * time.Millisecond})
 	c := w.client(t)
 	ctx := ctx(t)
-	machines, err := c.ListMachines(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := c.Policy(ctx, "24-hour-replication-policy")
-	if err != nil {
-		t.Fatal(err)
-	}
+	machines, pol := machinesAndPolicy(t, ctx, c)
 	errs := make(chan error, len(machines))
 	for _, m := range machines {
 		go func() {
-			h, err := c.EnableReplication(ctx, EnableInput{Machine: m, PolicyID: pol.ID,
-				Target:       TargetSettings{ResourceGroupID: "/subscriptions/x/resourceGroups/t"},
-				DisksDefault: &DiskInput{Type: "Standard_LRS", LogStorageAccountID: "/subscriptions/x/resourceGroups/t/providers/Microsoft.Storage/storageAccounts/c"}})
+			h, err := c.EnableReplication(ctx, testEnable(m, pol.ID))
 			if err == nil {
 				_, err = c.Wait(ctx, h, nil)
 			}

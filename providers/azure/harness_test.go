@@ -92,3 +92,26 @@ func ctx(t testing.TB) context.Context {
 }
 
 func azuresimOptions() azuresim.Options { return azuresim.Options{} }
+
+// machinesAndPolicy lists the vault's discovered machines and reads the
+// replication policy the tests enable with.
+func machinesAndPolicy(t testing.TB, ctx context.Context, c *Client) ([]Machine, Policy) {
+	t.Helper()
+	machines, err := c.ListMachines(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := c.Policy(ctx, "24-hour-replication-policy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return machines, pol
+}
+
+// testEnable is the enable the tests send for machine m: one target
+// resource group, every disk Standard_LRS through one cache account.
+func testEnable(m Machine, policyID string) EnableInput {
+	return EnableInput{Machine: m, PolicyID: policyID,
+		Target:       TargetSettings{ResourceGroupID: "/subscriptions/x/resourceGroups/t"},
+		DisksDefault: &DiskInput{Type: "Standard_LRS", LogStorageAccountID: "/subscriptions/x/resourceGroups/t/providers/Microsoft.Storage/storageAccounts/c"}}
+}

@@ -22,19 +22,10 @@ func TestWaitJobSharesOnePoller(t *testing.T) {
 	w.sim.InjectFault(azuresim.Fault{Operation: "create", VM: "vm-0007", Async: true, Code: "ProviderError", Message: "The appliance lost the machine."})
 	c := w.client(t)
 	ctx := ctx(t)
-	machines, err := c.ListMachines(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := c.Policy(ctx, "24-hour-replication-policy")
-	if err != nil {
-		t.Fatal(err)
-	}
+	machines, pol := machinesAndPolicy(t, ctx, c)
 	var handles []Handle
 	for _, m := range machines {
-		h, err := c.EnableReplication(ctx, EnableInput{Machine: m, PolicyID: pol.ID,
-			Target:       TargetSettings{ResourceGroupID: "/subscriptions/x/resourceGroups/t"},
-			DisksDefault: &DiskInput{Type: "Standard_LRS", LogStorageAccountID: "/subscriptions/x/resourceGroups/t/providers/Microsoft.Storage/storageAccounts/c"}})
+		h, err := c.EnableReplication(ctx, testEnable(m, pol.ID))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -205,20 +196,11 @@ func TestWaitJobFewReadOneByOne(t *testing.T) {
 	w := newWorld(t, azuresim.DefaultSeed(vms), azuresim.Options{PageSize: 2})
 	c := w.client(t)
 	ctx := ctx(t)
-	machines, err := c.ListMachines(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := c.Policy(ctx, "24-hour-replication-policy")
-	if err != nil {
-		t.Fatal(err)
-	}
+	machines, pol := machinesAndPolicy(t, ctx, c)
 	w.sim.ResetRequests()
 	errs := make(chan error, vms)
 	for _, m := range machines {
-		h, err := c.EnableReplication(ctx, EnableInput{Machine: m, PolicyID: pol.ID,
-			Target:       TargetSettings{ResourceGroupID: "/subscriptions/x/resourceGroups/t"},
-			DisksDefault: &DiskInput{Type: "Standard_LRS", LogStorageAccountID: "/subscriptions/x/resourceGroups/t/providers/Microsoft.Storage/storageAccounts/c"}})
+		h, err := c.EnableReplication(ctx, testEnable(m, pol.ID))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -257,14 +239,7 @@ func TestWaitJobReadsAtTypicalAge(t *testing.T) {
 	w := newWorld(t, azuresim.DefaultSeed(vms), azuresim.Options{TimeScale: 0.02, PollAfter: 5 * time.Millisecond})
 	c := w.client(t)
 	ctx := ctx(t)
-	machines, err := c.ListMachines(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := c.Policy(ctx, "24-hour-replication-policy")
-	if err != nil {
-		t.Fatal(err)
-	}
+	machines, pol := machinesAndPolicy(t, ctx, c)
 	// reads returns when each read of the job arrived at the service.
 	reads := func(job string) []time.Time {
 		var out []time.Time
@@ -276,9 +251,7 @@ func TestWaitJobReadsAtTypicalAge(t *testing.T) {
 		return out
 	}
 	for i, m := range machines {
-		h, err := c.EnableReplication(ctx, EnableInput{Machine: m, PolicyID: pol.ID,
-			Target:       TargetSettings{ResourceGroupID: "/subscriptions/x/resourceGroups/t"},
-			DisksDefault: &DiskInput{Type: "Standard_LRS", LogStorageAccountID: "/subscriptions/x/resourceGroups/t/providers/Microsoft.Storage/storageAccounts/c"}})
+		h, err := c.EnableReplication(ctx, testEnable(m, pol.ID))
 		if err != nil {
 			t.Fatal(err)
 		}

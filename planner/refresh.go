@@ -94,12 +94,7 @@ func Refresh(ctx context.Context, rb *schema.Runbook, src Sources) (*Snapshot, [
 	var problems []Problem
 	for _, vm := range rb.VMs {
 		inv := snap.VCenters[vm.Source.VCenter]
-		v, err := inv.MatchVM(selectorOf(vm))
-		if err != nil {
-			problems = append(problems, Problem{VM: vm.Address, Reason: err.Error()})
-			continue
-		}
-		m, l, err := matchAzure(vm, v, indexes[vm.Target.Azure])
+		v, m, l, err := matchBoth(vm, inv, indexes[vm.Target.Azure])
 		if err != nil {
 			problems = append(problems, Problem{VM: vm.Address, Reason: err.Error()})
 			continue
@@ -384,4 +379,15 @@ func readConnections(ctx context.Context, src Sources, usedVC, usedAz map[string
 		return nil, nil, errors.Join(errs...)
 	}
 	return vcs, azs, nil
+}
+
+// matchBoth finds vm's vCenter VM in inv (by identity) and its machine and
+// item in the vault's index.
+func matchBoth(vm *schema.VM, inv *vcenter.Inventory, idx *azureIndex) (*vcenter.VM, Match, Live, error) {
+	v, err := inv.MatchVM(selectorOf(vm))
+	if err != nil {
+		return nil, Match{}, Live{}, err
+	}
+	m, l, err := matchAzure(vm, v, idx)
+	return v, m, l, err
 }

@@ -145,12 +145,7 @@ func RefreshEach(ctx context.Context, rb *schema.Runbook, src Sources, st Stream
 	}
 	var found []*matched
 	for _, vm := range want {
-		v, err := snap.VCenters[vm.Source.VCenter].MatchVM(selectorOf(vm))
-		if err != nil {
-			problems = append(problems, Problem{VM: vm.Address, Reason: err.Error()})
-			continue
-		}
-		m, l, err := matchAzure(vm, v, indexes[vm.Target.Azure])
+		v, m, l, err := matchBoth(vm, snap.VCenters[vm.Source.VCenter], indexes[vm.Target.Azure])
 		if err != nil {
 			problems = append(problems, Problem{VM: vm.Address, Reason: err.Error()})
 			continue

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"cutover/internal/userfile"
@@ -53,6 +54,9 @@ type FileStore struct {
 	// sync makes the journal's written data durable; tests replace it
 	// to fail.
 	sync func(*os.File) error
+	// madeDir says this store created dir: Unlock removes it again when
+	// nothing was written in it.
+	madeDir atomic.Bool
 
 	// qmu guards queue and leading. It is held only briefly, never
 	// across I/O, so that appends can queue while a batch is written.
@@ -360,6 +364,7 @@ func (s *FileStore) ensureDir() error {
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return fmt.Errorf("journal: creating %s: %w", s.dir, err)
 	}
+	s.madeDir.Store(true)
 	if err := syncDir(filepath.Dir(filepath.Clean(s.dir))); err != nil {
 		return fmt.Errorf("journal: syncing parent of %s: %w", s.dir, err)
 	}
@@ -460,6 +465,14 @@ func (s *FileStore) Lock(ctx context.Context, info LockInfo) (LockInfo, error) {
 		return LockInfo{}, err
 	}
 	ol, busy, err := tryOSLock(s.osLockPath)
+	for retry := 0; errors.Is(err, fs.ErrNotExist) && retry < 3; retry++ {
+		// Another store removed the directory it had made, empty, as it
+		// let go (Unlock): make it again.
+		if err := s.ensureDir(); err != nil {
+			return LockInfo{}, err
+		}
+		ol, busy, err = tryOSLock(s.osLockPath)
+	}
 	if err != nil {
 		return LockInfo{}, fmt.Errorf("journal: taking OS lock %s: %w", s.osLockPath, err)
 	}
@@ -593,7 +606,25 @@ func (s *FileStore) Unlock(ctx context.Context, id string) error {
 		}
 		s.held, s.heldID = nil, ""
 	}
+	if err == nil {
+		s.removeDirIfUnused()
+	}
 	return err
+}
+
+// removeDirIfUnused removes the state directory when this store made it
+// and nothing is left in it: an apply refused after it took the lock
+// (an edited plan found as its VMs were read) leaves no trace. Removing a
+// directory fails unless it is empty, so a file another process put there
+// meanwhile keeps it.
+func (s *FileStore) removeDirIfUnused() {
+	if !s.madeDir.Load() {
+		return
+	}
+	if err := os.Remove(s.dir); err == nil {
+		s.madeDir.Store(false)
+		_ = syncDir(filepath.Dir(filepath.Clean(s.dir)))
+	}
 }
 
 // ForceUnlock implements Store. The check of the ID and the removal are two

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"cutover/executor/journal"
@@ -153,5 +155,128 @@ func TestLockLeavesOnlyTheLockFile(t *testing.T) {
 	var onDisk journal.LockInfo
 	if err := json.Unmarshal(raw, &onDisk); err != nil || onDisk.ID != held.ID {
 		t.Errorf("lock file holds %s, want JSON of lock %s", raw, held.ID)
+	}
+}
+
+// TestUnlockLeavesNoLockFiles: a holder that lets go removes both the
+// lock file and the OS lock file, so an apply that took the lock and was
+// then refused (an edited plan found as its VMs are read) leaves the state
+// directory as it found it.
+func TestUnlockLeavesNoLockFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	held, err := s.Lock(ctx, journal.LockInfo{Operation: "apply"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if journal.OSLockAvailable && !s.HasOSLockFile() {
+		t.Fatal("no OS lock file while the lock is held")
+	}
+	if err := s.Unlock(ctx, held.ID); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("%s left behind after Unlock", e.Name())
+	}
+}
+
+// TestLockExcludesWhileFilesComeAndGo: eight stores (eight open file
+// descriptions, as eight processes would have) take and release the lock
+// as fast as they can. Each release removes the OS lock file, so a store
+// may lock a file that is no longer at its path; it must then open the
+// path again. At no moment do two stores hold the lock, and none takes
+// over a lock another still holds.
+func TestLockExcludesWhileFilesComeAndGo(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var holders, taken atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		s := openStore(t, dir)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 300 {
+				held, err := s.Lock(ctx, journal.LockInfo{Operation: "apply"})
+				if err != nil {
+					var locked *journal.LockedError
+					if !errors.As(err, &locked) {
+						t.Error(err)
+						return
+					}
+					continue
+				}
+				if n := holders.Add(1); n > 1 {
+					t.Errorf("%d stores hold the lock at once", n)
+				}
+				taken.Add(1)
+				holders.Add(-1)
+				if err := s.Unlock(ctx, held.ID); err != nil {
+					t.Errorf("unlock: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if taken.Load() == 0 {
+		t.Fatal("no store ever took the lock")
+	}
+	t.Logf("the lock was taken %d times", taken.Load())
+}
+
+// TestUnlockRemovesOnlyTheDirectoryItMadeEmpty: a store that made the
+// state directory to take the lock removes it again on Unlock when
+// nothing was written; a directory that was there before, or that now
+// holds a journal, stays.
+func TestUnlockRemovesOnlyTheDirectoryItMadeEmpty(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		existed   bool
+		append    bool
+		wantThere bool
+	}{
+		{"made and left empty", false, false, false},
+		{"there before", true, false, true},
+		{"made, then a journal written", false, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), ".cutover")
+			if tc.existed {
+				if err := os.Mkdir(dir, 0o700); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s := openStore(t, dir)
+			held, err := s.Lock(ctx, journal.LockInfo{Operation: "apply"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.append {
+				if _, err := s.Append(ctx, rec(1)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Unlock(ctx, held.ID); err != nil {
+				t.Fatal(err)
+			}
+			_, err = os.Stat(dir)
+			if there := err == nil; there != tc.wantThere {
+				t.Errorf("the state directory is there: %v, want %v", there, tc.wantThere)
+			}
+			// The next holder makes it again.
+			if held, err := s.Lock(ctx, journal.LockInfo{Operation: "apply"}); err != nil {
+				t.Errorf("Lock after Unlock: %v", err)
+			} else if err := s.Unlock(ctx, held.ID); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 }

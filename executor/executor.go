@@ -103,14 +103,10 @@ type Config struct {
 	Stop <-chan struct{}
 }
 
-// DefaultEstimates are conservative durations of disruptive step kinds.
-var DefaultEstimates = map[planner.StepKind]time.Duration{
-	planner.StepShutdown:          10 * time.Minute,
-	planner.StepUnplannedFailover: 30 * time.Minute,
-	planner.StepFailoverCommit:    10 * time.Minute,
-	planner.StepRelocate:          30 * time.Minute,
-	planner.StepDeallocateAzureVM: 10 * time.Minute,
-}
+// DefaultEstimates are conservative durations of disruptive step kinds,
+// the planner's, so that a plan refuses what apply would (see
+// planner.DefaultWindowEstimates).
+var DefaultEstimates = planner.DefaultWindowEstimates
 
 // Result summarises a run.
 type Result struct {

@@ -138,6 +138,9 @@ func Build(rb *schema.Runbook, live map[string]Live, opts Options) (*Plan, []Pro
 			continue
 		}
 		steps, stage, err := vmSteps(vm, l)
+		if err == nil {
+			err = fitWindows(steps, p.Windows)
+		}
 		if err != nil {
 			problems = append(problems, Problem{VM: vm.Address, Reason: err.Error()})
 			continue
@@ -384,4 +387,50 @@ func stepOrder(steps []Step, index map[string]int32) ([]int32, bool) {
 		}
 	}
 	return order, len(order) == len(steps)
+}
+
+// DefaultWindowEstimates are how long apply reckons a disruptive step of
+// these kinds takes when its window declares no estimate: it starts one
+// only when that much of the window is left. Other kinds count as taking
+// no time. They equal DefaultDurations for these kinds.
+var DefaultWindowEstimates = map[StepKind]time.Duration{
+	StepShutdown:          DefaultDurations[StepShutdown],
+	StepUnplannedFailover: DefaultDurations[StepUnplannedFailover],
+	StepFailoverCommit:    DefaultDurations[StepFailoverCommit],
+	StepRelocate:          DefaultDurations[StepRelocate],
+	StepDeallocateAzureVM: DefaultDurations[StepDeallocateAzureVM],
+}
+
+// fitWindows refuses steps that could never start inside their window: a
+// disruptive step starts only when its estimate (the window's declared
+// one, else DefaultWindowEstimates, as apply reckons it) fits in what is
+// left of the window, so one estimated longer than the window lasts would
+// wait for ever. apply refuses such a plan too (executor.NoFitError); the
+// plan says it first.
+func fitWindows(steps []Step, windows []WindowInfo) error {
+	for _, s := range steps {
+		if !s.Disruptive || s.Window == "" {
+			continue
+		}
+		i := slices.IndexFunc(windows, func(w WindowInfo) bool { return w.Name == s.Window })
+		if i < 0 {
+			continue
+		}
+		w := windows[i]
+		dur, err := time.ParseDuration(w.Duration)
+		if err != nil {
+			continue
+		}
+		est, basis := DefaultWindowEstimates[s.Kind], "the default for "+string(s.Kind)
+		if v, ok := w.Estimates[string(s.Kind)]; ok {
+			if d, err := time.ParseDuration(v); err == nil {
+				est, basis = d, "the window's estimate"
+			}
+		}
+		if est > dur {
+			return fmt.Errorf("%s is estimated at %s (%s) but window %q lasts %s, so it could never start inside it; lengthen the window or set estimates { %s = \"...\" } in it",
+				s.ID, est, basis, w.Name, w.Duration, s.Kind)
+		}
+	}
+	return nil
 }

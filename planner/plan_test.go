@@ -340,3 +340,45 @@ func TestTestFailoverNeedsATestNetwork(t *testing.T) {
 		})
 	}
 }
+
+// TestStepsThatCannotFitTheirWindow: a disruptive step estimated longer
+// than its window lasts (the default for its kind, or the window's own
+// estimate) could never start, so its VM is a problem naming the step,
+// the window and the fix; a declared estimate that fits lets it plan.
+func TestStepsThatCannotFitTheirWindow(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		duration  string
+		estimates map[string]string
+		want      []string // in every VM's problem; none: plans
+	}{
+		{"the default does not fit", "20m", nil,
+			[]string{"unplanned_failover is estimated at 30m0s (the default for unplanned_failover)", `window "sat-night" lasts 20m`, `estimates { unplanned_failover = "..." }`}},
+		{"a declared estimate fits", "20m", map[string]string{"unplanned_failover": "15m"}, nil},
+		{"a long enough window", "6h", nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rb := loadExample(t, "quickstart") // every VM: stage migrated, window sat-night
+			rb.Windows[0].Duration = tc.duration
+			rb.Windows[0].Estimates = tc.estimates
+			p, problems := planner.Build(rb, liveAll(rb, planner.Live{Source: poweredOn()}), planner.Options{})
+			if tc.want == nil {
+				if len(problems) > 0 || len(p.VMs) != len(rb.VMs) {
+					t.Fatalf("problems %v, %d VMs planned", problems, len(p.VMs))
+				}
+				return
+			}
+			if len(problems) != len(rb.VMs) {
+				t.Fatalf("problems %v, want one per VM", problems)
+			}
+			for _, pr := range problems {
+				for _, w := range tc.want {
+					if !strings.Contains(pr.Reason, w) {
+						t.Errorf("%s: %q lacks %q", pr.VM, pr.Reason, w)
+					}
+				}
+			}
+		})
+	}
+}

@@ -87,8 +87,8 @@ const DefaultThroughputMbps = 100
 
 // DefaultDurations are how long each step kind is expected to take when
 // nothing better is known. GUESSes, on the long side: a plan that says a
-// wave fits should not be proven wrong by an ordinary night. The four
-// disruptive kinds match the executor's DefaultEstimates.
+// wave fits should not be proven wrong by an ordinary night. The five
+// disruptive kinds of DefaultWindowEstimates are taken from here.
 var DefaultDurations = map[StepKind]time.Duration{
 	StepRelocate:           30 * time.Minute,
 	StepMakeFTPrimary:      5 * time.Minute,

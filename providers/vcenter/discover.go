@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25/methods"
@@ -40,46 +41,203 @@ var entityTypes = []string{
 // may return fewer per page and a token to continue. Each page is turned
 // into compact records as it arrives and dropped, so the page bounds the
 // raw property data (device trees included) held at once: a thousand VMs
-// is a few megabytes of decoded objects, and round trips grow with pages
-// only (ten for ten thousand VMs).
+// is a few megabytes of decoded objects.
 const discoverPageSize = 1000
 
-// Discover reads every VM and placement object in one container view and
-// one paged RetrievePropertiesEx: name and parent for all entities (to build
-// paths), the full vmProperties list for VMs. With Config.Datacenter set,
-// only that datacenter's VMs are returned.
+// discoverBatch is how many objects one RetrievePropertiesEx of a
+// discovery names, and discoverInFlight how many such reads are out at
+// once. A property collector gathers everything a call's filter selects
+// before it returns the first page (vcsim does exactly that, and so does
+// vCenter for a traversal, which it must resolve to know what to page),
+// so a single read of a whole container view keeps the client idle while
+// the server gathers fifty thousand VMs, then keeps the server idle while
+// the client decodes the pages. Naming the objects in batches bounds each
+// gather to a batch, and with a few batches out at once the server
+// gathers the next while the client decodes the last: round trips grow
+// with batches only (one per thousand objects, plus the member list), and
+// at most discoverInFlight batches of raw objects are held at once.
+const (
+	discoverBatch    = 1000
+	discoverInFlight = 3
+)
+
+// Discover reads every VM and placement object under the root folder: the
+// members of one container view (its view property, morefs only), then
+// their properties in batches naming them: name and parent for all
+// entities (to build paths), the full vmProperties list for VMs. With
+// Config.Datacenter set, only that datacenter's VMs are returned.
 func (c *Client) Discover(ctx context.Context) (*Inventory, error) {
 	relogins := c.Relogins()
-	inv, err := c.discover(ctx)
+	inv, err := c.discover(ctx, "discovery", vmProperties)
 	if err != nil && c.Relogins() != relogins {
 		// The container view belonged to the session that expired; the
 		// retried call ran in a new session that cannot see it. Start over.
 		c.log.Info("session changed during discovery; discovering again", "vcenter", c.name)
-		return c.discover(ctx)
+		return c.discover(ctx, "discovery", vmProperties)
 	}
 	return inv, err
 }
 
-func (c *Client) discover(ctx context.Context) (*Inventory, error) {
-	views := view.NewManager(c.vim)
-	kinds := append([]string{"VirtualMachine"}, entityTypes...)
-	cv, err := views.CreateContainerView(ctx, c.vim.ServiceContent.RootFolder, kinds, true)
+// discover reads the inventory with vmProps for each VM; what names the
+// read in errors.
+func (c *Client) discover(ctx context.Context, what string, vmProps []string) (*Inventory, error) {
+	refs, err := c.viewMembers(ctx, append([]string{"VirtualMachine"}, entityTypes...))
 	if err != nil {
-		return nil, fmt.Errorf("vcenter %q: discovery: create container view: %w", c.name, err)
+		return nil, fmt.Errorf("vcenter %q: %s: %w", c.name, what, err)
 	}
-	defer func() { _ = cv.Destroy(context.WithoutCancel(ctx)) }()
-
-	b := &inventoryBuilder{nodes: map[string]node{}}
-	if err := c.retrieveAll(ctx, cv.Reference(), kinds, b.add); err != nil {
-		return nil, fmt.Errorf("vcenter %q: discovery: %w", c.name, err)
+	b := &inventoryBuilder{nodes: make(map[string]node, len(refs))}
+	if err := c.readObjects(ctx, refs, vmProps, b.add); err != nil {
+		return nil, fmt.Errorf("vcenter %q: %s: %w", c.name, what, err)
 	}
 	return c.buildInventory(b)
 }
 
-// retrieveAll reads every page of the view and hands each to page as it
-// arrives; nothing of a page is kept here once page returns.
-func (c *Client) retrieveAll(ctx context.Context, container mo.Reference, kinds []string, page func([]types.ObjectContent) error) error {
-	return c.retrieveSpec(ctx, filterSpec(container, kinds, vmProperties), discoverPageSize, page)
+// viewMembers lists the objects of the given kinds under the root folder:
+// a recursive ContainerView's view property (ManagedObjectView.view, the
+// morefs the view maps), read in one call and the view destroyed at once.
+// Entities come first and VMs last, so the few entities share the first
+// batch and every later batch is VMs only.
+func (c *Client) viewMembers(ctx context.Context, kinds []string) ([]types.ManagedObjectReference, error) {
+	views := view.NewManager(c.vim)
+	cv, err := views.CreateContainerView(ctx, c.vim.ServiceContent.RootFolder, kinds, true)
+	if err != nil {
+		return nil, fmt.Errorf("create container view: %w", err)
+	}
+	defer func() { _ = cv.Destroy(context.WithoutCancel(ctx)) }()
+	spec := types.PropertyFilterSpec{
+		ObjectSet: []types.ObjectSpec{{Obj: cv.Reference()}},
+		PropSet:   []types.PropertySpec{{Type: "ContainerView", PathSet: []string{"view"}}},
+	}
+	var refs []types.ManagedObjectReference
+	err = c.retrieveSpec(ctx, spec, 0, func(contents []types.ObjectContent) error {
+		for _, oc := range contents {
+			for _, p := range oc.PropSet {
+				if a, ok := p.Val.(types.ArrayOfManagedObjectReference); ok && p.Name == "view" {
+					refs = append(refs, a.ManagedObjectReference...)
+				}
+			}
+			if len(oc.MissingSet) > 0 {
+				m := oc.MissingSet[0]
+				return fmt.Errorf("%s: %s", m.Path, faultMessage(m.Fault))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read container view: %w", err)
+	}
+	sort.SliceStable(refs, func(i, j int) bool {
+		return refs[i].Type != "VirtualMachine" && refs[j].Type == "VirtualMachine"
+	})
+	return refs, nil
+}
+
+// faultMessage is a missing property's fault as text: its message when
+// the server gave one, else its type.
+func faultMessage(f types.LocalizedMethodFault) string {
+	if f.LocalizedMessage != "" {
+		return f.LocalizedMessage
+	}
+	if f.Fault == nil {
+		return "unknown fault"
+	}
+	return fmt.Sprintf("%T", f.Fault)
+}
+
+// readObjects reads refs, discoverBatch at a time with up to
+// discoverInFlight batches out at once, and hands each page to page, one
+// page at a time in the order pages arrive: vmProps for VMs, name and
+// parent for everything else. An object deleted since it was listed is
+// left out (reportMissingObjectsInResults, so one vanished VM does not
+// fail the read with ManagedObjectNotFound). The first error stops the
+// batches not yet sent and is returned.
+func (c *Client) readObjects(ctx context.Context, refs []types.ManagedObjectReference, vmProps []string, page func([]types.ObjectContent) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		pageMu   sync.Mutex // page is called by one batch at a time
+		errMu    sync.Mutex
+		firstErr error
+		slots    = make(chan struct{}, discoverInFlight)
+	)
+	fail := func(err error) {
+		errMu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		errMu.Unlock()
+		cancel()
+	}
+	for start := 0; start < len(refs); start += discoverBatch {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		batch := refs[start:min(start+discoverBatch, len(refs))]
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			err := c.retrieveSpec(ctx, batchSpec(batch, vmProps), discoverPageSize, func(contents []types.ObjectContent) error {
+				pageMu.Lock()
+				defer pageMu.Unlock()
+				return page(dropMissingObjects(contents))
+			})
+			if err != nil {
+				fail(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return firstErr
+}
+
+// batchSpec is a property filter naming each of refs (no traversal), with
+// one property list per type present.
+func batchSpec(refs []types.ManagedObjectReference, vmProps []string) types.PropertyFilterSpec {
+	spec := types.PropertyFilterSpec{
+		ObjectSet:                     make([]types.ObjectSpec, 0, len(refs)),
+		ReportMissingObjectsInResults: newTrue(),
+	}
+	typed := map[string]bool{}
+	for _, ref := range refs {
+		spec.ObjectSet = append(spec.ObjectSet, types.ObjectSpec{Obj: ref})
+		if typed[ref.Type] {
+			continue
+		}
+		typed[ref.Type] = true
+		ps := types.PropertySpec{Type: ref.Type, PathSet: []string{"name", "parent"}}
+		if ref.Type == "VirtualMachine" {
+			ps.PathSet = vmProps
+		}
+		spec.PropSet = append(spec.PropSet, ps)
+	}
+	return spec
+}
+
+// dropMissingObjects removes the objects a read reports as gone
+// (ManagedObjectNotFound in their missing set): deleted between the
+// member list and the read, they are no longer part of the inventory.
+func dropMissingObjects(contents []types.ObjectContent) []types.ObjectContent {
+	out := contents[:0]
+	for _, oc := range contents {
+		gone := false
+		for _, m := range oc.MissingSet {
+			if _, ok := m.Fault.Fault.(*types.ManagedObjectNotFound); ok {
+				gone = true
+			}
+		}
+		if !gone {
+			out = append(out, oc)
+		}
+	}
+	return out
 }
 
 // retrieveSpec reads every page of one property filter, maxObjects at a
@@ -108,26 +266,6 @@ func (c *Client) retrieveSpec(ctx context.Context, spec types.PropertyFilterSpec
 		r = &next.Returnval
 	}
 	return nil
-}
-
-func filterSpec(container mo.Reference, kinds []string, vmProps []string) types.PropertyFilterSpec {
-	spec := types.PropertyFilterSpec{
-		ObjectSet: []types.ObjectSpec{{
-			Obj:  container.Reference(),
-			Skip: newTrue(),
-			SelectSet: []types.BaseSelectionSpec{&types.TraversalSpec{
-				Type: "ContainerView", Path: "view",
-			}},
-		}},
-	}
-	for _, k := range kinds {
-		ps := types.PropertySpec{Type: k, PathSet: []string{"name", "parent"}}
-		if k == "VirtualMachine" {
-			ps.PathSet = vmProps
-		}
-		spec.PropSet = append(spec.PropSet, ps)
-	}
-	return spec
 }
 
 func newTrue() *bool { b := true; return &b }

@@ -6,7 +6,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
 
 	"cutover/providers/vcenter"
 	"cutover/providers/vcenter/vcentersim"
@@ -165,12 +167,60 @@ func TestDiscover1000VMsInFewRoundTrips(t *testing.T) {
 	if pc > 3 {
 		t.Fatalf("discovery used %d property-collector round trips, want at most 3", pc)
 	}
-	if counter.count("RetrievePropertiesEx") != 1 {
-		t.Fatalf("want exactly one RetrievePropertiesEx, got %v", counter.n)
+	// One read of the view's member list, then batches naming a thousand
+	// objects each (1,000 VMs and the placement objects are two), each
+	// answered in one page: a batch is never paged further.
+	if counter.count("ContinueRetrievePropertiesEx") != 0 || counter.count("CreateContainerView") != 1 {
+		t.Fatalf("want one container view and no continued pages, got %v", counter.n)
 	}
 	for _, vm := range inv.VMs[:5] {
 		if vm.Path == "" || vm.Host == "" || len(vm.Disks) != 1 || len(vm.NICs) != 1 {
 			t.Fatalf("incomplete VM %+v", vm)
+		}
+	}
+}
+
+// vanishing names one VM that does not exist in every batch read of VMs,
+// as a VM deleted between the container view's member list and the read
+// of its properties would be.
+type vanishing struct {
+	next soap.RoundTripper
+	mu   sync.Mutex
+	sent int
+}
+
+func (v *vanishing) RoundTrip(ctx context.Context, req, res soap.HasFault) error {
+	if b, ok := req.(*methods.RetrievePropertiesExBody); ok {
+		for i, spec := range b.Req.SpecSet {
+			if len(spec.ObjectSet) > 0 && spec.ObjectSet[0].Obj.Type != "ContainerView" {
+				b.Req.SpecSet[i].ObjectSet = append(spec.ObjectSet, types.ObjectSpec{Obj: types.ManagedObjectReference{Type: "VirtualMachine", Value: "vm-deleted"}})
+				v.mu.Lock()
+				v.sent++
+				v.mu.Unlock()
+			}
+		}
+	}
+	return v.next.RoundTrip(ctx, req, res)
+}
+
+func TestDiscoverLeavesOutVMsDeletedWhileRead(t *testing.T) {
+	t.Parallel()
+	s := startSim(t, testWorld())
+	v := &vanishing{}
+	c := connect(t, s, vcenter.WithTransport(func(rt soap.RoundTripper) soap.RoundTripper {
+		v.next = rt
+		return v
+	}))
+	inv := discover(t, c)
+	if v.sent == 0 {
+		t.Fatal("no batch read went out")
+	}
+	if len(inv.VMs) != 8 {
+		t.Fatalf("%d VMs, want the 8 that exist", len(inv.VMs))
+	}
+	for _, vm := range inv.VMs {
+		if vm.MoRef == "vm-deleted" {
+			t.Fatalf("deleted VM discovered: %+v", vm)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -33,19 +32,7 @@ func (c *Client) Identify(ctx context.Context) (*Inventory, error) {
 }
 
 func (c *Client) identify(ctx context.Context) (*Inventory, error) {
-	views := view.NewManager(c.vim)
-	kinds := append([]string{"VirtualMachine"}, entityTypes...)
-	cv, err := views.CreateContainerView(ctx, c.vim.ServiceContent.RootFolder, kinds, true)
-	if err != nil {
-		return nil, fmt.Errorf("vcenter %q: identifying VMs: create container view: %w", c.name, err)
-	}
-	defer func() { _ = cv.Destroy(context.WithoutCancel(ctx)) }()
-	b := &inventoryBuilder{nodes: map[string]node{}}
-	spec := filterSpec(cv.Reference(), kinds, identityProperties)
-	if err := c.retrieveSpec(ctx, spec, discoverPageSize, b.add); err != nil {
-		return nil, fmt.Errorf("vcenter %q: identifying VMs: %w", c.name, err)
-	}
-	return c.buildInventory(b)
+	return c.discover(ctx, "identifying VMs", identityProperties)
 }
 
 // ReadVMs reads the full records (everything Discover reads) of the VMs

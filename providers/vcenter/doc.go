@@ -4,7 +4,8 @@
 // It owns: connecting (from a Config, with govc's GOVC_* environment as the
 // fallback), keeping the session alive and logging in again once when
 // vCenter says NotAuthenticated; bulk discovery of VMs and placement objects
-// in one container view and one paged property read (or in two parts for
+// by listing one container view's members and reading their properties in
+// batches that name them, a few batches in flight (or in two parts for
 // apply's per-VM staleness check: Identify reads every VM's identity and
 // the placement objects, ReadVMs the full records of chosen VMs); matching runbook
 // references (name, inventory path, moref, instance UUID) to live objects;

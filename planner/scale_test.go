@@ -125,7 +125,8 @@ func (s *scaleWorld) plan(tb testing.TB) *planner.Plan {
 
 // TestPlanThousandVMsBoundedRequests plans 1,000 VMs against the simulators
 // and counts what it cost: vCenter property-collector round trips (at most
-// 3) and Azure requests (a fixed number plus one per page).
+// 3: the container view's member list, then two batches of a thousand
+// named objects) and Azure requests (a fixed number plus one per page).
 func TestPlanThousandVMsBoundedRequests(t *testing.T) {
 	s := openScaleWorld(t, 1000)
 	before := len(s.world.Vaults["migrate"].Requests())

@@ -7,9 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vmware/govmomi/vim25/soap"
-
-	"cutover/providers/vcenter"
 	"cutover/providers/vcenter/vcentersim"
 )
 
@@ -50,10 +47,7 @@ func BenchmarkDiscover(b *testing.B) {
 		b.Run(itoa(n), func(b *testing.B) {
 			s := benchSim(b, n)
 			counter := &callCounter{n: map[string]int{}}
-			c := connect(b, s, vcenter.WithTransport(func(rt soap.RoundTripper) soap.RoundTripper {
-				counter.next = rt
-				return counter
-			}))
+			c := connect(b, s, interposed(counter, &counter.next))
 			counter.reset()
 			b.ResetTimer()
 			for b.Loop() {

@@ -4,8 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vmware/govmomi/vim25/soap"
-
 	"cutover/providers/vcenter"
 )
 
@@ -13,10 +11,7 @@ func TestKeepAliveRefreshesIdleSession(t *testing.T) {
 	t.Parallel()
 	s := startSim(t, testWorld())
 	counter := &callCounter{n: map[string]int{}}
-	c := connect(t, s, vcenter.WithKeepAlive(20*time.Millisecond), vcenter.WithTransport(func(rt soap.RoundTripper) soap.RoundTripper {
-		counter.next = rt
-		return counter
-	}))
+	c := connect(t, s, vcenter.WithKeepAlive(20*time.Millisecond), interposed(counter, &counter.next))
 	deadline := time.Now().Add(3 * time.Second)
 	for counter.count("CurrentTime") < 2 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)

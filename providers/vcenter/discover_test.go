@@ -152,10 +152,7 @@ func TestDiscover1000VMsInFewRoundTrips(t *testing.T) {
 	t.Parallel()
 	s := startSim(t, vcentersim.ScaledWorld(1000))
 	counter := &callCounter{n: map[string]int{}}
-	c := connect(t, s, vcenter.WithTransport(func(rt soap.RoundTripper) soap.RoundTripper {
-		counter.next = rt
-		return counter
-	}))
+	c := connect(t, s, interposed(counter, &counter.next))
 	counter.reset()
 	inv := discover(t, c)
 	if len(inv.VMs) != 1000 {
@@ -207,10 +204,7 @@ func TestDiscoverLeavesOutVMsDeletedWhileRead(t *testing.T) {
 	t.Parallel()
 	s := startSim(t, testWorld())
 	v := &vanishing{}
-	c := connect(t, s, vcenter.WithTransport(func(rt soap.RoundTripper) soap.RoundTripper {
-		v.next = rt
-		return v
-	}))
+	c := connect(t, s, interposed(v, &v.next))
 	inv := discover(t, c)
 	if v.sent == 0 {
 		t.Fatal("no batch read went out")

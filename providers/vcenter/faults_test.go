@@ -17,10 +17,7 @@ import (
 
 func countingClient(t *testing.T, s *vcentersim.Sim) (*vcenter.Client, *callCounter) {
 	counter := &callCounter{n: map[string]int{}}
-	c := connect(t, s, vcenter.WithTransport(func(rt soap.RoundTripper) soap.RoundTripper {
-		counter.next = rt
-		return counter
-	}))
+	c := connect(t, s, interposed(counter, &counter.next))
 	return c, counter
 }
 
@@ -294,10 +291,7 @@ func TestNetworkTimeoutIsRetried(t *testing.T) {
 	t.Parallel()
 	s := startSim(t, testWorld())
 	flaky := &flakyNetwork{method: "PowerOffVM_Task"}
-	c := connect(t, s, vcenter.WithTransport(func(rt soap.RoundTripper) soap.RoundTripper {
-		flaky.next = rt
-		return flaky
-	}))
+	c := connect(t, s, interposed(flaky, &flaky.next))
 	web := mustVM(t, discover(t, c), vcenter.Selector{Name: "web01"})
 	var rec recorder
 	if _, err := c.PowerOff(context.Background(), web.Ref(), rec.watch()); err != nil {
@@ -322,10 +316,7 @@ func TestWaitRidesOutAFailedPoll(t *testing.T) {
 	t.Parallel()
 	s := startSim(t, testWorld())
 	flaky := &flakyNetwork{}
-	c := connect(t, s, vcenter.WithTransport(func(rt soap.RoundTripper) soap.RoundTripper {
-		flaky.next = rt
-		return flaky
-	}))
+	c := connect(t, s, interposed(flaky, &flaky.next))
 	web := mustVM(t, discover(t, c), vcenter.Selector{Name: "web01"})
 	var rec recorder
 	w := rec.watch()
@@ -408,10 +399,7 @@ func TestLostReplyDoesNotRepeatTheOperation(t *testing.T) {
 			t.Parallel()
 			s := startSim(t, testWorld())
 			lost := &lostReply{method: tt.method}
-			c := connect(t, s, vcenter.WithTransport(func(rt soap.RoundTripper) soap.RoundTripper {
-				lost.next = rt
-				return lost
-			}))
+			c := connect(t, s, interposed(lost, &lost.next))
 			if err := tt.op(t, c, discover(t, c)); err != nil {
 				t.Fatal(err)
 			}
@@ -430,10 +418,7 @@ func TestLostReplyAdoptsTheCreatedObject(t *testing.T) {
 	ctx := context.Background()
 	s := startSim(t, testWorld())
 	lost := &lostReply{method: "CreateSnapshot_Task"}
-	c := connect(t, s, vcenter.WithTransport(func(rt soap.RoundTripper) soap.RoundTripper {
-		lost.next = rt
-		return lost
-	}))
+	c := connect(t, s, interposed(lost, &lost.next))
 	web := mustVM(t, discover(t, c), vcenter.Selector{Name: "web01"})
 	undo, err := c.Snapshot(ctx, web.Ref(), "pre-cutover", "", false, vcenter.Watch{})
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 
 	"cutover/providers/vcenter"
 	"cutover/providers/vcenter/vcentersim"
+
+	"github.com/vmware/govmomi/vim25/soap"
 )
 
 // testWorld has the shapes discovery and matching must get right: duplicate
@@ -114,3 +116,12 @@ func mustResolve(t testing.TB, inv *vcenter.Inventory, k vcenter.Kind, sel vcent
 
 // typeName names a SOAP request body, e.g. "*methods.RelocateVM_TaskBody".
 func typeName(v any) string { return fmt.Sprintf("%T", v) }
+
+// interposed puts mid in front of the client's SOAP transport and stores
+// the transport it stands in front of in *next, for mid to pass calls on.
+func interposed(mid soap.RoundTripper, next *soap.RoundTripper) vcenter.Option {
+	return vcenter.WithTransport(func(rt soap.RoundTripper) soap.RoundTripper {
+		*next = rt
+		return mid
+	})
+}

@@ -79,7 +79,7 @@ func TestApplyRefusesEditedPlan(t *testing.T) {
 		}, "at vm.app01: desired stage"},
 		{"step moved to another VM", func(p map[string]any) {
 			step(p, "vm.db01.shutdown")["vm"] = "vm.app02"
-		}, "(vm.db01.shutdown): the ID of a shutdown step of vm.app02 must be vm.app02.shutdown"},
+		}, "(vm.db01.shutdown): the ID of the shutdown step of vm.app02 must be vm.app02.shutdown"},
 		{"dependency on no step", func(p map[string]any) {
 			step(p, "vm.db01.shutdown")["depends_on"] = []any{"vm.nowhere.shutdown"}
 		}, `depends on "vm.nowhere.shutdown", which is not an earlier step`},
@@ -95,7 +95,7 @@ func TestApplyRefusesEditedPlan(t *testing.T) {
 			s := step(p, "vm.app02.unplanned_failover")
 			delete(s, "disruptive")
 			delete(s, "window")
-		}, "a unplanned_failover step is always disruptive"},
+		}, "unplanned_failover steps are always disruptive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var p map[string]any

@@ -116,13 +116,13 @@ func Validate(p *planner.Plan) error {
 			// An inverse plan's step is named after the step it undoes.
 			return bad(where, "the ID of the step undoing %s of %s must be %s%s%s", s.Inverse, s.VM, s.VM, planner.UndoInfix, s.Inverse)
 		case !rollback && s.ID != s.VM+"."+string(s.Kind):
-			return bad(where, "the ID of a %s step of %s must be %s.%s", s.Kind, s.VM, s.VM, s.Kind)
+			return bad(where, "the ID of the %s step of %s must be %s.%s", s.Kind, s.VM, s.VM, s.Kind)
 		case s.NoReturn != s.Kind.NoReturn():
 			return bad(where, "no_return must be %t for %s", s.Kind.NoReturn(), s.Kind)
 		case !rollback && s.Inverse != s.Kind.Inverse():
 			return bad(where, "inverse must be %q for %s", s.Kind.Inverse(), s.Kind)
 		case s.Kind.Disruptive() && !s.Disruptive:
-			return bad(where, "a %s step is always disruptive", s.Kind)
+			return bad(where, "%s steps are always disruptive", s.Kind)
 		case s.Disruptive && s.Window != vm.Window:
 			return bad(where, "a disruptive step of %s waits for the VM's window %q, not %q", s.VM, vm.Window, s.Window)
 		case !s.Disruptive && s.Window != "":

@@ -167,7 +167,7 @@ func Decode(b []byte) (*planner.Plan, error) {
 		FormatVersion *int `json:"format_version"`
 	}
 	if err := json.Unmarshal(b, &probe); err != nil {
-		return nil, fmt.Errorf("not a cutover plan file: %w", err)
+		return nil, fmt.Errorf("not a cutover plan file: %s%w", jsonPosition(b, err), err)
 	}
 	if probe.FormatVersion == nil {
 		return nil, errors.New("not a cutover plan file: no format_version")
@@ -179,7 +179,7 @@ func Decode(b []byte) (*planner.Plan, error) {
 	dec.DisallowUnknownFields()
 	var p planner.Plan
 	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("plan file is damaged: %w", err)
+		return nil, fmt.Errorf("plan file is damaged: %s%w", jsonPosition(b, err), err)
 	}
 	if dec.More() {
 		return nil, errors.New("plan file is damaged: data after the plan")
@@ -188,6 +188,31 @@ func Decode(b []byte) (*planner.Plan, error) {
 		return nil, err
 	}
 	return &p, nil
+}
+
+// jsonPosition is "line L, column C: " for a JSON error that carries the
+// byte offset it stopped at, else "". encoding/json's offset counts the
+// byte it could not take (a syntax error) or the whole value it could not
+// store (a type error), so the position named is that byte, or the last
+// byte of that value.
+func jsonPosition(b []byte, err error) string {
+	var (
+		syntax *json.SyntaxError
+		typ    *json.UnmarshalTypeError
+		off    int64
+	)
+	switch {
+	case errors.As(err, &syntax):
+		off = syntax.Offset
+	case errors.As(err, &typ):
+		off = typ.Offset
+	default:
+		return ""
+	}
+	off = min(max(off-1, 0), int64(len(b)))
+	line := 1 + bytes.Count(b[:off], []byte("\n"))
+	col := 1 + int(off) - (bytes.LastIndexByte(b[:off], '\n') + 1)
+	return fmt.Sprintf("line %d, column %d: ", line, col)
 }
 
 // Load reads a plan file and returns it with its digest.

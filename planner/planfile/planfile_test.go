@@ -59,7 +59,9 @@ func TestDecodeRefuses(t *testing.T) {
 		{`{"format_version": 99}`, "format 99 is not supported"},
 		{`{"runbook": "x"}`, "no format_version"},
 		{`{"format_version": 1, "surprise": true}`, "damaged"},
-		{`not json`, "not a cutover plan file"},
+		{`not json`, "not a cutover plan file: line 1, column 2: invalid character 'o'"},
+		{"{\n  \"format_version\": 1,\n  \"runbook\": 70\n}", "damaged: line 3, column 15: json: cannot unmarshal number"},
+		{"{\"format_version\": 1,\n\"steps\": [{\"estimate\": \"1ns\"}]}", "damaged: line 2, column 28: json: cannot unmarshal string"},
 	}
 	for _, tt := range tests {
 		if _, err := planfile.Decode([]byte(tt.in)); err == nil || !strings.Contains(err.Error(), tt.want) {

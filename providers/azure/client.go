@@ -70,7 +70,11 @@ type Client struct {
 	armOpts *arm.ClientOptions
 	vms     computeClients
 
-	target *Target
+	// target is what Resolve found; resolving (one slot) lets one caller
+	// at a time resolve and read it, so that the workers of an apply that
+	// start together send one resolve, not one each.
+	target    *Target
+	resolving chan struct{}
 	// endpoint is the Resource Manager endpoint requests go to; resumed
 	// pollers are pointed at it (see rebaseToken).
 	endpoint *url.URL
@@ -119,7 +123,7 @@ func New(cfg Config, opts *Options) (*Client, error) {
 		}
 	}
 	ao := &arm.ClientOptions{ClientOptions: co, DisableRPRegistration: true}
-	c := &Client{cfg: cfg, vault: v, poll: opts.PollInterval, retry: retry, cred: cred, armOpts: ao}
+	c := &Client{cfg: cfg, vault: v, poll: opts.PollInterval, retry: retry, cred: cred, armOpts: ao, resolving: make(chan struct{}, 1)}
 	if rm, ok := cl.Services[cloud.ResourceManager]; ok {
 		c.endpoint, _ = url.Parse(rm.Endpoint)
 	}

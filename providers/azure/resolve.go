@@ -33,6 +33,36 @@ type Policy struct {
 // name) → VMware site → the single protection container, and remembers the
 // result for later calls. It costs two or three list requests.
 func (c *Client) Resolve(ctx context.Context) (*Target, error) {
+	return c.resolveOnce(ctx, true)
+}
+
+// resolved is the remembered Target, resolved first if none is.
+func (c *Client) resolved(ctx context.Context) (*Target, error) {
+	return c.resolveOnce(ctx, false)
+}
+
+// resolveOnce resolves (always when again is set, else only when nothing
+// is remembered) while holding the resolving slot; callers that arrive
+// meanwhile wait for it, or for their context, and then take what it found.
+func (c *Client) resolveOnce(ctx context.Context, again bool) (*Target, error) {
+	select {
+	case c.resolving <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-c.resolving }()
+	if c.target != nil && !again {
+		return c.target, nil
+	}
+	tg, err := c.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.target = tg
+	return tg, nil
+}
+
+func (c *Client) resolve(ctx context.Context) (*Target, error) {
 	const op = "resolve"
 	var inmage []*asr.Fabric
 	var others []string
@@ -108,15 +138,7 @@ func (c *Client) Resolve(ctx context.Context) (*Target, error) {
 		ProcessServerID: str(ps.ID), ProcessServerName: str(ps.Name), SiteID: str(details.VmwareSiteID),
 		ContainerName: str(containers[0].Name), ContainerID: str(containers[0].ID),
 	}
-	c.target = tg
 	return tg, nil
-}
-
-func (c *Client) resolved(ctx context.Context) (*Target, error) {
-	if c.target != nil {
-		return c.target, nil
-	}
-	return c.Resolve(ctx)
 }
 
 // Policies lists the vault's replication policies.

@@ -90,3 +90,49 @@ func TestFindMachineAndAccounts(t *testing.T) {
 		t.Fatalf("missing policy should list the others: %v", err)
 	}
 }
+
+// TestWorkersStartingTogetherResolveOnce: the first operations of an apply
+// start on many workers at once; they share one resolve (one list of the
+// vault's fabrics) instead of each sending its own, and each gets the
+// same target.
+func TestWorkersStartingTogetherResolveOnce(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, azuresim.DefaultSeed(2), azuresim.Options{})
+	c := w.client(t)
+	ctx := ctx(t)
+	const workers = 20
+	got := make(chan *Target, workers)
+	errs := make(chan error, workers)
+	for range workers {
+		go func() {
+			tg, err := c.resolved(ctx)
+			got <- tg
+			errs <- err
+		}()
+	}
+	var first *Target
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		tg := <-got
+		if first == nil {
+			first = tg
+		}
+		if tg != first {
+			t.Errorf("workers got different targets: %+v and %+v", first, tg)
+		}
+	}
+	fabricLists := 0
+	for _, r := range w.sim.Requests() {
+		if r.Method == "GET" && strings.HasSuffix(strings.ToLower(r.Path), "/replicationfabrics") {
+			fabricLists++
+		}
+	}
+	if fabricLists != 1 {
+		t.Errorf("%d lists of the vault's fabrics for %d workers starting together, want 1", fabricLists, workers)
+	}
+	if _, err := c.Resolve(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -136,11 +136,17 @@ func TestWaitForStateSharesOnePoller(t *testing.T) {
 // apart, none reaching the awaited state, are read again on the poller's
 // shared ticks (every 40 ms): after their first reads they come due
 // together and one list per tick serves them all, not a read per item per
-// period (about 40 waits × 15 periods = 600 reads over 600 ms).
+// period. The waits run until the poller has listed the items six times
+// (about 240 ms when the machine keeps up; the count, not the clock, ends
+// them, so that a slow machine or -race reads the same number of ticks).
 func TestStaggeredLongWaitsShareTicks(t *testing.T) {
 	t.Parallel()
-	const vms = 40
-	w := newWorld(t, bigSeed(vms), azuresim.Options{PageSize: 10})
+	const (
+		vms   = 40
+		pages = 4 // the simulator's page size is 10
+		ticks = 6
+	)
+	w := newWorld(t, bigSeed(vms), azuresim.Options{PageSize: vms / pages})
 	c, err := New(w.config(), &Options{
 		PollInterval: 40 * time.Millisecond,
 		Retry:        &policy.RetryOptions{MaxRetries: 5, RetryDelay: 10 * time.Millisecond, MaxRetryDelay: 2 * time.Second},
@@ -153,8 +159,19 @@ func TestStaggeredLongWaitsShareTicks(t *testing.T) {
 		t.Fatalf("%d items, %v", len(items), err)
 	}
 	w.sim.ResetRequests()
-	wctx, cancel := context.WithTimeout(ctx(t), 600*time.Millisecond)
+	wctx, cancel := context.WithTimeout(ctx(t), 20*time.Second)
 	defer cancel()
+	listed := func() int {
+		c.itemPoll.mu.Lock()
+		defer c.itemPoll.mu.Unlock()
+		return c.itemPoll.lists
+	}
+	go func() {
+		for wctx.Err() == nil && listed() < ticks {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
 	errs := make(chan error, vms)
 	for _, it := range items {
 		go func() {
@@ -173,16 +190,18 @@ func TestStaggeredLongWaitsShareTicks(t *testing.T) {
 	c.itemPoll.mu.Unlock()
 	reads := len(w.sim.Requests())
 	t.Logf("%d rounds, %d lists, %d single reads, %d requests for %d waits", rounds, lists, gets, reads, vms)
-	if lists < 3 {
-		t.Errorf("%d item lists (%d single reads): repeated reads were not shared", lists, gets)
+	if lists < ticks {
+		t.Fatalf("%d item lists in 20 s (%d single reads): repeated reads were not shared", lists, gets)
 	}
 	// First reads may be single (a few waits come due on each early
 	// tick); after that the list serves every wait.
 	if gets > 2*vms {
 		t.Errorf("%d single item reads for %d waits: repeated reads were not shared", gets, vms)
 	}
-	if reads > 250 {
-		t.Errorf("%d requests for %d waits over 600 ms: not one list per tick", reads, vms)
+	// Every request is a single read or a page of a list (the last list
+	// may have been cut short when the waits ended).
+	if reads > gets+pages*lists {
+		t.Errorf("%d requests for %d single reads and %d lists of %d pages", reads, gets, lists, pages)
 	}
 }
 
